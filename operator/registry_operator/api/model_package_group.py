@@ -1,0 +1,72 @@
+"""The ModelPackageGroup kind: a SageMaker model package group."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from registry_operator.api.common import (
+    ENTITY_NAME_PATTERN,
+    ApiModel,
+    CommonStatus,
+    DeletionPolicy,
+    Region,
+    RoleArn,
+    Tags,
+    immutable_rule,
+)
+
+KIND = "ModelPackageGroup"
+PLURAL = "modelpackagegroups"
+SHORT_NAMES = ["mpg"]
+
+
+class ModelPackageGroupSpec(ApiModel):
+    """A model package group in the SageMaker Model Registry: the collection a model's versions join."""
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                immutable_rule("modelPackageGroupName", "create a new ModelPackageGroup instead"),
+                immutable_rule(
+                    "modelPackageGroupDescription", "SageMaker cannot change a group's description"
+                ),
+                immutable_rule("region", "create a new ModelPackageGroup instead"),
+            ]
+        }
+    }
+
+    model_package_group_name: str | None = Field(
+        default=None,
+        pattern=ENTITY_NAME_PATTERN,
+        max_length=63,
+        description="Name of the group in SageMaker; defaults to metadata.name. Immutable.",
+    )
+    model_package_group_description: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Description of the group. Immutable (SageMaker cannot change it).",
+    )
+    tags: Tags | None = None
+    region: Region | None = None
+    role_arn: RoleArn | None = None
+    deletion_policy: DeletionPolicy = Field(
+        default=DeletionPolicy.RETAIN,
+        description=(
+            "Retain (default) keeps the group in SageMaker when this resource is deleted; Delete removes it "
+            "(SageMaker refuses while versions remain in it)."
+        ),
+    )
+
+
+class ModelPackageGroupStatus(CommonStatus):
+    model_package_group_name: str | None = None
+    model_package_group_arn: str | None = None
+    model_package_group_status: str | None = Field(default=None, description="As SageMaker reports it.")
+    region: str | None = None
+
+
+class ModelPackageGroupResource(ApiModel):
+    """The whole object as the operator reads it (metadata handled by the glue)."""
+
+    spec: ModelPackageGroupSpec
+    status: ModelPackageGroupStatus = Field(default_factory=ModelPackageGroupStatus)

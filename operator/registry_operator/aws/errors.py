@@ -1,0 +1,77 @@
+"""AWS errors translated into what the reconcilers decide on: may time cure it, and what to call it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+_THROTTLING = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+}
+_ACCESS = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+_NOT_FOUND = {"ResourceNotFound", "ResourceNotFoundException", "NotFoundException", "NoSuchEntity"}
+
+
+class AwsErrorKind(StrEnum):
+    THROTTLED = "Throttled"
+    ACCESS_DENIED = "AccessDenied"
+    NOT_FOUND = "NotFound"
+    VALIDATION = "AwsValidationError"
+    CONFLICT = "Conflict"
+    LIMIT = "ResourceLimitExceeded"
+    SERVER = "AwsServerError"
+    UNREACHABLE = "AwsUnreachable"
+
+
+class AwsError(Exception):
+    """One failed AWS call, with the fields a person needs to look it up (operation, code, request id)."""
+
+    def __init__(self, kind: AwsErrorKind, operation: str, code: str, message: str, request_id: str = ""):
+        super().__init__(f"{operation}: {code}: {message}")
+        self.kind = kind
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+    def describe(self) -> str:
+        suffix = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{self.operation} failed with {self.code}: {self.message}{suffix}"
+
+
+def _kind(code: str, status: int, message: str) -> AwsErrorKind:
+    if code in _THROTTLING:
+        return AwsErrorKind.THROTTLED
+    if code in _ACCESS:
+        return AwsErrorKind.ACCESS_DENIED
+    if code in _NOT_FOUND or ("does not exist" in message.lower() and code == "ValidationException"):
+        # SageMaker reports most missing resources as ValidationException "... does not exist".
+        return AwsErrorKind.NOT_FOUND
+    if code == "ConflictException":
+        return AwsErrorKind.CONFLICT
+    if code == "ResourceLimitExceeded":
+        return AwsErrorKind.LIMIT
+    if status >= 500:
+        return AwsErrorKind.SERVER
+    return AwsErrorKind.VALIDATION
+
+
+def translate(exc: Exception, operation: str) -> AwsError:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        code = str(err.get("Code", "Unknown"))
+        message = str(err.get("Message", ""))
+        status = int(meta.get("HTTPStatusCode", 0) or 0)
+        return AwsError(_kind(code, status, message), operation, code, message, meta.get("RequestId", ""))
+    if isinstance(exc, BotoCoreError):
+        return AwsError(AwsErrorKind.UNREACHABLE, operation, type(exc).__name__, str(exc))
+    raise exc

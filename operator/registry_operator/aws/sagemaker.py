@@ -1,0 +1,112 @@
+"""The SageMaker Model Registry calls the operator makes, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from registry_operator.aws.errors import AwsError, AwsErrorKind, translate
+
+T = TypeVar("T")
+
+
+class SageMakerRegistry:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _call(self, operation: str, fn: Callable[..., T], **kwargs: Any) -> T:
+        try:
+            return fn(**kwargs)
+        except Exception as exc:
+            raise translate(exc, operation) from exc
+
+    def _call_or_none(self, operation: str, fn: Callable[..., T], **kwargs: Any) -> T | None:
+        try:
+            return self._call(operation, fn, **kwargs)
+        except AwsError as err:
+            if err.kind is AwsErrorKind.NOT_FOUND:
+                return None
+            raise
+
+    # groups
+    def describe_group(self, name_or_arn: str) -> dict[str, Any] | None:
+        return self._call_or_none(
+            "DescribeModelPackageGroup",
+            self._client.describe_model_package_group,
+            ModelPackageGroupName=name_or_arn,
+        )
+
+    def create_group(self, name: str, description: str | None, tags: dict[str, str] | None) -> str:
+        kwargs: dict[str, Any] = {"ModelPackageGroupName": name}
+        if description is not None:
+            kwargs["ModelPackageGroupDescription"] = description
+        if tags:
+            kwargs["Tags"] = to_tag_list(tags)
+        out = self._call("CreateModelPackageGroup", self._client.create_model_package_group, **kwargs)
+        return str(out["ModelPackageGroupArn"])
+
+    def delete_group(self, name: str) -> bool:
+        """False when the group was already gone."""
+        return (
+            self._call_or_none(
+                "DeleteModelPackageGroup", self._client.delete_model_package_group, ModelPackageGroupName=name
+            )
+            is not None
+        )
+
+    # packages
+    def create_package(self, request: dict[str, Any]) -> str:
+        out = self._call("CreateModelPackage", self._client.create_model_package, **request)
+        return str(out["ModelPackageArn"])
+
+    def describe_package(self, arn: str) -> dict[str, Any] | None:
+        return self._call_or_none(
+            "DescribeModelPackage", self._client.describe_model_package, ModelPackageName=arn
+        )
+
+    def update_package(self, arn: str, **changes: Any) -> None:
+        self._call("UpdateModelPackage", self._client.update_model_package, ModelPackageArn=arn, **changes)
+
+    def delete_package(self, arn: str) -> bool:
+        """False when the package was already gone."""
+        return (
+            self._call_or_none("DeleteModelPackage", self._client.delete_model_package, ModelPackageName=arn)
+            is not None
+        )
+
+    def list_packages(self, group_name_or_arn: str) -> Iterator[dict[str, Any]]:
+        """Every version of a group with its approval status, 100 per call."""
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"ModelPackageGroupName": group_name_or_arn, "MaxResults": 100}
+            if token:
+                kwargs["NextToken"] = token
+            page = self._call("ListModelPackages", self._client.list_model_packages, **kwargs)
+            yield from page.get("ModelPackageSummaryList", [])
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    # tags (on group and package ARNs alike)
+    def list_tags(self, arn: str) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
+            if token:
+                kwargs["NextToken"] = token
+            page = self._call("ListTags", self._client.list_tags, **kwargs)
+            tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+            token = page.get("NextToken")
+            if not token:
+                return tags
+
+    def add_tags(self, arn: str, tags: dict[str, str]) -> None:
+        self._call("AddTags", self._client.add_tags, ResourceArn=arn, Tags=to_tag_list(tags))
+
+    def delete_tags(self, arn: str, keys: list[str]) -> None:
+        self._call("DeleteTags", self._client.delete_tags, ResourceArn=arn, TagKeys=keys)
+
+
+def to_tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]

@@ -1,0 +1,70 @@
+"""boto3 clients per (service, region, role), with botocore's own retry mode and assume-role refresh."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+
+from registry_operator import __version__
+
+ROLE_SESSION_NAME = "sagemaker-registry-operator"
+
+
+def client_config(max_attempts: int = 5, pool_size: int = 64) -> Config:
+    # "standard" retry mode: exponential backoff with jitter for throttling and 5xx, and a retry quota
+    # so a failing endpoint is not hammered.
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        max_pool_connections=pool_size,
+        connect_timeout=5,
+        read_timeout=60,
+        user_agent_extra=f"sagemaker-registry-operator/{__version__}",
+    )
+
+
+class ClientFactory:
+    """Hands out cached clients. The operator's identity comes from the default chain (IRSA, Pod
+    Identity, environment); a resource's roleArn is assumed with STS and refreshed before expiry."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self._config = config or client_config()
+        self._base = boto3.session.Session()
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        self._role_sessions: dict[tuple[str, str], boto3.session.Session] = {}
+
+    def client(self, service: str, region: str, role_arn: str | None = None) -> Any:
+        key = (service, region, role_arn)
+        with self._lock:  # boto3 sessions are not thread-safe; the clients they make are.
+            found = self._clients.get(key)
+            if found is None:
+                session = self._base if role_arn is None else self._role_session(role_arn, region)
+                found = session.client(service, region_name=region, config=self._config)
+                self._clients[key] = found
+            return found
+
+    def _role_session(self, role_arn: str, region: str) -> boto3.session.Session:
+        found = self._role_sessions.get((role_arn, region))
+        if found is not None:
+            return found
+        source = self._base._session  # the botocore session behind the default chain
+        fetcher = AssumeRoleCredentialFetcher(
+            client_creator=lambda *a, **kw: source.create_client(*a, **{**kw, "region_name": region}),
+            source_credentials=source.get_credentials(),
+            role_arn=role_arn,
+            extra_args={"RoleSessionName": ROLE_SESSION_NAME},
+        )
+        core = botocore.session.Session()
+        # botocore has no public setter for a ready-made credentials object; this is how its own
+        # assume-role provider ends up wired too.
+        core._credentials = DeferredRefreshableCredentials(
+            refresh_using=fetcher.fetch_credentials, method="assume-role"
+        )
+        session = boto3.session.Session(botocore_session=core, region_name=region)
+        self._role_sessions[(role_arn, region)] = session
+        return session

@@ -1,0 +1,115 @@
+"""`registry-operator`: run the operator, the embedded AWS, the local control plane, or print CRDs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import kopf
+
+    from registry_operator.aws.session import ClientFactory, client_config
+    from registry_operator.config import ConfigError, load_config
+    from registry_operator.reconcile.context import ReconcileContext
+
+    try:
+        config = load_config(Path(args.config) if args.config else None)
+    except ConfigError as exc:
+        print(f"registry-operator: {exc}", file=sys.stderr)
+        return 2
+    import registry_operator.handlers.operator  # noqa: F401  (registers every handler with kopf)
+    from registry_operator.handlers import kube
+
+    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.FULL)
+    groups: dict = {}
+    memo = kopf.Memo(
+        groups=groups,
+        versions={},
+        max_workers=args.max_workers,
+        kube=kube.connect(),
+        context=ReconcileContext(
+            config=config,
+            clients=ClientFactory(client_config(pool_size=args.max_workers * 2)),
+            groups=lambda namespace, name: groups.get((namespace, name)),
+        ),
+    )
+    kopf.run(
+        clusterwide=not args.namespace,
+        namespaces=args.namespace or (),
+        standalone=True,
+        liveness_endpoint=args.liveness,
+        memo=memo,
+    )
+    return 0
+
+
+def _cmd_crds(args: argparse.Namespace) -> int:
+    from registry_operator.api.crd import rendered_files
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in rendered_files().items():
+        (out / name).write_text(content)
+        print(f"wrote {out / name}")
+    return 0
+
+
+def _cmd_local_aws(args: argparse.Namespace) -> int:
+    from registry_operator.localaws.server import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from registry_operator.localcluster import cluster
+
+    state_dir = Path(args.state_dir)
+    if args.action == "up":
+        info = cluster.up(state_dir)
+        print(f"kube-apiserver ready; export KUBECONFIG={info.kubeconfig}")
+    elif args.action == "down":
+        cluster.down(state_dir)
+    else:
+        from registry_operator.localcluster.build import ensure_binaries
+
+        print(ensure_binaries())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="registry-operator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the operator against KUBECONFIG or the in-cluster service account")
+    run.add_argument(
+        "--config", help="operator config YAML (default: built-in defaults, nothing cross-account)"
+    )
+    run.add_argument("--namespace", action="append", help="watch only this namespace (repeatable)")
+    run.add_argument("--max-workers", type=int, default=32, help="concurrent reconciles, hence AWS calls")
+    run.add_argument("--liveness", default=None, help="e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument("--verbose", action="store_true")
+    run.set_defaults(func=_cmd_run)
+
+    crds = sub.add_parser("crds", help="write the CRDs generated from the API models")
+    crds.add_argument("--output", default="crds")
+    crds.set_defaults(func=_cmd_crds)
+
+    local_aws = sub.add_parser("local-aws", help="serve the embedded AWS (moto plus the model registry)")
+    local_aws.add_argument("--host", default="127.0.0.1")
+    local_aws.add_argument("--port", type=int, default=4566)
+    local_aws.set_defaults(func=_cmd_local_aws)
+
+    cl = sub.add_parser("cluster", help="local kube-apiserver and etcd built from the Go modules")
+    cl.add_argument("action", choices=["up", "down", "build"])
+    cl.add_argument("--state-dir", default=".local", help="kubeconfig, certificates, data and logs")
+    cl.set_defaults(func=_cmd_cluster)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

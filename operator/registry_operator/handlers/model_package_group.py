@@ -1,0 +1,72 @@
+"""kopf glue for ModelPackageGroup: translate events into reconcile calls and outcomes into status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from registry_operator.handlers import status
+from registry_operator.handlers.resources import MODEL_PACKAGE_GROUPS
+from registry_operator.reconcile import model_package_group as domain
+from registry_operator.reconcile.context import GroupInfo
+from registry_operator.reconcile.outcome import ObjectRef
+
+
+def _ref(body: kopf.Body) -> ObjectRef:
+    meta = body["metadata"]
+    return ObjectRef(meta["namespace"], meta["name"], meta["uid"], int(meta.get("generation") or 0))
+
+
+@kopf.on.resume(*MODEL_PACKAGE_GROUPS)
+@kopf.on.create(*MODEL_PACKAGE_GROUPS)
+@kopf.on.update(*MODEL_PACKAGE_GROUPS, field="spec")
+def reconcile_group(
+    body: kopf.Body,
+    reason: str,
+    old: Any,
+    retry: int,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    logger: Any,
+    **_: Any,
+) -> None:
+    previous = dict(old) if reason == "update" and old else None
+    outcome = domain.reconcile(_ref(body), dict(body.get("spec", {})), memo.context, previous, retry)
+    status.apply(outcome, body, patch, logger)
+
+
+@kopf.on.delete(*MODEL_PACKAGE_GROUPS, when=lambda spec, **_: spec.get("deletionPolicy") == "Delete")
+def delete_group(
+    body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    outcome = domain.delete(_ref(body), dict(body.get("spec", {})), memo.context, retry)
+    status.apply_deletion(outcome, body, patch, logger)
+
+
+@kopf.on.event(*MODEL_PACKAGE_GROUPS)
+def track_group(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Keep the in-memory view that ModelVersions with a modelPackageGroupRef wait on."""
+    meta = body["metadata"]
+    key = (meta["namespace"], meta["name"])
+    if type == "DELETED":
+        memo.groups.pop(key, None)
+        return
+    st = body.get("status", {})
+    spec = body.get("spec", {})
+    ready = any(
+        c.get("type") == "Ready"
+        and c.get("status") == "True"
+        and c.get("observedGeneration") == meta.get("generation")
+        for c in st.get("conditions", [])
+    )
+    memo.groups[key] = GroupInfo(
+        namespace=key[0],
+        name=key[1],
+        group_name=st.get("modelPackageGroupName"),
+        group_arn=st.get("modelPackageGroupArn"),
+        region=spec.get("region"),
+        role_arn=spec.get("roleArn"),
+        ready=ready,
+        deleting=bool(meta.get("deletionTimestamp")),
+    )

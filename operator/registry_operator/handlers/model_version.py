@@ -1,0 +1,78 @@
+"""kopf glue for ModelVersion: translate events into reconcile calls and outcomes into status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from registry_operator.handlers import status
+from registry_operator.handlers.resources import MODEL_VERSIONS
+from registry_operator.reconcile import model_version as domain
+from registry_operator.reconcile.outcome import ObjectRef
+from registry_operator.reconcile.resync import TrackedVersion
+
+
+def _ref(body: kopf.Body) -> ObjectRef:
+    meta = body["metadata"]
+    return ObjectRef(meta["namespace"], meta["name"], meta["uid"], int(meta.get("generation") or 0))
+
+
+@kopf.on.resume(*MODEL_VERSIONS)
+@kopf.on.create(*MODEL_VERSIONS)
+@kopf.on.update(*MODEL_VERSIONS, field="spec")
+def reconcile_version(
+    body: kopf.Body,
+    reason: str,
+    old: Any,
+    retry: int,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    logger: Any,
+    **_: Any,
+) -> None:
+    ref = _ref(body)
+    if reason == "resume" and domain.is_settled(body.get("status"), ref.generation):
+        return  # registered and Ready: the per-group resync watches it from here, no AWS call needed
+    previous = dict(old) if reason == "update" and old else None
+    outcome = domain.reconcile(
+        ref, dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, previous, retry
+    )
+    status.apply(outcome, body, patch, logger)
+
+
+@kopf.on.delete(*MODEL_VERSIONS, when=lambda spec, **_: spec.get("deletionPolicy") == "Delete")
+def delete_version(
+    body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    outcome = domain.delete(
+        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
+    )
+    status.apply_deletion(outcome, body, patch, logger)
+
+
+@kopf.on.event(*MODEL_VERSIONS)
+def track_version(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Keep the in-memory list of registered versions that the per-group resync walks."""
+    meta = body["metadata"]
+    key = (meta["namespace"], meta["name"])
+    st = body.get("status", {})
+    spec = body.get("spec", {})
+    if type == "DELETED" or meta.get("deletionTimestamp") or not st.get("modelPackageArn"):
+        memo.versions.pop(key, None)
+        return
+    # the ARN, not the name: versions naming one group differently still share one List call
+    group = (
+        st.get("modelPackageGroupArn") or spec.get("modelPackageGroupName") or st.get("modelPackageGroupName")
+    )
+    memo.versions[key] = TrackedVersion(
+        namespace=key[0],
+        name=key[1],
+        uid=meta["uid"],
+        region=spec.get("region") or memo.context.config.default_region,
+        role_arn=spec.get("roleArn"),
+        group=group,
+        arn=st["modelPackageArn"],
+        spec_approval=spec.get("approvalStatus"),
+        status_approval=st.get("approvalStatus"),
+    )

@@ -1,0 +1,42 @@
+"""kopf start-up: settings, shared state in memo, and the per-group resync task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from registry_operator.api.common import GROUP
+from registry_operator.handlers import kube, model_package_group, model_version  # noqa: F401 (registers handlers)
+from registry_operator.handlers.resync import resync_forever
+
+# Storage keys are decided once: changing them later makes every object look unhandled.
+FINALIZER = f"{GROUP}/finalizer"
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **_: Any) -> None:
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    # Sync handlers run in this pool; it bounds how many AWS calls are in flight at once.
+    settings.execution.max_workers = memo.max_workers
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.posting.level = logging.WARNING
+    memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
+    logger.info(
+        f"operator started: default region {memo.context.config.default_region}, "
+        f"resync every {memo.context.config.resync_interval_seconds} s"
+    )
+
+
+@kopf.on.cleanup()
+async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
+    task = memo.get("resync_task")
+    if task is not None:
+        task.cancel()

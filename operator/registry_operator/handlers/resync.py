@@ -1,0 +1,63 @@
+"""The background task that resyncs every group once per interval and writes what changed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import kopf
+
+from registry_operator.aws.errors import AwsError
+from registry_operator.handlers import kube
+from registry_operator.reconcile.outcome import now_iso
+from registry_operator.reconcile.resync import by_group, resync_group
+
+
+async def resync_once(memo: kopf.Memo, logger: Any) -> int:
+    """One pass over all groups; returns the number of versions whose status changed."""
+    loop = asyncio.get_running_loop()
+    changed = 0
+    for key, versions in by_group(list(memo.versions.values())).items():
+        registry = memo.context.registry(key.region, key.role_arn)
+        try:
+            changes = await loop.run_in_executor(None, resync_group, registry, key, versions)
+        except AwsError as err:
+            logger.warning(
+                f"resync of group {key.group} in {key.region} failed, next try in one interval: "
+                f"{err.describe()}"
+            )
+            continue
+        for change in changes:
+            v = change.version
+            body = kube.event_target(v.namespace, v.name, v.uid)
+            for event in change.events:
+                kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+            if change.missing:
+                logger.warning(f"{v.namespace}/{v.name}: {v.arn} is no longer in the registry")
+                status: dict[str, Any] = {"modelPackageStatus": "Deleted"}
+            elif change.status:
+                status = {**change.status, "lastSyncedTime": now_iso()}
+            else:
+                continue
+            try:
+                await loop.run_in_executor(
+                    None, kube.patch_version_status, memo.kube, v.namespace, v.name, status
+                )
+                changed += 1
+            except Exception as exc:  # the next interval retries; one object must not stop the pass
+                logger.warning(f"{v.namespace}/{v.name}: status write failed: {exc}")
+    return changed
+
+
+async def resync_forever(memo: kopf.Memo, logger: Any) -> None:
+    interval = memo.context.config.resync_interval_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            changed = await resync_once(memo, logger)
+            if changed:
+                logger.info(f"resync: {changed} version status(es) updated from the registry")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("resync pass failed; retrying next interval")

@@ -1,0 +1,134 @@
+"""ModelPackageGroup: describe the group, create it when missing, keep its tags in step, delete on request."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from registry_operator.api.common import ENTITY_NAME_PATTERN, DeletionPolicy
+from registry_operator.api.model_package_group import ModelPackageGroupSpec, ModelPackageGroupStatus
+from registry_operator.aws.errors import AwsError
+from registry_operator.reconcile import requests
+from registry_operator.reconcile.context import ReconcileContext
+from registry_operator.reconcile.outcome import (
+    Event,
+    ObjectRef,
+    Outcome,
+    Retry,
+    Stalled,
+    State,
+    from_aws_error,
+    now_iso,
+    parse_spec,
+)
+from registry_operator.reconcile.permissions import check_role
+
+
+def group_name(spec: ModelPackageGroupSpec | dict[str, Any], resource_name: str) -> str:
+    name = spec.get("modelPackageGroupName") if isinstance(spec, dict) else spec.model_package_group_name
+    return name or resource_name
+
+
+def _status(described: dict[str, Any], region: str) -> dict[str, Any]:
+    return ModelPackageGroupStatus(
+        model_package_group_name=described.get("ModelPackageGroupName"),
+        model_package_group_arn=described.get("ModelPackageGroupArn"),
+        model_package_group_status=described.get("ModelPackageGroupStatus"),
+        region=region,
+        last_synced_time=now_iso(),
+    ).model_dump(by_alias=True, exclude_none=True, exclude={"conditions", "observed_generation"})
+
+
+def reconcile(
+    ref: ObjectRef,
+    raw_spec: dict[str, Any],
+    ctx: ReconcileContext,
+    previous_spec: dict[str, Any] | None = None,
+    attempt: int = 0,
+) -> Outcome:
+    try:
+        return _reconcile(ref, raw_spec, ctx, previous_spec, attempt)
+    except Stalled as s:
+        return Outcome(State.STALLED, s.reason, s.message)
+    except Retry as r:
+        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+
+
+def _reconcile(
+    ref: ObjectRef,
+    raw_spec: dict[str, Any],
+    ctx: ReconcileContext,
+    previous_spec: dict[str, Any] | None,
+    attempt: int,
+) -> Outcome:
+    spec = parse_spec(ModelPackageGroupSpec, raw_spec)
+    name = group_name(spec, ref.name)
+    if spec.model_package_group_name is None and not re.match(ENTITY_NAME_PATTERN, name):
+        raise Stalled(
+            "InvalidName",
+            f"metadata.name {name!r} is not a valid SageMaker group name: set spec.modelPackageGroupName",
+        )
+    check_role(ctx.config, ref.namespace, spec.role_arn)
+    region = spec.region or ctx.config.default_region
+    registry = ctx.registry(region, spec.role_arn)
+    events: list[Event] = []
+    try:
+        described = registry.describe_group(name)
+        if described is None:
+            registry.create_group(name, spec.model_package_group_description, spec.tags)
+            events.append(Event("Normal", "Created", f"created model package group {name}"))
+            described = registry.describe_group(name)
+            if described is None:
+                raise Retry("Creating", f"model package group {name} is being created", 5.0)
+        else:
+            previous_tags = None
+            if previous_spec:
+                previous_tags = previous_spec.get("tags")
+            if spec.tags or previous_tags:
+                arn = described["ModelPackageGroupArn"]
+                to_add, to_delete = requests.tag_changes(spec.tags, registry.list_tags(arn), previous_tags)
+                if to_add:
+                    registry.add_tags(arn, to_add)
+                if to_delete:
+                    registry.delete_tags(arn, to_delete)
+                if to_add or to_delete:
+                    events.append(
+                        Event("Normal", "TagsUpdated", f"tags set: {sorted(to_add)}, removed: {to_delete}")
+                    )
+    except AwsError as err:
+        raise from_aws_error(err, attempt) from err
+    group_status = described.get("ModelPackageGroupStatus", "Completed")
+    status = _status(described, region)
+    if group_status in ("Pending", "InProgress"):
+        return Outcome(State.PROGRESSING, "Creating", f"group {name} is {group_status}", status, events, 5.0)
+    if group_status != "Completed":
+        return Outcome(
+            State.STALLED,
+            f"Group{group_status}",
+            f"group {name} is {group_status} in SageMaker",
+            status,
+            events,
+        )
+    return Outcome(State.READY, "Ready", f"{described['ModelPackageGroupArn']}", status, events)
+
+
+def delete(
+    ref: ObjectRef, raw_spec: dict[str, Any], ctx: ReconcileContext, attempt: int = 0
+) -> Outcome | None:
+    if raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN) != DeletionPolicy.DELETE:
+        return None
+    name = group_name(raw_spec, ref.name)
+    region = raw_spec.get("region") or ctx.config.default_region
+    role_arn = raw_spec.get("roleArn")
+    try:
+        check_role(ctx.config, ref.namespace, role_arn)
+        existed = ctx.registry(region, role_arn).delete_group(name)
+    except Stalled as s:
+        return Outcome(State.STALLED, s.reason, s.message)
+    except AwsError as err:
+        r = from_aws_error(err, attempt)
+        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+    message = (
+        f"deleted model package group {name}" if existed else f"model package group {name} was already gone"
+    )
+    return Outcome(State.READY, "Deleted", message, events=[Event("Normal", "Deleted", message)])

@@ -1,0 +1,229 @@
+"""ModelVersion: observe the model package, create it once, keep approval, metadata and tags in step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry_operator.api.common import DeletionPolicy
+from registry_operator.api.model_version import ModelVersionSpec, ModelVersionStatus
+from registry_operator.aws.errors import AwsError
+from registry_operator.reconcile import requests
+from registry_operator.reconcile.arns import group_name_from_arn, parse_package_arn
+from registry_operator.reconcile.context import ReconcileContext
+from registry_operator.reconcile.outcome import (
+    Event,
+    ObjectRef,
+    Outcome,
+    Retry,
+    Stalled,
+    State,
+    from_aws_error,
+    now_iso,
+    parse_spec,
+)
+from registry_operator.reconcile.permissions import check_role
+
+WAIT_FOR_GROUP_SECONDS = 5.0
+
+
+def is_settled(status: dict[str, Any] | None, generation: int) -> bool:
+    """A version registered and Ready for this generation needs no AWS call on operator restart:
+    drift and approvals are picked up by the per-group resync."""
+    status = status or {}
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
+    return bool(status.get("modelPackageArn")) and status.get("observedGeneration") == generation and ready
+
+
+def resolve_group(spec: ModelVersionSpec, ref: ObjectRef, region: str, ctx: ReconcileContext) -> str:
+    """The group as CreateModelPackage takes it: a name, or an ARN for a group in another account."""
+    if spec.model_package_group_name is not None:
+        return spec.model_package_group_name
+    assert spec.model_package_group_ref is not None  # the CRD requires exactly one of the two
+    group_ref = spec.model_package_group_ref.name
+    info = ctx.groups(ref.namespace, group_ref)
+    if info is None:
+        raise Retry(
+            "WaitingForGroup",
+            f"ModelPackageGroup {ref.namespace}/{group_ref} (spec.modelPackageGroupRef) does not exist yet",
+            WAIT_FOR_GROUP_SECONDS,
+        )
+    if (info.region or ctx.config.default_region) != region:
+        raise Stalled(
+            "GroupInOtherRegion",
+            f"spec.modelPackageGroupRef: ModelPackageGroup {group_ref} is in region "
+            f"{info.region or ctx.config.default_region}, this version in {region}",
+        )
+    if info.deleting or not info.ready or not info.group_name:
+        raise Retry(
+            "WaitingForGroup",
+            f"ModelPackageGroup {ref.namespace}/{group_ref} (spec.modelPackageGroupRef) is not Ready yet",
+            WAIT_FOR_GROUP_SECONDS,
+        )
+    return info.group_arn or info.group_name
+
+
+def _status(
+    arn: str, region: str, group: str, approval: str | None, package_status: str | None
+) -> dict[str, Any]:
+    parsed = parse_package_arn(arn)
+    return ModelVersionStatus(
+        model_package_arn=arn,
+        model_package_version=parsed.version if parsed else None,
+        model_package_group_name=group_name_from_arn(group),
+        model_package_group_arn=parsed.group_arn if parsed else None,
+        approval_status=approval,
+        model_package_status=package_status,
+        region=region,
+        last_synced_time=now_iso(),
+    ).model_dump(by_alias=True, exclude_none=True, exclude={"conditions", "observed_generation"})
+
+
+def reconcile(
+    ref: ObjectRef,
+    raw_spec: dict[str, Any],
+    raw_status: dict[str, Any] | None,
+    ctx: ReconcileContext,
+    previous_spec: dict[str, Any] | None = None,
+    attempt: int = 0,
+) -> Outcome:
+    try:
+        return _reconcile(ref, raw_spec, raw_status or {}, ctx, previous_spec, attempt)
+    except Stalled as s:
+        return Outcome(State.STALLED, s.reason, s.message)
+    except Retry as r:
+        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+
+
+def _reconcile(
+    ref: ObjectRef,
+    raw_spec: dict[str, Any],
+    raw_status: dict[str, Any],
+    ctx: ReconcileContext,
+    previous_spec: dict[str, Any] | None,
+    attempt: int,
+) -> Outcome:
+    spec = parse_spec(ModelVersionSpec, raw_spec)
+    previous = _previous(previous_spec)
+    region = spec.region or ctx.config.default_region
+    check_role(ctx.config, ref.namespace, spec.role_arn)
+    group = resolve_group(spec, ref, region, ctx)
+    registry = ctx.registry(region, spec.role_arn)
+    events: list[Event] = []
+    arn = raw_status.get("modelPackageArn")
+    try:
+        described = registry.describe_package(arn) if arn else None
+        if arn and described is None:
+            return Outcome(
+                State.STALLED,
+                "DeletedInRegistry",
+                f"model package {arn} no longer exists in SageMaker; it was deleted outside the operator. "
+                "Delete and re-apply this ModelVersion to register it again",
+                status={"modelPackageStatus": "Deleted"},
+                events=[Event("Warning", "DeletedInRegistry", f"{arn} was deleted outside the operator")],
+            )
+        if described is None:
+            request = requests.create_model_package_request(spec, group, ref.uid)
+            arn = registry.create_package(request)
+            approval = request["ModelApprovalStatus"]
+            events.append(Event("Normal", "Registered", f"registered {arn} ({approval})"))
+            if spec.approval_description is not None:
+                # CreateModelPackage takes no approval description; it can only be set by an update.
+                registry.update_package(arn, ApprovalDescription=spec.approval_description)
+            return Outcome(
+                State.READY,
+                "Registered",
+                f"registered as {arn}",
+                status=_status(arn, region, group, approval, "Completed"),
+                events=events,
+            )
+        approval, changed = _update(registry, arn, spec, previous, described, events)
+        package_status = described.get("ModelPackageStatus")
+    except AwsError as err:
+        raise from_aws_error(err, attempt) from err
+    if package_status not in (None, "Completed"):
+        raise Retry("PackageNotCompleted", f"{arn} is {package_status} in SageMaker", 10.0)
+    return Outcome(
+        State.READY,
+        "Updated" if changed else "UpToDate",
+        f"{arn} is {approval}",
+        status=_status(arn, region, group, approval, package_status),
+        events=events,
+    )
+
+
+def _previous(previous_spec: dict[str, Any] | None) -> ModelVersionSpec | None:
+    if not previous_spec:
+        return None
+    try:
+        return ModelVersionSpec.model_validate(previous_spec)
+    except ValueError:
+        return None  # an old invalid spec says nothing about what was applied
+
+
+def _update(
+    registry: Any,
+    arn: str,
+    spec: ModelVersionSpec,
+    previous: ModelVersionSpec | None,
+    described: dict[str, Any],
+    events: list[Event],
+) -> tuple[str, bool]:
+    """Bring the mutable fields in line; returns (approval status now in the registry, changed?)."""
+    approval = described.get("ModelApprovalStatus") or "PendingManualApproval"
+    changes: dict[str, Any] = {}
+    if spec.approval_status is not None and spec.approval_status != approval:
+        changes["ModelApprovalStatus"] = str(spec.approval_status)
+        events.append(Event("Normal", "ApprovalUpdated", f"approval {approval} -> {spec.approval_status}"))
+        approval = str(spec.approval_status)
+    if spec.approval_description is not None and spec.approval_description != described.get(
+        "ApprovalDescription"
+    ):
+        changes["ApprovalDescription"] = spec.approval_description
+    metadata = requests.metadata_update(
+        spec.customer_metadata_properties,
+        described.get("CustomerMetadataProperties"),
+        previous.customer_metadata_properties if previous else None,
+    )
+    if metadata:
+        events.append(Event("Normal", "MetadataUpdated", "customer metadata properties updated"))
+    changes.update(metadata)
+    if changes:
+        registry.update_package(arn, **changes)
+    to_add, to_delete = [], []
+    if spec.tags or (previous and previous.tags):
+        to_add, to_delete = requests.tag_changes(
+            spec.tags, registry.list_tags(arn), previous.tags if previous else None
+        )
+        if to_add:
+            registry.add_tags(arn, to_add)
+        if to_delete:
+            registry.delete_tags(arn, to_delete)
+        if to_add or to_delete:
+            events.append(Event("Normal", "TagsUpdated", f"tags set: {sorted(to_add)}, removed: {to_delete}"))
+    return approval, bool(changes or to_add or to_delete)
+
+
+def delete(
+    ref: ObjectRef,
+    raw_spec: dict[str, Any],
+    raw_status: dict[str, Any] | None,
+    ctx: ReconcileContext,
+    attempt: int = 0,
+) -> Outcome | None:
+    """Remove the package when the policy says Delete; None when there is nothing to do."""
+    policy = raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN)
+    arn = (raw_status or {}).get("modelPackageArn")
+    if policy != DeletionPolicy.DELETE or not arn:
+        return None
+    region = raw_spec.get("region") or ctx.config.default_region
+    role_arn = raw_spec.get("roleArn")
+    try:
+        check_role(ctx.config, ref.namespace, role_arn)
+        existed = ctx.registry(region, role_arn).delete_package(arn)
+    except Stalled as s:
+        return Outcome(State.STALLED, s.reason, s.message)
+    except AwsError as err:
+        r = from_aws_error(err, attempt)
+        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+    message = f"deleted {arn}" if existed else f"{arn} was already gone"
+    return Outcome(State.READY, "Deleted", message, events=[Event("Normal", "Deleted", message)])

@@ -1,0 +1,82 @@
+"""Spec models turned into SageMaker request parameters (pure functions, unit-tested)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from registry_operator.api.model_version import ApprovalStatus, ModelVersionSpec
+from registry_operator.aws.sagemaker import to_tag_list
+
+
+def to_aws_shape(model: BaseModel) -> dict[str, Any]:
+    """A spec sub-model in SageMaker's PascalCase. Field names follow the API's lowerCamelCase, so the
+    AWS name is the alias with its first letter raised; map values (environment) are left untouched."""
+    out: dict[str, Any] = {}
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is None:
+            continue
+        alias = info.alias or name
+        key = alias[:1].upper() + alias[1:]
+        if isinstance(value, BaseModel):
+            value = to_aws_shape(value)
+        elif isinstance(value, list):
+            value = [to_aws_shape(v) if isinstance(v, BaseModel) else v for v in value]
+        elif isinstance(value, dict):
+            value = dict(value)
+        out[key] = value
+    return out
+
+
+def initial_approval(spec: ModelVersionSpec) -> ApprovalStatus:
+    # Omitted means the registry decides; SageMaker's own default for a versioned package is pending.
+    return spec.approval_status or ApprovalStatus.PENDING_MANUAL_APPROVAL
+
+
+def create_model_package_request(spec: ModelVersionSpec, group: str, client_token: str) -> dict[str, Any]:
+    """CreateModelPackage parameters. `client_token` is the resource's uid, so a retry after a crash
+    between the call and the status write returns the version already made instead of a second one."""
+    request: dict[str, Any] = {
+        "ModelPackageGroupName": group,
+        "ClientToken": client_token,
+        "InferenceSpecification": to_aws_shape(spec.inference_specification),
+        "ModelApprovalStatus": str(initial_approval(spec)),
+    }
+    if spec.model_package_description is not None:
+        request["ModelPackageDescription"] = spec.model_package_description
+    if spec.customer_metadata_properties:
+        request["CustomerMetadataProperties"] = dict(spec.customer_metadata_properties)
+    if spec.tags:
+        request["Tags"] = to_tag_list(spec.tags)
+    return request
+
+
+def metadata_update(
+    desired: dict[str, str] | None, current: dict[str, str] | None, previously_desired: dict[str, str] | None
+) -> dict[str, Any]:
+    """UpdateModelPackage parameters that bring customer metadata to `desired`.
+
+    Only keys this resource's spec used to hold are removed, so metadata that a pipeline or a person
+    added in SageMaker survives.
+    """
+    desired, current, previously_desired = desired or {}, current or {}, previously_desired or {}
+    changes: dict[str, Any] = {}
+    to_set = {k: v for k, v in desired.items() if current.get(k) != v}
+    to_remove = sorted(k for k in previously_desired if k not in desired and k in current)
+    if to_set:
+        changes["CustomerMetadataProperties"] = to_set
+    if to_remove:
+        changes["CustomerMetadataPropertiesToRemove"] = to_remove
+    return changes
+
+
+def tag_changes(
+    desired: dict[str, str] | None, current: dict[str, str], previously_desired: dict[str, str] | None
+) -> tuple[dict[str, str], list[str]]:
+    """(tags to add or change, keys to delete); as with metadata, only keys the spec used to hold go."""
+    desired, previously_desired = desired or {}, previously_desired or {}
+    to_add = {k: v for k, v in desired.items() if current.get(k) != v}
+    to_delete = sorted(k for k in previously_desired if k not in desired and k in current)
+    return to_add, to_delete
