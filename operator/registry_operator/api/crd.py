@@ -61,8 +61,8 @@ KINDS: list[KindInfo] = [
         root_rules=[
             {
                 "rule": (
-                    "has(self.spec.modelPackageGroupName) || "
-                    f"(size(self.metadata.name) <= 63 && self.metadata.name.matches(r'{ENTITY_NAME_PATTERN}'))"
+                    "has(self.spec.modelPackageGroupName) || (size(self.metadata.name) <= 63 && "
+                    f"self.metadata.name.matches(r'{ENTITY_NAME_PATTERN}'))"
                 ),
                 "message": (
                     "metadata.name is not a valid SageMaker group name (letters, digits and hyphens, at most "

@@ -29,9 +29,13 @@ async def resync_once(memo: kopf.Memo, logger: Any) -> int:
             continue
         for change in changes:
             v = change.version
-            body = kube.event_target(v.namespace, v.name, v.uid)
             for event in change.events:
-                kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+                try:
+                    await loop.run_in_executor(
+                        None, kube.post_version_event, memo.kube, v.namespace, v.name, v.uid, event
+                    )
+                except Exception as exc:  # an event is informational; never let it stop the pass
+                    logger.warning(f"{v.namespace}/{v.name}: could not post event {event.reason}: {exc}")
             if change.missing:
                 logger.warning(f"{v.namespace}/{v.name}: {v.arn} is no longer in the registry")
                 status: dict[str, Any] = {"modelPackageStatus": "Deleted"}

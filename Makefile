@@ -1,0 +1,43 @@
+# Every target does its own set-up: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+
+.PHONY: setup demo test test-unit test-e2e lint crds cluster-up cluster-down bench clean
+
+setup: $(STAMP)
+
+$(STAMP):
+	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (see README)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+demo: setup
+	$(BIN)/python -m registry_operator.demo $(if $(KEEP),--keep)
+
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-e2e: setup
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+
+crds: setup
+	$(BIN)/registry-operator crds --output crds
+
+cluster-up: setup
+	$(BIN)/registry-operator cluster up --state-dir .local
+
+cluster-down: setup
+	$(BIN)/registry-operator cluster down --state-dir .local
+
+clean: cluster-down
+	rm -rf $(VENV) .local

@@ -1,0 +1,102 @@
+"""`make demo`: the seed's model registration done by the operator on the local stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from registry_operator import devstack
+from registry_operator.localcluster import cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "manifests" / "examples" / "iris"
+NAMESPACE = "ml"
+
+
+def _say(msg: str) -> None:
+    print(f"==> {msg}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keep", action="store_true", help="leave everything running for exploring")
+    parser.add_argument("--state-dir", default=str(ROOT / ".local"))
+    args = parser.parse_args(argv)
+    state = Path(args.state_dir)
+    logs = state / "logs"
+
+    started = time.monotonic()
+    _say("local control plane (kube-apiserver + etcd; the first run builds them from Go modules)")
+    info = cluster.up(state)
+    kubectl = [str(info.kubectl), "--kubeconfig", str(info.kubeconfig)]
+
+    def k(*a: str, check: bool = True) -> str:
+        out = subprocess.run([*kubectl, *a], capture_output=True, text=True)
+        if check and out.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(a)} failed: {out.stderr.strip()}")
+        return out.stdout
+
+    aws_proc = None
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        _say(f"using the AWS endpoint in AWS_ENDPOINT_URL: {endpoint}")
+    else:
+        _say("embedded AWS (registry-operator local-aws)")
+        aws_proc, endpoint = devstack.start_local_aws(logs / "local-aws.log")
+    operator = None
+    try:
+        _say("CRDs")
+        k("apply", "-f", str(ROOT / "crds"))
+        k("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        _say(f"operator (log: {logs / 'operator.log'})")
+        operator = devstack.start_operator(info.kubeconfig, endpoint, logs / "operator.log")
+        _say(
+            f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (a group, two versions: one a pipeline)"
+        )
+        print(k("apply", "-f", str(EXAMPLES)), end="")
+        _say("waiting for every resource to be Ready")
+        for kind in ("modelpackagegroup", "modelversion"):
+            out = subprocess.run(
+                [*kubectl, "wait", "--for=condition=Ready", kind, "--all", "-n", NAMESPACE, "--timeout=120s"],
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode != 0:
+                print(k("get", "modelregistry", "-n", NAMESPACE, "-o", "wide", check=False))
+                raise RuntimeError(
+                    f"not Ready in time: {out.stderr.strip()}\n--- operator log ---\n{operator.tail()}"
+                )
+        print()
+        print(k("get", "modelregistry", "-n", NAMESPACE, "-o", "wide"))
+        versions = json.loads(k("get", "modelversions", "-n", NAMESPACE, "-o", "json"))["items"]
+        for v in versions:
+            st = v["status"]
+            print(f"{v['metadata']['name']:<16} {st['modelPackageArn']}  approval: {st['approvalStatus']}")
+        print()
+        _say(f"done in {time.monotonic() - started:.0f} s")
+        if args.keep:
+            print(f"\nStill running. export KUBECONFIG={info.kubeconfig} AWS_ENDPOINT_URL={endpoint}")
+            print(
+                f"Operator log: {logs / 'operator.log'}. Stop everything with: make cluster-down "
+                f"&& kill {operator.proc.pid} {aws_proc.proc.pid if aws_proc else ''}"
+            )
+            operator = aws_proc = None
+            return 0
+        return 0
+    finally:
+        if operator is not None:
+            operator.stop()
+        if aws_proc is not None:
+            aws_proc.stop()
+        if not args.keep and not info.external:
+            _say("stopping the local control plane")
+            cluster.down(state)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

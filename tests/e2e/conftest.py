@@ -1,0 +1,129 @@
+"""Fixtures of the end-to-end tier: a real kube-apiserver, the embedded AWS and the operator process."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kube import Kube, start_test_cluster, stop_test_cluster
+
+from registry_operator import devstack
+from registry_operator.localaws.client import LocalAWSAdmin
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-2"
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    tmp = tmp_path_factory.mktemp("cluster")
+    info = start_test_cluster(tmp)
+    k = Kube(info)
+    k.kubectl("apply", "-f", str(ROOT / "crds"))
+    k.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+    yield k
+    stop_test_cluster(info, tmp)
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    logs = tmp_path_factory.mktemp("logs")
+    proc, url = devstack.start_local_aws(logs / "local-aws.log")
+    yield url
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_admin(aws_endpoint: str) -> LocalAWSAdmin:
+    return LocalAWSAdmin(aws_endpoint)
+
+
+@pytest.fixture(scope="session")
+def sagemaker(aws_endpoint: str):  # type: ignore[no-untyped-def]
+    """A SageMaker client acting directly on the registry, as a person in the console would."""
+    return boto3.client(
+        "sagemaker",
+        region_name=REGION,
+        endpoint_url=aws_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+class OperatorRunner:
+    """The operator as a real process; tests may kill and restart it."""
+
+    def __init__(self, kube: Kube, endpoint: str, log: Path, config: Path) -> None:
+        self.kube, self.endpoint, self.log, self.config = kube, endpoint, log, config
+        self.process: devstack.Process | None = None
+
+    def start(self) -> devstack.Process:
+        self.process = devstack.start_operator(
+            self.kube.info.kubeconfig, self.endpoint, self.log, ["--config", str(self.config)]
+        )
+        return self.process
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def tail(self) -> str:
+        return self.process.tail(80) if self.process else ""
+
+
+@pytest.fixture(scope="session")
+def operator_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("config") / "operator.yaml"
+    # A short resync so that registry-side approvals show within a test's patience.
+    path.write_text(f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube: Kube, aws_endpoint: str, operator_config: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorRunner]:
+    runner = OperatorRunner(
+        kube, aws_endpoint, tmp_path_factory.mktemp("logs") / "operator.log", operator_config
+    )
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture
+def namespace(kube: Kube) -> str:
+    # Namespaces are never deleted: the local control plane has no controller-manager to finish it.
+    return kube.create_namespace(f"t-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(autouse=True)
+def _operator_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed and "operator" in request.fixturenames:
+        runner = request.getfixturevalue("operator")
+        print(f"--- operator log (tail) ---\n{runner.tail()}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:  # type: ignore[type-arg]
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]

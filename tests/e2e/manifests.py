@@ -1,0 +1,53 @@
+"""Builders for the resources the end-to-end tests apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+XGBOOST = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
+SKLEARN = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def group(name: str, namespace: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "modelregistry.io/v1alpha1",
+        "kind": "ModelPackageGroup",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"modelPackageGroupDescription": f"group {name}", **spec},
+    }
+
+
+def containers(count: int) -> list[dict[str, Any]]:
+    return [
+        {"image": SKLEARN if i < count - 1 else XGBOOST, "modelDataUrl": f"s3://models/{i}/model.tar.gz"}
+        for i in range(count)
+    ]
+
+
+def version(
+    name: str,
+    namespace: str,
+    group_ref: str | None = None,
+    group_name: str | None = None,
+    n: int = 1,
+    **spec: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "modelPackageDescription": f"version {name}",
+        "inferenceSpecification": {
+            "containers": containers(n),
+            "supportedContentTypes": ["text/csv"],
+            "supportedResponseMIMETypes": ["text/csv"],
+        },
+        **spec,
+    }
+    if group_ref:
+        body["modelPackageGroupRef"] = {"name": group_ref}
+    if group_name:
+        body["modelPackageGroupName"] = group_name
+    return {
+        "apiVersion": "modelregistry.io/v1alpha1",
+        "kind": "ModelVersion",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": body,
+    }

@@ -1,0 +1,170 @@
+"""Reconcile logic against the embedded AWS in-process: no cluster, real SageMaker semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from registry_operator.aws.session import ClientFactory
+from registry_operator.config import OperatorConfig
+from registry_operator.localaws.server import LocalAWS
+from registry_operator.reconcile import model_package_group, model_version
+from registry_operator.reconcile.context import GroupInfo, ReconcileContext
+from registry_operator.reconcile.outcome import ObjectRef, State
+from registry_operator.reconcile.resync import TrackedVersion, by_group, resync_group
+
+REGION = "us-east-2"
+IMAGE = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
+
+
+@pytest.fixture(scope="module")
+def local_aws() -> Iterator[LocalAWS]:
+    with LocalAWS() as aws:
+        yield aws
+
+
+@pytest.fixture
+def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContext:
+    local_aws.admin.reset()
+    for k, v in {
+        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(k, v)
+    groups: dict[tuple[str, str], GroupInfo] = {}
+    return ReconcileContext(OperatorConfig(), ClientFactory(), lambda ns, name: groups.get((ns, name)))
+
+
+@pytest.fixture
+def sm(local_aws: LocalAWS) -> Any:
+    return boto3.client(
+        "sagemaker",
+        region_name=REGION,
+        endpoint_url=local_aws.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _ref(
+    name: str = "v", uid: str = "6b1d6c2e-0000-4000-8000-000000000001", generation: int = 1
+) -> ObjectRef:
+    return ObjectRef("ml", name, uid, generation)
+
+
+def _spec(group: str = "iris", **extra: Any) -> dict[str, Any]:
+    return {
+        "modelPackageGroupName": group,
+        "inferenceSpecification": {"containers": [{"image": IMAGE, "modelDataUrl": "s3://b/m.tar.gz"}]},
+        **extra,
+    }
+
+
+def _group(ctx: ReconcileContext, name: str = "iris") -> None:
+    out = model_package_group.reconcile(ObjectRef("ml", name, "g-uid", 1), {"tags": {"team": "ml"}}, ctx)
+    assert out.state is State.READY, out
+
+
+def test_group_created_once_then_observed(ctx: ReconcileContext, local_aws: LocalAWS, sm: Any) -> None:
+    _group(ctx)
+    _group(ctx)
+    assert local_aws.admin.calls().get("sagemaker:CreateModelPackageGroup") == 1
+    assert (
+        sm.describe_model_package_group(ModelPackageGroupName="iris")["ModelPackageGroupStatus"]
+        == "Completed"
+    )
+
+
+def test_version_registered_once_even_if_status_was_lost(ctx: ReconcileContext, sm: Any) -> None:
+    _group(ctx)
+    first = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    assert first.state is State.READY and first.events[0].reason == "Registered"
+    # A crash before the status write: the next reconcile sees no ARN in status and creates again.
+    second = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    assert second.status["modelPackageArn"] == first.status["modelPackageArn"]
+    assert len(sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"]) == 1
+    assert first.status["modelPackageVersion"] == 1
+    assert first.status["approvalStatus"] == "PendingManualApproval"
+
+
+def test_missing_group_ref_waits_without_aws_calls(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
+    spec = _spec()
+    spec.pop("modelPackageGroupName")
+    spec["modelPackageGroupRef"] = {"name": "iris"}
+    out = model_version.reconcile(_ref(), spec, {}, ctx)
+    assert (out.state, out.reason) == (State.PROGRESSING, "WaitingForGroup")
+    assert local_aws.admin.calls() == {}
+
+
+def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, sm: Any) -> None:
+    _group(ctx)
+    old = _spec(customerMetadataProperties={"a": "1", "b": "2"}, tags={"t": "1"})
+    created = model_version.reconcile(_ref(), old, {}, ctx)
+    arn = created.status["modelPackageArn"]
+    sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"addedInConsole": "x"})
+    new = _spec(approvalStatus="Approved", customerMetadataProperties={"a": "1"}, tags={"u": "2"})
+    out = model_version.reconcile(_ref(generation=2), new, created.status, ctx, previous_spec=old)
+    assert out.state is State.READY and out.reason == "Updated"
+    described = sm.describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["CustomerMetadataProperties"] == {"a": "1", "addedInConsole": "x"}
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+    assert tags == {"u": "2"}
+
+
+def test_not_permitted_role_makes_no_aws_call(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
+    out = model_version.reconcile(_ref(), _spec(roleArn="arn:aws:iam::222222222222:role/r"), {}, ctx)
+    assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
+    assert local_aws.admin.calls() == {}
+
+
+def test_resync_mirrors_or_reverts_with_one_list_per_group(
+    ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
+) -> None:
+    _group(ctx)
+    tracked = []
+    for i, approval in enumerate([None, "Approved"]):
+        spec = _spec(**({"approvalStatus": approval} if approval else {}))
+        out = model_version.reconcile(
+            _ref(f"v{i}", uid=f"6b1d6c2e-0000-4000-8000-00000000000{i}"), spec, {}, ctx
+        )
+        tracked.append(
+            TrackedVersion(
+                "ml",
+                f"v{i}",
+                f"u{i}",
+                REGION,
+                None,
+                out.status["modelPackageGroupArn"],
+                out.status["modelPackageArn"],
+                approval,
+                out.status["approvalStatus"],
+            )
+        )
+    sm.update_model_package(ModelPackageArn=tracked[0].arn, ModelApprovalStatus="Approved")
+    sm.update_model_package(ModelPackageArn=tracked[1].arn, ModelApprovalStatus="Rejected")
+    local_aws.admin.reset_calls()
+    ((key, versions),) = by_group(tracked).items()
+    changes = {c.version.name: c for c in resync_group(ctx.registry(REGION, None), key, versions)}
+    assert changes["v0"].status == {"approvalStatus": "Approved"}
+    assert changes["v0"].events[0].reason == "ApprovalChanged"
+    assert changes["v1"].events[0].reason == "DriftCorrected"
+    calls = local_aws.admin.calls()
+    assert calls.get("sagemaker:ListModelPackages") == 1 and "sagemaker:DescribeModelPackage" not in calls
+    assert sm.describe_model_package(ModelPackageName=tracked[1].arn)["ModelApprovalStatus"] == "Approved"
+
+
+def test_delete_policy(ctx: ReconcileContext, sm: Any) -> None:
+    _group(ctx)
+    out = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    assert model_version.delete(_ref(), _spec(), out.status, ctx) is None  # Retain by default
+    deleted = model_version.delete(_ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
+    assert deleted is not None and deleted.state is State.READY
+    assert sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"] == []
+    again = model_version.delete(_ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
+    assert again is not None and again.state is State.READY and "already gone" in again.message
