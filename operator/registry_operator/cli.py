@@ -20,9 +20,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"registry-operator: {exc}", file=sys.stderr)
         return 2
     import registry_operator.handlers.operator  # noqa: F401  (registers every handler with kopf)
-    from registry_operator.handlers import kube
+    from registry_operator.handlers import kube, logfilter
 
-    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.FULL)
+    log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
+    kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
+    logfilter.install()
     groups: dict = {}
     memo = kopf.Memo(
         groups=groups,
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--namespace", action="append", help="watch only this namespace (repeatable)")
     run.add_argument("--max-workers", type=int, default=32, help="concurrent reconciles, hence AWS calls")
     run.add_argument("--liveness", default=None, help="e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument("--log-format", choices=["text", "json"], default="text")
     run.add_argument("--verbose", action="store_true")
     run.set_defaults(func=_cmd_run)
 

@@ -168,3 +168,37 @@ def test_delete_policy(ctx: ReconcileContext, sm: Any) -> None:
     assert sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"] == []
     again = model_version.delete(_ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
     assert again is not None and again.state is State.READY and "already gone" in again.message
+
+
+def test_resync_reports_a_version_deleted_outside_the_operator_once(ctx: ReconcileContext, sm: Any) -> None:
+    _group(ctx)
+    out = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    arn = out.status["modelPackageArn"]
+    sm.delete_model_package(ModelPackageName=arn)
+    tracked = TrackedVersion(
+        "ml",
+        "v",
+        "u",
+        REGION,
+        None,
+        out.status["modelPackageGroupArn"],
+        arn,
+        None,
+        "PendingManualApproval",
+        generation=4,
+    )
+    ((key, versions),) = by_group([tracked]).items()
+    (change,) = resync_group(ctx.registry(REGION, None), key, versions)
+    assert change.missing and change.events[0].reason == "DeletedInRegistry"
+    ready = next(c for c in change.status["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"], ready["observedGeneration"]) == (
+        "False",
+        "DeletedInRegistry",
+        4,
+    )
+    assert change.status["modelPackageStatus"] == "Deleted"
+    already = TrackedVersion(**{**tracked.__dict__, "package_status": "Deleted"})
+    assert resync_group(ctx.registry(REGION, None), key, [already]) == []
+    # a reconcile of the spec sees the same and stalls instead of registering a new version silently
+    again = model_version.reconcile(_ref(), _spec(), out.status, ctx)
+    assert (again.state, again.reason) == (State.STALLED, "DeletedInRegistry")

@@ -75,4 +75,6 @@ def track_version(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None
         arn=st["modelPackageArn"],
         spec_approval=spec.get("approvalStatus"),
         status_approval=st.get("approvalStatus"),
+        generation=int(meta.get("generation") or 0),
+        package_status=st.get("modelPackageStatus"),
     )

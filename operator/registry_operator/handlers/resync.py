@@ -38,7 +38,7 @@ async def resync_once(memo: kopf.Memo, logger: Any) -> int:
                     logger.warning(f"{v.namespace}/{v.name}: could not post event {event.reason}: {exc}")
             if change.missing:
                 logger.warning(f"{v.namespace}/{v.name}: {v.arn} is no longer in the registry")
-                status: dict[str, Any] = {"modelPackageStatus": "Deleted"}
+                status = change.status
             elif change.status:
                 status = {**change.status, "lastSyncedTime": now_iso()}
             else:

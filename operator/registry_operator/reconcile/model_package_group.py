@@ -109,7 +109,13 @@ def _reconcile(
             status,
             events,
         )
-    return Outcome(State.READY, "Ready", f"{described['ModelPackageGroupArn']}", status, events)
+    return Outcome(
+        State.READY,
+        "Created" if events else "Synced",
+        f"{described['ModelPackageGroupArn']} is Completed",
+        status,
+        events,
+    )
 
 
 def delete(

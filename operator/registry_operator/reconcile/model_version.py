@@ -22,6 +22,7 @@ from registry_operator.reconcile.outcome import (
     parse_spec,
 )
 from registry_operator.reconcile.permissions import check_role
+from registry_operator.reconcile.resync import deleted_outcome
 
 WAIT_FOR_GROUP_SECONDS = 5.0
 
@@ -113,14 +114,7 @@ def _reconcile(
     try:
         described = registry.describe_package(arn) if arn else None
         if arn and described is None:
-            return Outcome(
-                State.STALLED,
-                "DeletedInRegistry",
-                f"model package {arn} no longer exists in SageMaker; it was deleted outside the operator. "
-                "Delete and re-apply this ModelVersion to register it again",
-                status={"modelPackageStatus": "Deleted"},
-                events=[Event("Warning", "DeletedInRegistry", f"{arn} was deleted outside the operator")],
-            )
+            return deleted_outcome(arn)
         if described is None:
             request = requests.create_model_package_request(spec, group, ref.uid)
             arn = registry.create_package(request)

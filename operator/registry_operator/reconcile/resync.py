@@ -12,7 +12,7 @@ from typing import Any
 
 from registry_operator.aws.errors import AwsError
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile.outcome import Event
+from registry_operator.reconcile.outcome import Event, Outcome, State, status_patch
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class TrackedVersion:
     arn: str
     spec_approval: str | None
     status_approval: str | None
+    generation: int = 0
+    package_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,23 @@ class VersionChange:
     status: dict[str, Any]
     events: list[Event] = field(default_factory=list)
     missing: bool = False
+
+
+DELETED = "Deleted"
+
+
+def deleted_outcome(arn: str) -> Outcome:
+    return Outcome(
+        State.STALLED,
+        "DeletedInRegistry",
+        f"model package {arn} no longer exists in SageMaker; it was deleted outside the operator. "
+        "Delete and re-apply this ModelVersion to register it again",
+        status={"modelPackageStatus": DELETED},
+    )
+
+
+def deleted_status(v: TrackedVersion) -> dict[str, Any]:
+    return status_patch(deleted_outcome(v.arn), v.generation, None)
 
 
 def by_group(versions: list[TrackedVersion]) -> dict[GroupKey, list[TrackedVersion]]:
@@ -65,7 +84,19 @@ def resync_group(
     changes: list[VersionChange] = []
     for v in versions:
         if v.arn not in approvals:
-            changes.append(VersionChange(v, {}, [], missing=True))
+            if v.package_status != DELETED:  # reported once, not every interval
+                changes.append(
+                    VersionChange(
+                        v,
+                        deleted_status(v),
+                        [
+                            Event(
+                                "Warning", "DeletedInRegistry", (f"{v.arn} was deleted outside the operator")
+                            )
+                        ],
+                        missing=True,
+                    )
+                )
             continue
         actual = approvals[v.arn]
         if v.spec_approval is not None and actual != v.spec_approval:

@@ -1,0 +1,24 @@
+"""Keep the operator log readable: kopf logs every handler run, including bookkeeping ones."""
+
+from __future__ import annotations
+
+import logging
+
+# The in-memory trackers run on every watch event; their success says nothing to a reader.
+_QUIET_HANDLERS = ("Handler 'track_group' succeeded.", "Handler 'track_version' succeeded.")
+
+
+class OperatorLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in _QUIET_HANDLERS:
+            return False
+        if record.levelno == logging.ERROR and "failed temporarily" in message:
+            # A retry with a reason in status (waiting for a group, throttling) is expected
+            # operation, not an error; the condition carries the detail.
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def install() -> None:
+    logging.getLogger("kopf.objects").addFilter(OperatorLogFilter())
