@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         k("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
         _say(f"operator (log: {logs / 'operator.log'})")
         operator = devstack.start_operator(info.kubeconfig, endpoint, logs / "operator.log")
-        _say(
-            f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (a group, two versions: one a pipeline)"
-        )
+        _say(f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (a group, two versions: one a pipeline)")
         print(k("apply", "-f", str(EXAMPLES)), end="")
         _say("waiting for every resource to be Ready")
         for kind in ("modelpackagegroup", "modelversion"):

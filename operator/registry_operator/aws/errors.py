@@ -52,8 +52,12 @@ def _kind(code: str, status: int, message: str) -> AwsErrorKind:
         return AwsErrorKind.THROTTLED
     if code in _ACCESS:
         return AwsErrorKind.ACCESS_DENIED
-    if code in _NOT_FOUND or ("does not exist" in message.lower() and code == "ValidationException"):
-        # SageMaker reports most missing resources as ValidationException "... does not exist".
+    lowered = message.lower()
+    if code in _NOT_FOUND or (
+        code == "ValidationException" and ("does not exist" in lowered or "cannot find" in lowered)
+    ):
+        # SageMaker reports missing resources as ValidationException: "ModelPackage <arn> does not
+        # exist.", "Cannot find Model Package Group: <arn>", "Cannot find resource policy for: <arn>".
         return AwsErrorKind.NOT_FOUND
     if code == "ConflictException":
         return AwsErrorKind.CONFLICT

@@ -1,0 +1,120 @@
+"""The embedded AWS as one WSGI application.
+
+Every AWS request is identified (`service:Operation`), counted, offered to the fault injector, and then
+answered by the in-memory model registry (the SageMaker model-registry operations moto lacks or gets
+wrong) or forwarded to moto's own server application for everything else. Requests under `/_localaws/`
+are the control endpoints (`control.py`): never counted, never faulted, never forwarded.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import botocore.session
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from .control import ControlEndpoints
+from .errors import AWSError
+from .faults import FAULT_ERRORS, CallCounter, FaultInjector
+from .identity import IdentityResolver
+from .operations import AwsCall, OperationIdentifier
+from .registry import RegistryStore
+from .responses import StartResponse, aws_error, json_response
+from .sagemaker_api import CallContext, SageMakerRegistryAPI
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_localaws"
+_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class LocalAWSApp:
+    def __init__(self) -> None:
+        self.store = RegistryStore()
+        self.identities = IdentityResolver()
+        self.operations = OperationIdentifier()
+        self.calls = CallCounter()
+        self.faults = FaultInjector()
+        # Loaded up front so the first registry request is not the one that pays for it.
+        service_model = botocore.session.get_session().get_service_model("sagemaker")
+        self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.control = ControlEndpoints(self)
+
+    def reset_state(self) -> None:
+        """Wipe every AWS resource: moto's backends (all processes' state lives there) and the registry."""
+        moto_api_backend.reset()
+        self.store.reset()
+        self.identities.clear()
+
+    def reset_all(self) -> None:
+        self.reset_state()
+        self.calls.reset()
+        self.faults.clear()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            return self.control(environ, start_response)
+        if path.startswith("/moto-api"):
+            if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+                # Someone reset moto directly: the registry's resources must not outlive moto's.
+                self.store.reset()
+                self.identities.clear()
+            return self.moto(environ, start_response)
+
+        call = self.operations.identify(environ)
+        self.calls.record_call(call.key)
+        decision = self.faults.decide(call.key)
+        if decision.latency_s > 0:
+            time.sleep(decision.latency_s)
+        if decision.error is not None:
+            self.calls.record_fault(call.key)
+            status, message = FAULT_ERRORS[decision.error]
+            return aws_error(start_response, call.protocol, status, decision.error, message)
+
+        if call.service == "sagemaker" and call.protocol == "json":
+            answered = self._registry(call, environ, start_response)
+            if answered is not None:
+                return answered
+        return self.moto(environ, start_response)
+
+    def _registry(
+        self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        needs_body = self.sagemaker.needs_body_to_route(call.operation)
+        if not needs_body and not self.sagemaker.handles(call.operation, None):
+            return None
+        body = _read_body(environ)
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            return aws_error(
+                start_response, "json", 400, "SerializationException", "The request body is not JSON."
+            )
+        if not isinstance(params, dict) or not self.sagemaker.handles(call.operation, params):
+            environ["wsgi.input"] = io.BytesIO(body)
+            return None
+        try:
+            ctx = CallContext(caller=self.identities.resolve(environ, call.region), region=call.region)
+            result = self.sagemaker.call(ctx, call.operation, params)
+        except AWSError as err:
+            return aws_error(start_response, "json", err.status, err.code, err.message)
+        except Exception:
+            log.exception("embedded registry failed on %s", call.key)
+            return aws_error(start_response, "json", 500, "InternalFailure", "The embedded registry failed.")
+        return json_response(start_response, 200, result, _JSON_CONTENT_TYPE)
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""

@@ -1,0 +1,65 @@
+"""A typed client for the embedded AWS's `/_localaws/` control endpoints (stdlib only)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class LocalAWSAdminError(RuntimeError):
+    """A control endpoint refused the request (for example an invalid fault rule)."""
+
+
+class LocalAWSAdmin:
+    def __init__(self, endpoint_url: str, timeout: float = 10.0) -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self._timeout = timeout
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.endpoint_url}/_localaws/{path}", data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise LocalAWSAdminError(f"{method} /_localaws/{path}: HTTP {exc.code}: {detail}") from None
+
+    def health(self) -> bool:
+        try:
+            return self._request("GET", "health").get("status") == "ok"
+        except (OSError, LocalAWSAdminError, ValueError):
+            return False
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Both counters at once: {"calls": {...}, "faults": {...}}."""
+        return self._request("GET", "calls")
+
+    def calls(self) -> dict[str, int]:
+        """Requests received per `service:Operation`, including those answered with an injected fault."""
+        return self.counters()["calls"]
+
+    def faults_injected(self) -> dict[str, int]:
+        return self.counters()["faults"]
+
+    def reset_calls(self) -> None:
+        self._request("POST", "calls/reset")
+
+    def set_faults(self, rules: list[dict[str, Any]], seed: int | None = None) -> None:
+        body: dict[str, Any] = {"rules": rules}
+        if seed is not None:
+            body["seed"] = seed
+        self._request("PUT", "faults", body)
+
+    def get_faults(self) -> list[dict[str, Any]]:
+        return self._request("GET", "faults")["rules"]
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "faults")
+
+    def reset(self) -> None:
+        self._request("POST", "reset")

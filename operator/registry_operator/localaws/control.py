@@ -1,0 +1,82 @@
+"""The `/_localaws/` control endpoints: health, call counters, fault rules and a full reset.
+
+GET    /_localaws/health        -> {"status": "ok"}
+GET    /_localaws/calls         -> {"calls": {"svc:Op": n, ...}, "faults": {"svc:Op": n, ...}}
+POST   /_localaws/calls/reset   -> zero both counters
+GET    /_localaws/faults        -> {"rules": [...]} (each rule also reports how many faults it injected)
+PUT    /_localaws/faults        <- {"rules": [{"operation", "rate", "error", "latencyMs", "count"}], "seed"?}
+DELETE /_localaws/faults        -> no rules
+POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters and fault rules
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .faults import FaultRule, RuleError
+from .responses import StartResponse, json_response
+
+if TYPE_CHECKING:
+    from .app import LocalAWSApp
+
+_JSON = "application/json"
+
+
+class ControlEndpoints:
+    def __init__(self, app: LocalAWSApp) -> None:
+        self._app = app
+        self._routes: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[int, Any]]] = {
+            ("GET", "/_localaws/health"): lambda _: (200, {"status": "ok"}),
+            ("GET", "/_localaws/calls"): lambda _: (200, app.calls.snapshot()),
+            ("POST", "/_localaws/calls/reset"): self._reset_calls,
+            ("GET", "/_localaws/faults"): lambda _: (200, {"rules": app.faults.rules()}),
+            ("PUT", "/_localaws/faults"): self._put_faults,
+            ("DELETE", "/_localaws/faults"): self._clear_faults,
+            ("POST", "/_localaws/reset"): self._reset,
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = (environ.get("PATH_INFO") or "").rstrip("/")
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        route = self._routes.get((method, path))
+        if route is None:
+            known = any(p == path for _, p in self._routes)
+            status = 405 if known else 404
+            return json_response(
+                start_response, status, {"error": f"no control endpoint {method} {path}"}, _JSON
+            )
+        status, payload = route(environ)
+        return json_response(start_response, status, payload, _JSON)
+
+    def _reset_calls(self, _: dict[str, Any]) -> tuple[int, Any]:
+        self._app.calls.reset()
+        return 200, self._app.calls.snapshot()
+
+    def _put_faults(self, environ: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            doc = json.loads(environ["wsgi.input"].read(length) or b"{}") if length > 0 else {}
+        except ValueError as exc:
+            return 400, {"error": f"body is not JSON: {exc}"}
+        raw_rules = doc if isinstance(doc, list) else doc.get("rules") if isinstance(doc, dict) else None
+        if not isinstance(raw_rules, list):
+            return 400, {"error": 'body must be {"rules": [...]}'}
+        seed = doc.get("seed") if isinstance(doc, dict) else None
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            return 400, {"error": "seed must be an integer"}
+        try:
+            rules = [FaultRule.from_json(r) for r in raw_rules]
+        except RuleError as exc:
+            return 400, {"error": str(exc)}
+        self._app.faults.set_rules(rules, seed=seed)
+        return 200, {"rules": self._app.faults.rules()}
+
+    def _clear_faults(self, _: dict[str, Any]) -> tuple[int, Any]:
+        self._app.faults.clear()
+        return 200, {"rules": []}
+
+    def _reset(self, _: dict[str, Any]) -> tuple[int, Any]:
+        self._app.reset_all()
+        return 200, {"status": "ok"}

@@ -1,0 +1,146 @@
+"""Fault injection and per-operation call counters for tests and benchmarks.
+
+Rules match `service:Operation` keys (exact, `service:*`, `*`, or any fnmatch pattern). Each matching rule
+adds its latency; the first matching rule whose dice roll fires answers the request with its error before
+the request reaches any backend, so an injected fault never has a side effect.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+# error name -> (HTTP status, message); the codes are the ones botocore's retry handlers recognise.
+FAULT_ERRORS: dict[str, tuple[int, str]] = {
+    "ThrottlingException": (400, "Rate exceeded"),
+    "InternalFailure": (500, "We encountered an internal error. Please try again."),
+    "ServiceUnavailable": (503, "Service is unavailable. Please try again later."),
+}
+
+
+class RuleError(ValueError):
+    """A fault rule the control endpoint must refuse."""
+
+
+@dataclass(slots=True)
+class FaultRule:
+    operation: str
+    rate: float
+    error: str
+    latency_ms: int = 0
+    count: int | None = None
+    injected: int = 0
+
+    @classmethod
+    def from_json(cls, raw: object) -> FaultRule:
+        if not isinstance(raw, dict):
+            raise RuleError("each rule must be a JSON object")
+        operation = raw.get("operation")
+        if not isinstance(operation, str) or not operation:
+            raise RuleError(
+                "rule.operation must be a non-empty string such as 'sagemaker:CreateModelPackage'"
+            )
+        rate = raw.get("rate", 0.0)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+            raise RuleError("rule.rate must be a number between 0 and 1")
+        error = raw.get("error", "ThrottlingException")
+        if error not in FAULT_ERRORS:
+            raise RuleError(f"rule.error must be one of {sorted(FAULT_ERRORS)}")
+        latency = raw.get("latencyMs", 0) or 0
+        if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0:
+            raise RuleError("rule.latencyMs must be a non-negative number")
+        count = raw.get("count")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            raise RuleError("rule.count must be null or a non-negative integer")
+        return cls(operation=operation, rate=float(rate), error=error, latency_ms=int(latency), count=count)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "rate": self.rate,
+            "error": self.error,
+            "latencyMs": self.latency_ms,
+            "count": self.count,
+            "injected": self.injected,
+        }
+
+    def matches(self, key: str) -> bool:
+        return self.operation == "*" or self.operation == key or fnmatchcase(key, self.operation)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultDecision:
+    latency_s: float
+    error: str | None
+
+
+_NO_FAULT = FaultDecision(0.0, None)
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._random = random.Random()
+
+    def set_rules(self, rules: list[FaultRule], seed: int | None = None) -> None:
+        with self._lock:
+            self._rules = rules
+            if seed is not None:
+                # A seed makes a benchmark's fault sequence reproducible (for a given request order).
+                self._random.seed(seed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.to_json() for r in self._rules]
+
+    def decide(self, key: str) -> FaultDecision:
+        with self._lock:
+            if not self._rules:
+                return _NO_FAULT
+            latency_ms = 0
+            error: str | None = None
+            for rule in self._rules:
+                if not rule.matches(key):
+                    continue
+                latency_ms += rule.latency_ms
+                if error is not None or rule.rate <= 0.0:
+                    continue
+                if rule.count is not None and rule.injected >= rule.count:
+                    continue
+                if self._random.random() < rule.rate:
+                    rule.injected += 1
+                    error = rule.error
+            return FaultDecision(latency_ms / 1000.0, error)
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter()
+
+    def record_call(self, key: str) -> None:
+        with self._lock:
+            self._calls[key] += 1
+
+    def record_fault(self, key: str) -> None:
+        with self._lock:
+            self._faults[key] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {"calls": dict(self._calls), "faults": dict(self._faults)}

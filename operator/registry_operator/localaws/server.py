@@ -1,0 +1,122 @@
+"""Serving the embedded AWS: `serve()` for `registry-operator local-aws`, `LocalAWS` for tests.
+
+moto keeps its state in module-level backends, so every server in one process shares moto's resources
+(the registry store is per server). Tests therefore use one server at a time and reset between tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from types import FrameType, TracebackType
+from typing import Any
+
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.serving import ThreadedWSGIServer
+
+from .app import LocalAWSApp
+from .client import LocalAWSAdmin
+
+log = logging.getLogger(__name__)
+
+# A keep-alive connection holds one thread; an idle client's thread is released after this long.
+IDLE_CONNECTION_TIMEOUT_S = 60.0
+
+
+class _RequestHandler(MotoRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_CONNECTION_TIMEOUT_S
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # One line per request would cost more than the registry call itself under benchmark load.
+        log.debug('"%s" %s %s', getattr(self, "requestline", ""), code, size)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server, also able to close its open connections when it stops."""
+
+    def __init__(self, host: str, port: int, app: LocalAWSApp) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(host, port, app, handler=_RequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve(host: str, port: int) -> None:
+    """Serve the embedded AWS until SIGINT or SIGTERM."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = _Server(host, port, LocalAWSApp())
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        # shutdown() blocks until serve_forever returns, so it cannot run on the serving thread itself.
+        threading.Thread(target=server.shutdown, name="localaws-shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("embedded AWS (moto + model registry) listening on %s", _url(host, server.port))
+    try:
+        server.serve_forever()
+    finally:
+        server.close_connections()
+        server.server_close()
+        log.info("embedded AWS stopped")
+
+
+class LocalAWS:
+    """The embedded AWS on a background thread; `LocalAWS()` picks a free port on 127.0.0.1."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = LocalAWSApp()
+        self._server = _Server(host, port, self.app)
+        self.host = host
+        self.port = self._server.port
+        self.endpoint_url = _url(host, self.port)
+        self.admin = LocalAWSAdmin(self.endpoint_url)
+        self._stopped = False
+        self._thread = threading.Thread(target=self._server.serve_forever, name="localaws", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> LocalAWS:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

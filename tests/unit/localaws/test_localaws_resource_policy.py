@@ -1,0 +1,104 @@
+"""The resource-policy matcher on its own, against IAM's documented evaluation rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from registry_operator.localaws.errors import AWSError
+from registry_operator.localaws.resource_policy import Decision, evaluate, parse_policy, wildcard_match
+
+CALLER = frozenset(
+    {
+        "222222222222",
+        "arn:aws:iam::222222222222:root",
+        "arn:aws:iam::222222222222:role/trainer",
+        "arn:aws:sts::222222222222:assumed-role/trainer/session",
+    }
+)
+PACKAGE = "arn:aws:sagemaker:us-east-2:111111111111:model-package/iris/3"
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _stmt(effect: str = "Allow", **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "Effect": effect,
+        "Principal": {"AWS": "222222222222"},
+        "Action": "sagemaker:CreateModelPackage",
+        "Resource": "arn:aws:sagemaker:us-east-2:111111111111:model-package/iris/*",
+    }
+    base.update(fields)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "expected"),
+    [
+        ("sagemaker:*", "sagemaker:CreateModelPackage", True),
+        ("sagemaker:Describe*", "sagemaker:DescribeModelPackage", True),
+        ("sagemaker:describe*", "sagemaker:DescribeModelPackage", True),  # actions are case-insensitive
+        ("sagemaker:Describe*", "sagemaker:CreateModelPackage", False),
+        ("arn:aws:sagemaker:*:111111111111:model-package/iris/?", PACKAGE, True),
+        ("arn:aws:sagemaker:*:111111111111:model-package/iris/??", PACKAGE, False),
+        ("arn:aws:sagemaker:us-east-2:111111111111:model-package/iri/*", PACKAGE, False),
+    ],
+)
+def test_wildcards(pattern: str, value: str, expected: bool) -> None:
+    # IAM policy grammar: * matches any run of characters, ? exactly one.
+    assert wildcard_match(pattern, value) is expected
+
+
+def test_allow_deny_and_no_match() -> None:
+    # IAM evaluation logic: an explicit Deny overrides Allow; nothing matching means an implicit deny.
+    allow = parse_policy(_doc(_stmt()))
+    assert evaluate(allow, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.ALLOW
+    assert evaluate(allow, CALLER, "sagemaker:DeleteModelPackage", [PACKAGE]) is Decision.NO_MATCH
+    stranger = frozenset({"333333333333", "arn:aws:iam::333333333333:root"})
+    assert evaluate(allow, stranger, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.NO_MATCH
+    both = parse_policy(_doc(_stmt(), _stmt("Deny", Principal="*", Action="sagemaker:Create*")))
+    assert evaluate(both, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.DENY
+    assert evaluate(None, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.NO_MATCH
+
+
+def test_not_action_and_not_resource() -> None:
+    # NotAction / NotResource match everything except the listed values.
+    policy = parse_policy(
+        _doc(
+            _stmt(Action=None, NotAction="sagemaker:Delete*"),
+            _stmt("Deny", Resource=None, NotResource="arn:aws:sagemaker:*:*:model-package/iris/*"),
+        )
+    )
+    assert evaluate(policy, CALLER, "sagemaker:UpdateModelPackage", [PACKAGE]) is Decision.ALLOW
+    assert evaluate(policy, CALLER, "sagemaker:DeleteModelPackage", [PACKAGE]) is Decision.NO_MATCH
+    elsewhere = "arn:aws:sagemaker:us-east-2:111111111111:model-package/other/1"
+    assert evaluate(policy, CALLER, "sagemaker:CreateModelPackage", [elsewhere]) is Decision.DENY
+
+
+def test_conditions_never_grant_but_always_deny() -> None:
+    # A Condition cannot be evaluated without request context: the matcher refuses rather than over-grants.
+    condition = {"StringEquals": {"aws:PrincipalOrgID": "o-123"}}
+    allow = parse_policy(_doc(_stmt(Condition=condition)))
+    assert evaluate(allow, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.NO_MATCH
+    deny = parse_policy(_doc(_stmt(), _stmt("Deny", Condition=condition)))
+    assert evaluate(deny, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.DENY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"Version": "2012-10-17", "Statement": [',  # the seed's unclosed brace
+        json.dumps({"Version": "2012-10-17"}),
+        _doc(_stmt(Effect="Maybe")),
+        _doc({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}),  # no Principal
+    ],
+)
+def test_malformed_policies_are_refused(text: str) -> None:
+    # PutModelPackageGroupPolicy validates the document: ValidationException, nothing stored.
+    with pytest.raises(AWSError) as exc:
+        parse_policy(text)
+    assert exc.value.code == "ValidationException"
