@@ -29,6 +29,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     memo = kopf.Memo(
         groups=groups,
         versions={},
+        access_checked={},
         max_workers=args.max_workers,
         kube=kube.connect(),
         context=ReconcileContext(

@@ -38,6 +38,10 @@ class OperatorConfig(BaseModel):
         allowed = self.namespaces.get(namespace)
         return allowed is not None and role_arn in allowed.role_arns
 
+    def may_grant(self, namespace: str, account_id: str) -> bool:
+        allowed = self.namespaces.get(namespace)
+        return allowed is not None and account_id in allowed.grant_accounts
+
 
 class ConfigError(Exception):
     """The config file is missing or invalid; the message names the file and the field."""

@@ -12,13 +12,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from accounts import (
+    CROSS_ACCOUNT_NAMESPACE,
+    REGION,
+    REGISTRY_ACCOUNT,
+    REGISTRY_ROLE,
+    TRAINING_ACCOUNT,
+    TRAINING_ROLE,
+)
 from kube import Kube, start_test_cluster, stop_test_cluster
 
 from registry_operator import devstack
 from registry_operator.localaws.client import LocalAWSAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-2"
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +97,12 @@ class OperatorRunner:
 def operator_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "operator.yaml"
     # A short resync so that registry-side approvals show within a test's patience.
-    path.write_text(f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n")
+    path.write_text(
+        f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n"
+        f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
+        f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
+        f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
+    )
     return path
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from registry_operator.api import model_package_group, model_version
+from registry_operator.api import cross_account, model_package_group, model_version
 from registry_operator.api.common import CATEGORY, ENTITY_NAME_PATTERN, GROUP, VERSION
 
 _DROP = {"title", "$defs"}
@@ -84,6 +84,21 @@ KINDS: list[KindInfo] = [
             {"name": "Approval", "type": "string", "jsonPath": ".status.approvalStatus"},
             *_ready_columns(),
             {"name": "ARN", "type": "string", "jsonPath": ".status.modelPackageArn", "priority": 1},
+        ],
+    ),
+    KindInfo(
+        kind=cross_account.KIND,
+        plural=cross_account.PLURAL,
+        short_names=cross_account.SHORT_NAMES,
+        spec_model=cross_account.CrossAccountRegistryAccessSpec,
+        status_model=cross_account.CrossAccountRegistryAccessStatus,
+        description="Cross-account model registration: resource policies and a KMS grant on both sides.",
+        printer_columns=[
+            {"name": "Group", "type": "string", "jsonPath": ".spec.modelPackageGroupName"},
+            {"name": "Registry", "type": "string", "jsonPath": ".spec.registryAccountId"},
+            {"name": "Training", "type": "string", "jsonPath": ".spec.trainingAccountId"},
+            *_ready_columns(),
+            {"name": "Grant", "type": "string", "jsonPath": ".status.kmsGrantId", "priority": 1},
         ],
     ),
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from registry_operator.aws.errors import AwsError, AwsErrorKind, translate
+from registry_operator.aws.calls import call
+from registry_operator.aws.errors import AwsError, AwsErrorKind
 
 T = TypeVar("T")
 
@@ -15,10 +16,7 @@ class SageMakerRegistry:
         self._client = client
 
     def _call(self, operation: str, fn: Callable[..., T], **kwargs: Any) -> T:
-        try:
-            return fn(**kwargs)
-        except Exception as exc:
-            raise translate(exc, operation) from exc
+        return call(operation, fn, **kwargs)
 
     def _call_or_none(self, operation: str, fn: Callable[..., T], **kwargs: Any) -> T | None:
         try:
@@ -52,6 +50,35 @@ class SageMakerRegistry:
                 "DeleteModelPackageGroup", self._client.delete_model_package_group, ModelPackageGroupName=name
             )
             is not None
+        )
+
+    # group resource policy
+    def get_group_policy(self, name_or_arn: str) -> str | None:
+        try:
+            out = self._call(
+                "GetModelPackageGroupPolicy",
+                self._client.get_model_package_group_policy,
+                ModelPackageGroupName=name_or_arn,
+            )
+        except AwsError as err:
+            if err.kind is AwsErrorKind.NOT_FOUND and "resource policy" in err.message.lower():
+                return None  # the group exists but has no policy yet
+            raise
+        return str(out["ResourcePolicy"])
+
+    def put_group_policy(self, name_or_arn: str, text: str) -> None:
+        self._call(
+            "PutModelPackageGroupPolicy",
+            self._client.put_model_package_group_policy,
+            ModelPackageGroupName=name_or_arn,
+            ResourcePolicy=text,
+        )
+
+    def delete_group_policy(self, name_or_arn: str) -> None:
+        self._call_or_none(
+            "DeleteModelPackageGroupPolicy",
+            self._client.delete_model_package_group_policy,
+            ModelPackageGroupName=name_or_arn,
         )
 
     # packages

@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 
 # The in-memory trackers run on every watch event; their success says nothing to a reader.
-_QUIET_HANDLERS = ("Handler 'track_group' succeeded.", "Handler 'track_version' succeeded.")
+_QUIET_HANDLERS = (
+    "Handler 'track_group' succeeded.",
+    "Handler 'track_version' succeeded.",
+    "Timer 'recheck_access' succeeded.",
+)
 
 
 class OperatorLogFilter(logging.Filter):

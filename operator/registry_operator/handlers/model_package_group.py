@@ -40,7 +40,9 @@ def reconcile_group(
 def delete_group(
     body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
-    outcome = domain.delete(_ref(body), dict(body.get("spec", {})), memo.context, retry)
+    outcome = domain.delete(
+        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
+    )
     status.apply_deletion(outcome, body, patch, logger)
 
 

@@ -9,7 +9,12 @@ from typing import Any
 import kopf
 
 from registry_operator.api.common import GROUP
-from registry_operator.handlers import kube, model_package_group, model_version  # noqa: F401 (registers handlers)
+from registry_operator.handlers import (  # noqa: F401 (importing registers the handlers)
+    cross_account,
+    kube,
+    model_package_group,
+    model_version,
+)
 from registry_operator.handlers.resync import resync_forever
 
 # Storage keys are decided once: changing them later makes every object look unhandled.

@@ -16,17 +16,24 @@ from registry_operator.reconcile.resync import by_group, resync_group
 async def resync_once(memo: kopf.Memo, logger: Any) -> int:
     """One pass over all groups; returns the number of versions whose status changed."""
     loop = asyncio.get_running_loop()
+    failing: dict[Any, str] = memo.setdefault("resync_failing", {})
     changed = 0
     for key, versions in by_group(list(memo.versions.values())).items():
         registry = memo.context.registry(key.region, key.role_arn)
         try:
             changes = await loop.run_in_executor(None, resync_group, registry, key, versions)
         except AwsError as err:
-            logger.warning(
-                f"resync of group {key.group} in {key.region} failed, next try in one interval: "
-                f"{err.describe()}"
-            )
+            # Logged when it starts or changes, not every interval: a version registered from another
+            # account cannot be listed unless its access grants sagemaker:ListModelPackages.
+            if failing.get(key) != err.code:
+                logger.warning(
+                    f"resync of group {key.group} in {key.region} failed; retrying every interval: "
+                    f"{err.describe()}"
+                )
+            failing[key] = err.code
             continue
+        if failing.pop(key, None) is not None:
+            logger.info(f"resync of group {key.group} in {key.region} works again")
         for change in changes:
             v = change.version
             for event in change.events:

@@ -11,18 +11,45 @@ from registry_operator.reconcile.outcome import Outcome, State, status_patch
 STALLED_RECHECK_SECONDS = 600.0
 
 
-def apply(outcome: Outcome, body: kopf.Body, patch: kopf.Patch, logger: Any) -> None:
+_VOLATILE = {"lastSyncedTime", "lastTransitionTime"}
+
+
+def _stable(value: Any) -> Any:
+    """A status without the fields that change on every reconcile, for "did anything change"."""
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+def apply(
+    outcome: Outcome,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    logger: Any,
+    only_if_changed: bool = False,
+    retry: bool = True,
+) -> None:
+    """`only_if_changed` (periodic re-checks) skips the write when nothing but timestamps moved;
+    `retry=False` leaves retrying to the next periodic run instead of kopf's backoff."""
     generation = int(body.get("metadata", {}).get("generation") or 0)
-    previous = body.get("status", {}).get("conditions")
-    for key, value in status_patch(outcome, generation, previous).items():
-        patch.status[key] = value
+    current = dict(body.get("status", {}))
+    new = status_patch(outcome, generation, current.get("conditions"))
+    changed = _stable({**current, **new}) != _stable(current)
+    if not only_if_changed or changed:
+        for key, value in new.items():
+            patch.status[key] = value
     for event in outcome.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+    quiet = only_if_changed and not changed  # a periodic re-check that found everything as it was
     if outcome.state is State.READY:
-        logger.info(f"{outcome.reason}: {outcome.message}")
+        if not quiet:
+            logger.info(f"{outcome.reason}: {outcome.message}")
     elif outcome.state is State.STALLED:
-        logger.warning(f"Stalled ({outcome.reason}): {outcome.message}")
-    else:
+        if not quiet:
+            logger.warning(f"Stalled ({outcome.reason}): {outcome.message}")
+    elif retry:
         # kopf keeps the status patch made above and retries the handler after the delay
         raise kopf.TemporaryError(f"{outcome.reason}: {outcome.message}", delay=outcome.retry_after or 10.0)
 

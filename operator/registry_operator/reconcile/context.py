@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
+from registry_operator.reconcile.locks import KeyedLocks
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ReconcileContext:
     config: OperatorConfig
     clients: ClientFactory
     groups: GroupLookup
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
 
     def registry(self, region: str, role_arn: str | None) -> SageMakerRegistry:
         return SageMakerRegistry(self.clients.client("sagemaker", region, role_arn))

@@ -119,10 +119,16 @@ def _reconcile(
 
 
 def delete(
-    ref: ObjectRef, raw_spec: dict[str, Any], ctx: ReconcileContext, attempt: int = 0
+    ref: ObjectRef,
+    raw_spec: dict[str, Any],
+    raw_status: dict[str, Any] | None,
+    ctx: ReconcileContext,
+    attempt: int = 0,
 ) -> Outcome | None:
     if raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN) != DeletionPolicy.DELETE:
         return None
+    if not (raw_status or {}).get("modelPackageGroupArn"):
+        return None  # never created or found by this resource (refused, or waiting): nothing to remove
     name = group_name(raw_spec, ref.name)
     region = raw_spec.get("region") or ctx.config.default_region
     role_arn = raw_spec.get("roleArn")

@@ -21,7 +21,7 @@ from registry_operator.reconcile.outcome import (
     now_iso,
     parse_spec,
 )
-from registry_operator.reconcile.permissions import check_role
+from registry_operator.reconcile.permissions import check_group_account, check_role
 from registry_operator.reconcile.resync import deleted_outcome
 
 WAIT_FOR_GROUP_SECONDS = 5.0
@@ -108,6 +108,8 @@ def _reconcile(
     region = spec.region or ctx.config.default_region
     check_role(ctx.config, ref.namespace, spec.role_arn)
     group = resolve_group(spec, ref, region, ctx)
+    if group.startswith("arn:") and spec.model_package_group_name is not None:
+        check_group_account(ctx.config, ref.namespace, group.split(":")[4], spec.role_arn)
     registry = ctx.registry(region, spec.role_arn)
     events: list[Event] = []
     arn = raw_status.get("modelPackageArn")

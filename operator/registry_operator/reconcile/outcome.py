@@ -35,6 +35,8 @@ class Outcome:
     status: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields, camelCase
     events: list[Event] = field(default_factory=list)
     retry_after: float | None = None
+    # Kind-specific conditions besides the three kstatus ones: (type, is true, reason, message).
+    extra_conditions: list[tuple[str, bool, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def retry_delay(attempt: int, base: float = 5.0, cap: float = 300.0) -> float:
 
 
 def from_aws_error(err: AwsError, attempt: int) -> Retry:
-    base = {AwsErrorKind.THROTTLED: 10.0, AwsErrorKind.ACCESS_DENIED: 15.0}.get(err.kind, 5.0)
+    base = {AwsErrorKind.THROTTLED: 10.0}.get(err.kind, 5.0)
     return Retry(str(err.kind), err.describe(), retry_delay(attempt, base))
 
 
@@ -116,6 +118,7 @@ def conditions(
             outcome.message if outcome.state is State.STALLED else "",
         ),
     ]
+    wanted.extend(outcome.extra_conditions)
     result = []
     for ctype, is_true, reason, message in wanted:
         status = "True" if is_true else "False"

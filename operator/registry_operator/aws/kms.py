@@ -1,0 +1,62 @@
+"""KMS grants, found by their name: CreateGrant has no idempotency of its own across restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from registry_operator.aws.calls import call, call_or_none
+
+
+@dataclass(frozen=True)
+class Grant:
+    grant_id: str
+    name: str
+    grantee: str
+    operations: tuple[str, ...]
+
+
+class Grants:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def list(self, key_id: str) -> list[Grant]:
+        grants: list[Grant] = []
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"KeyId": key_id, "Limit": 100}
+            if marker:
+                kwargs["Marker"] = marker
+            page = call("ListGrants", self._client.list_grants, **kwargs)
+            grants.extend(
+                Grant(
+                    g["GrantId"],
+                    g.get("Name", ""),
+                    g.get("GranteePrincipal", ""),
+                    tuple(sorted(g.get("Operations", []))),
+                )
+                for g in page.get("Grants", [])
+            )
+            if not page.get("Truncated"):
+                return grants
+            marker = page.get("NextMarker")
+
+    def create(self, key_id: str, name: str, grantee: str, operations: list[str]) -> str:
+        out = call(
+            "CreateGrant",
+            self._client.create_grant,
+            KeyId=key_id,
+            GranteePrincipal=grantee,
+            Operations=operations,
+            Name=name,
+        )
+        return str(out["GrantId"])
+
+    def revoke(self, key_id: str, grant_id: str) -> None:
+        call_or_none(
+            "RevokeGrant", self._client.revoke_grant, {"NotFoundException"}, KeyId=key_id, GrantId=grant_id
+        )
+
+    def key_arn(self, key_id: str) -> str:
+        out = call("DescribeKey", self._client.describe_key, KeyId=key_id)
+        return str(out["KeyMetadata"]["Arn"])

@@ -1,0 +1,241 @@
+"""CrossAccountRegistryAccess reconcile against the embedded AWS with two accounts (seed: 111.../222...)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from registry_operator.aws.session import ClientFactory
+from registry_operator.config import OperatorConfig
+from registry_operator.localaws.server import LocalAWS
+from registry_operator.reconcile import cross_account, model_version
+from registry_operator.reconcile.context import ReconcileContext
+from registry_operator.reconcile.outcome import ObjectRef, State
+
+REGION = "us-east-2"
+REGISTRY, TRAINING = "111111111111", "222222222222"
+REGISTRY_ROLE = f"arn:aws:iam::{REGISTRY}:role/registry-admin"
+TRAINING_ROLE = f"arn:aws:iam::{TRAINING}:role/registry-access-admin"
+FOREIGN = {
+    "Sid": "SomeoneElse",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+    "Action": "s3:ListBucket",
+    "Resource": "arn:aws:s3:::artifacts",
+}
+
+
+@pytest.fixture(scope="module")
+def local_aws() -> Iterator[LocalAWS]:
+    with LocalAWS() as aws:
+        yield aws
+
+
+def _client(endpoint: str, service: str, role: str) -> Any:
+    sts = boto3.client(
+        "sts",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+@pytest.fixture
+def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    local_aws.admin.reset()
+    for k, v in {
+        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(k, v)
+    url = local_aws.endpoint_url
+    s3, ecr, kms = (_client(url, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
+    sm_registry = _client(url, "sagemaker", REGISTRY_ROLE)
+    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_policy(
+        Bucket="artifacts", Policy=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})
+    )
+    ecr.create_repository(repositoryName="decision-trees-sample")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    sm_registry.create_model_package_group(ModelPackageGroupName="decision-trees")
+    config = OperatorConfig.model_validate(
+        {
+            "namespaces": {
+                "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY, TRAINING]}
+            }
+        }
+    )
+    ctx = ReconcileContext(config, ClientFactory(), lambda ns, n: None)
+    local_aws.admin.reset_calls()
+    return {
+        "ctx": ctx,
+        "s3": s3,
+        "ecr": ecr,
+        "kms": kms,
+        "sm": sm_registry,
+        "key": key,
+        "admin": local_aws.admin,
+    }
+
+
+def _spec(key: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "modelPackageGroupName": "decision-trees",
+        "registryAccountId": REGISTRY,
+        "trainingAccountId": TRAINING,
+        "region": REGION,
+        "training": {
+            "roleArn": TRAINING_ROLE,
+            "ecrRepository": "decision-trees-sample",
+            "s3Bucket": "artifacts",
+            "s3KeyPrefix": "decision-trees/",
+            "kmsKeyId": key,
+        },
+        "registry": {"roleArn": REGISTRY_ROLE, "actions": ["sagemaker:CreateModelPackage"]},
+        **extra,
+    }
+
+
+REF = ObjectRef("ml", "decision-trees", "uid-1", 1)
+
+
+def _statements(text: str) -> list[dict[str, Any]]:
+    return json.loads(text)["Statement"]
+
+
+def test_apply_every_part_then_nothing_to_write(world: dict[str, Any]) -> None:
+    out = cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"])
+    assert out.state is State.READY, out
+    conds = {c[0]: c[1] for c in out.extra_conditions}
+    assert conds == {
+        cross_account.ECR: True,
+        cross_account.S3: True,
+        cross_account.KMS: True,
+        cross_account.GROUP: True,
+    }
+    bucket = _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
+    assert bucket[0] == FOREIGN and len(bucket) == 3
+    assert {s["Sid"] for s in bucket[1:]} == set(out.status["s3PolicySids"])
+    objects = next(s for s in bucket[1:] if "s3:GetObject" in s["Action"])
+    assert objects["Resource"] == "arn:aws:s3:::artifacts/decision-trees/*"
+    group_policy = _statements(
+        world["sm"].get_model_package_group_policy(ModelPackageGroupName="decision-trees")["ResourcePolicy"]
+    )
+    assert group_policy[0]["Principal"] == {"AWS": f"arn:aws:iam::{TRAINING}:root"}
+    grants = world["kms"].list_grants(KeyId=world["key"])["Grants"]
+    assert [g["GrantId"] for g in grants] == [out.status["kmsGrantId"]]
+    assert sorted(grants[0]["Operations"]) == ["Decrypt", "GenerateDataKey"]
+
+    world["admin"].reset_calls()
+    again = cross_account.reconcile(REF, _spec(world["key"]), out.status, world["ctx"])
+    assert again.state is State.READY and again.events == []
+    writes = {
+        op for op in world["admin"].calls() if not op.split(":")[1].startswith(("Get", "List", "Describe"))
+    }
+    assert writes == set(), writes  # a restart rewrites nothing and creates no second grant
+
+
+def test_cross_account_version_denied_before_and_registered_after(world: dict[str, Any]) -> None:
+    group_arn = world["sm"].describe_model_package_group(ModelPackageGroupName="decision-trees")[
+        "ModelPackageGroupArn"
+    ]
+    version_spec = {
+        "modelPackageGroupName": group_arn,
+        "roleArn": TRAINING_ROLE,
+        "inferenceSpecification": {
+            "containers": [
+                {
+                    "image": f"{TRAINING}.dkr.ecr.us-east-2.amazonaws.com/decision-trees-sample:latest",
+                    "modelDataUrl": "s3://artifacts/decision-trees/model.tar.gz",
+                }
+            ]
+        },
+    }
+    mv_ref = ObjectRef("ml", "dt-1", "6b1d6c2e-0000-4000-8000-0000000000aa", 1)
+    denied = model_version.reconcile(mv_ref, version_spec, {}, world["ctx"])
+    assert (denied.state, denied.reason) == (State.PROGRESSING, "AccessDenied"), denied
+    assert cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
+    registered = model_version.reconcile(mv_ref, version_spec, {}, world["ctx"])
+    assert registered.state is State.READY, registered
+    assert registered.status["modelPackageArn"].startswith(
+        f"arn:aws:sagemaker:{REGION}:{REGISTRY}:model-package/"
+    )
+
+
+def test_delete_removes_exactly_ours(world: dict[str, Any]) -> None:
+    out = cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"])
+    deleted = cross_account.delete(REF, _spec(world["key"]), out.status, world["ctx"])
+    assert deleted is not None and deleted.state is State.READY, deleted
+    assert _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"]) == [FOREIGN]
+    with pytest.raises(world["ecr"].exceptions.RepositoryPolicyNotFoundException):
+        world["ecr"].get_repository_policy(repositoryName="decision-trees-sample")  # only ours was there
+    assert world["kms"].list_grants(KeyId=world["key"])["Grants"] == []
+    with pytest.raises(world["sm"].exceptions.ClientError, match="Cannot find resource policy"):
+        world["sm"].get_model_package_group_policy(ModelPackageGroupName="decision-trees")
+    assert out.status["kmsGrantId"]
+
+
+def test_two_resources_on_one_bucket_both_applied(world: dict[str, Any]) -> None:
+    other = ObjectRef("ml", "another-model", "uid-2", 1)
+    spec_other = _spec(world["key"])
+    spec_other["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts", "s3KeyPrefix": "other/"}
+    spec_other.pop("registry")
+    assert cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
+    assert cross_account.reconcile(other, spec_other, {}, world["ctx"]).state is State.READY
+    resources = {
+        s["Resource"] for s in _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
+    }
+    assert {"arn:aws:s3:::artifacts/decision-trees/*", "arn:aws:s3:::artifacts/other/*"} <= resources
+
+
+def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world: dict[str, Any]) -> None:
+    out = cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"])
+    world["kms"].revoke_grant(KeyId=world["key"], GrantId=out.status["kmsGrantId"])
+    again = cross_account.reconcile(REF, _spec(world["key"]), out.status, world["ctx"])
+    assert [e.reason for e in again.events] == ["GrantRecreated"]
+    assert len(world["kms"].list_grants(KeyId=world["key"])["Grants"]) == 1
+    new_key = world["kms"].create_key()["KeyMetadata"]["KeyId"]
+    moved = cross_account.reconcile(
+        REF, _spec(new_key), again.status, world["ctx"], previous_spec=_spec(world["key"])
+    )
+    assert moved.state is State.READY
+    assert world["kms"].list_grants(KeyId=world["key"])["Grants"] == []
+    assert len(world["kms"].list_grants(KeyId=new_key)["Grants"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({}, "spec.training.roleArn"),
+        (
+            {"namespaces": {"ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [TRAINING]}}},
+            "spec.registryAccountId",
+        ),
+        (
+            {"namespaces": {"ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY]}}},
+            "spec.trainingAccountId",
+        ),
+    ],
+)
+def test_allowlist_refuses_without_aws_calls(world: dict[str, Any], config: dict, field: str) -> None:
+    ctx = ReconcileContext(OperatorConfig.model_validate(config), ClientFactory(), lambda ns, n: None)
+    out = cross_account.reconcile(REF, _spec(world["key"]), {}, ctx)
+    assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
+    assert out.message.startswith(field)
+    assert world["admin"].calls() == {}
