@@ -1,7 +1,22 @@
 """The seed's two accounts; only CROSS_ACCOUNT_NAMESPACE may act across them (the operator config says so)."""
 
-REGION = "us-east-2"
-REGISTRY_ACCOUNT, TRAINING_ACCOUNT = "111111111111", "222222222222"
-REGISTRY_ROLE = f"arn:aws:iam::{REGISTRY_ACCOUNT}:role/registry-admin"
-TRAINING_ROLE = f"arn:aws:iam::{TRAINING_ACCOUNT}:role/registry-access-admin"
+from registry_operator.localaws.seed_accounts import (
+    REGION,
+    REGISTRY_ACCOUNT,
+    REGISTRY_ROLE,
+    TRAINING_ACCOUNT,
+    TRAINING_ROLE,
+    client_as,
+)
+
 CROSS_ACCOUNT_NAMESPACE = "ml-cross-account"
+
+__all__ = [
+    "CROSS_ACCOUNT_NAMESPACE",
+    "REGION",
+    "REGISTRY_ACCOUNT",
+    "REGISTRY_ROLE",
+    "TRAINING_ACCOUNT",
+    "TRAINING_ROLE",
+    "client_as",
+]

@@ -6,7 +6,6 @@ import json
 import time
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 from accounts import (
@@ -16,6 +15,7 @@ from accounts import (
     REGISTRY_ROLE,
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
+    client_as,
 )
 from kube import Kube
 from waiting import eventually
@@ -44,25 +44,6 @@ FOREIGN_GROUP = {
     "Action": ["sagemaker:DescribeModelPackageGroup"],
     "Resource": f"arn:aws:sagemaker:{REGION}:{REGISTRY_ACCOUNT}:model-package-group/decision-trees",
 }
-
-
-def _as(endpoint: str, service: str, role: str) -> Any:
-    sts = boto3.client(
-        "sts",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    c = sts.assume_role(RoleArn=role, RoleSessionName="e2e")["Credentials"]
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id=c["AccessKeyId"],
-        aws_secret_access_key=c["SecretAccessKey"],
-        aws_session_token=c["SessionToken"],
-    )
 
 
 def _ready(obj: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +79,8 @@ def _access(key_id: str, name: str = "decision-trees", **training: Any) -> dict[
 
 def test_cross_account_story(kube: Kube, aws_endpoint: str, aws_admin: LocalAWSAdmin, operator: Any) -> None:
     ns = kube.create_namespace(CROSS_ACCOUNT_NAMESPACE)
-    s3, ecr, kms = (_as(aws_endpoint, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
-    registry = _as(aws_endpoint, "sagemaker", REGISTRY_ROLE)
+    s3, ecr, kms = (client_as(aws_endpoint, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
+    registry = client_as(aws_endpoint, "sagemaker", REGISTRY_ROLE)
     s3.create_bucket(Bucket="training-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_policy(
         Bucket="training-artifacts", Policy=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN_S3]})

@@ -6,20 +6,18 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
+from registry_operator.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE, client_as
+from registry_operator.localaws.seed_accounts import REGISTRY_ACCOUNT as REGISTRY
+from registry_operator.localaws.seed_accounts import TRAINING_ACCOUNT as TRAINING
 from registry_operator.localaws.server import LocalAWS
 from registry_operator.reconcile import cross_account, model_version
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
 
-REGION = "us-east-2"
-REGISTRY, TRAINING = "111111111111", "222222222222"
-REGISTRY_ROLE = f"arn:aws:iam::{REGISTRY}:role/registry-admin"
-TRAINING_ROLE = f"arn:aws:iam::{TRAINING}:role/registry-access-admin"
 FOREIGN = {
     "Sid": "SomeoneElse",
     "Effect": "Allow",
@@ -35,25 +33,6 @@ def local_aws() -> Iterator[LocalAWS]:
         yield aws
 
 
-def _client(endpoint: str, service: str, role: str) -> Any:
-    sts = boto3.client(
-        "sts",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    creds = sts.assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
-
-
 @pytest.fixture
 def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     local_aws.admin.reset()
@@ -65,8 +44,8 @@ def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
     }.items():
         monkeypatch.setenv(k, v)
     url = local_aws.endpoint_url
-    s3, ecr, kms = (_client(url, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
-    sm_registry = _client(url, "sagemaker", REGISTRY_ROLE)
+    s3, ecr, kms = (client_as(url, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
+    sm_registry = client_as(url, "sagemaker", REGISTRY_ROLE)
     s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_policy(
         Bucket="artifacts", Policy=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})
@@ -239,3 +218,21 @@ def test_allowlist_refuses_without_aws_calls(world: dict[str, Any], config: dict
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert out.message.startswith(field)
     assert world["admin"].calls() == {}
+
+
+def test_concurrent_resources_on_one_bucket_keep_every_statement(world: dict[str, Any]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def apply(i: int) -> State:
+        spec = _spec(world["key"])
+        spec["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts", "s3KeyPrefix": f"model-{i}/"}
+        spec.pop("registry")
+        return cross_account.reconcile(ObjectRef("ml", f"m{i}", f"u{i}", 1), spec, {}, world["ctx"]).state
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(apply, range(8))) == {State.READY}
+    resources = {
+        s["Resource"] for s in _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
+    }
+    assert {f"arn:aws:s3:::artifacts/model-{i}/*" for i in range(8)} <= resources
+    assert FOREIGN in _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
