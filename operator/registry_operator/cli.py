@@ -10,7 +10,7 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     import kopf
 
-    from registry_operator.aws.session import ClientFactory, client_config
+    from registry_operator.aws.session import ClientFactory, client_config, own_account
     from registry_operator.config import ConfigError, load_config
     from registry_operator.reconcile.context import ReconcileContext
 
@@ -25,6 +25,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
     logfilter.install()
+    clients = ClientFactory(client_config(pool_size=args.max_workers * 2))
     groups: dict = {}
     memo = kopf.Memo(
         groups=groups,
@@ -34,8 +35,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         kube=kube.connect(),
         context=ReconcileContext(
             config=config,
-            clients=ClientFactory(client_config(pool_size=args.max_workers * 2)),
+            clients=clients,
             groups=lambda namespace, name: groups.get((namespace, name)),
+            own_account=own_account(clients, config.default_region),
         ),
     )
     kopf.run(

@@ -37,7 +37,10 @@ def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContex
     }.items():
         monkeypatch.setenv(k, v)
     groups: dict[tuple[str, str], GroupInfo] = {}
-    return ReconcileContext(OperatorConfig(), ClientFactory(), lambda ns, name: groups.get((ns, name)))
+    # 123456789012 is the embedded AWS's default account, the one the operator's own identity acts in
+    return ReconcileContext(
+        OperatorConfig(), ClientFactory(), lambda ns, name: groups.get((ns, name)), own_account="123456789012"
+    )
 
 
 @pytest.fixture
@@ -202,3 +205,117 @@ def test_resync_reports_a_version_deleted_outside_the_operator_once(ctx: Reconci
     # a reconcile of the spec sees the same and stalls instead of registering a new version silently
     again = model_version.reconcile(_ref(), _spec(), out.status, ctx)
     assert (again.state, again.reason) == (State.STALLED, "DeletedInRegistry")
+
+
+def _existing_version(sm: Any, group: str = "iris") -> str:
+    """A version registered the way the seed's boto3 sample (or a pipeline step) does it."""
+    return sm.create_model_package(
+        ModelPackageGroupName=group,
+        ModelPackageDescription="registered by a pipeline",
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": IMAGE,
+                    "ModelDataUrl": "s3://b/m.tar.gz",
+                    "Environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+
+
+def test_adopting_an_existing_version_registers_nothing(
+    ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
+) -> None:
+    sm.create_model_package_group(ModelPackageGroupName="iris")
+    arn = _existing_version(sm)
+    local_aws.admin.reset_calls()
+    out = model_version.reconcile(_ref(), {"modelPackageArn": arn, "approvalStatus": "Approved"}, {}, ctx)
+    assert (out.state, out.reason) == (State.READY, "Adopted"), out
+    assert out.status["modelPackageArn"] == arn and out.status["modelPackageVersion"] == 1
+    assert out.status["modelPackageGroupName"] == "iris" and out.status["approvalStatus"] == "Approved"
+    assert [e.reason for e in out.events][:1] == ["Adopted"]
+    assert "sagemaker:CreateModelPackage" not in local_aws.admin.calls()
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
+
+
+def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext, sm: Any) -> None:
+    sm.create_model_package_group(ModelPackageGroupName="iris")
+    sm.create_model_package_group(ModelPackageGroupName="other")
+    arn = _existing_version(sm)
+    wrong_group = model_version.reconcile(
+        _ref(), {"modelPackageArn": arn, "modelPackageGroupName": "other"}, {}, ctx
+    )
+    assert (wrong_group.state, wrong_group.reason) == (State.STALLED, "GroupMismatch")
+    same = {
+        "containers": [
+            {
+                "image": IMAGE,
+                "modelDataUrl": "s3://b/m.tar.gz",
+                "environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+            }
+        ]
+    }
+    ok = model_version.reconcile(
+        _ref(),
+        {"modelPackageArn": arn, "modelPackageGroupName": "iris", "inferenceSpecification": same},
+        {},
+        ctx,
+    )
+    assert ok.state is State.READY, ok
+    differs = {
+        "containers": [
+            {
+                "image": IMAGE,
+                "modelDataUrl": "s3://b/m.tar.gz",
+                "environment": {"SAGEMAKER_PROGRAM": "serve.py"},
+            }
+        ]
+    }
+    bad = model_version.reconcile(
+        _ref(), {"modelPackageArn": arn, "inferenceSpecification": differs}, {}, ctx
+    )
+    assert (bad.state, bad.reason) == (State.STALLED, "InferenceSpecificationDiffers")
+    assert bad.message.startswith(
+        "spec.inferenceSpecification.containers[0].environment.SAGEMAKER_PROGRAM differs"
+    )
+
+
+def test_adoption_of_a_missing_version_retries_as_not_found(ctx: ReconcileContext) -> None:
+    arn = "arn:aws:sagemaker:us-east-2:123456789012:model-package/iris/7"
+    out = model_version.reconcile(_ref(), {"modelPackageArn": arn}, {}, ctx)
+    assert (out.state, out.reason) == (State.PROGRESSING, "NotFound") and out.retry_after
+
+
+def test_second_adopter_is_refused_naming_the_first(ctx: ReconcileContext, sm: Any) -> None:
+    from registry_operator.reconcile.claims import Claim
+
+    sm.create_model_package_group(ModelPackageGroupName="iris")
+    arn = _existing_version(sm)
+    ctx.claims.update(arn, Claim("uid-a", "ml", "first", "2026-01-01T00:00:00Z", holds=True))
+    ctx.claims.update(arn, Claim("uid-b", "ml", "second", "2026-01-02T00:00:00Z", holds=False))
+    out = model_version.reconcile(_ref("second", uid="uid-b"), {"modelPackageArn": arn}, {}, ctx)
+    assert (out.state, out.reason) == (State.STALLED, "AlreadyManaged")
+    assert "ml/first" in out.message
+
+
+def test_adopting_in_another_account_needs_the_allowlist(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
+    arn = "arn:aws:sagemaker:us-east-2:111111111111:model-package/iris/1"
+    out = model_version.reconcile(_ref(), {"modelPackageArn": arn}, {}, ctx)
+    assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
+    assert out.message.startswith("spec.modelPackageArn")
+    assert local_aws.admin.calls() == {}
+
+
+def test_existing_group_is_adopted_not_recreated(ctx: ReconcileContext, sm: Any, local_aws: LocalAWS) -> None:
+    sm.create_model_package_group(ModelPackageGroupName="iris", ModelPackageGroupDescription="made by hand")
+    local_aws.admin.reset_calls()
+    out = model_package_group.reconcile(
+        ObjectRef("ml", "iris", "g", 1), {"modelPackageGroupDescription": "x", "tags": {"team": "ml"}}, ctx
+    )
+    assert (out.state, out.reason) == (State.READY, "Adopted")
+    assert [e.reason for e in out.events] == ["Adopted", "DescriptionDiffers", "TagsUpdated"]
+    assert "sagemaker:CreateModelPackageGroup" not in local_aws.admin.calls()

@@ -28,6 +28,10 @@ GROUP_NAME_OR_ARN_PATTERN = (
     r"^(arn:aws(-cn|-us-gov)?:sagemaker:[a-z0-9-]{9,16}:[0-9]{12}:model-package-group/)?"
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 )
+PACKAGE_ARN_PATTERN = (
+    r"^arn:aws(-cn|-us-gov)?:sagemaker:[a-z0-9-]{9,16}:[0-9]{12}:model-package/"
+    r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/[0-9]+$"
+)
 S3_OR_HTTPS_URL_PATTERN = r"^(https|s3)://([^/]+)/?(.*)$"
 METADATA_KEY_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$"
 METADATA_VALUE_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$"
@@ -121,11 +125,21 @@ class ModelVersionSpec(ApiModel):
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "has(self.modelPackageGroupName) != has(self.modelPackageGroupRef)",
-                    "message": (
-                        "exactly one of spec.modelPackageGroupName and spec.modelPackageGroupRef is required"
-                    ),
+                    "rule": "!(has(self.modelPackageGroupName) && has(self.modelPackageGroupRef))",
+                    "message": "spec.modelPackageGroupName and spec.modelPackageGroupRef exclude each other",
                 },
+                {
+                    "rule": "has(self.modelPackageArn) || has(self.modelPackageGroupName) || "
+                    "has(self.modelPackageGroupRef)",
+                    "message": "one of spec.modelPackageGroupName and spec.modelPackageGroupRef is required "
+                    "(unless spec.modelPackageArn adopts an existing version)",
+                },
+                {
+                    "rule": "has(self.modelPackageArn) || has(self.inferenceSpecification)",
+                    "message": "spec.inferenceSpecification is required "
+                    "(unless spec.modelPackageArn adopts an existing version)",
+                },
+                immutable_rule("modelPackageArn", "create a new ModelVersion instead"),
                 immutable_rule("modelPackageGroupName", IMMUTABLE_HINT),
                 immutable_rule("modelPackageGroupRef", IMMUTABLE_HINT),
                 immutable_rule("inferenceSpecification", IMMUTABLE_HINT),
@@ -142,6 +156,15 @@ class ModelVersionSpec(ApiModel):
         pattern=GROUP_NAME_OR_ARN_PATTERN,
         description="Group by name, or by full group ARN for a group in another account. Immutable.",
     )
+    model_package_arn: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=PACKAGE_ARN_PATTERN,
+        description=(
+            "Adopt a version that already exists (registered by a SageMaker Pipelines RegisterModel step, "
+            "boto3 or the console) instead of registering a new one. Immutable."
+        ),
+    )
     model_package_group_ref: GroupReference | None = Field(
         default=None,
         description="A ModelPackageGroup in this namespace; the version waits until that group is Ready.",
@@ -155,7 +178,10 @@ class ModelVersionSpec(ApiModel):
         ),
     )
     approval_description: str | None = Field(default=None, max_length=1024)
-    inference_specification: InferenceSpecification = Field(description="Immutable.")
+    inference_specification: InferenceSpecification | None = Field(
+        default=None,
+        description="Immutable. Optional when adopting; if given it must match the adopted version.",
+    )
     customer_metadata_properties: (
         dict[
             Annotated[str, Field(max_length=128, pattern=METADATA_KEY_PATTERN)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -25,6 +26,16 @@ def client_config(max_attempts: int = 5, pool_size: int = 64) -> Config:
         read_timeout=60,
         user_agent_extra=f"sagemaker-registry-operator/{__version__}",
     )
+
+
+def own_account(clients: ClientFactory, region: str) -> str | None:
+    """The account of the operator's own identity, asked once at start-up; None when STS cannot say
+    (then every ARN in another account needs the config's grantAccounts)."""
+    try:
+        return str(clients.client("sts", region).get_caller_identity()["Account"])
+    except Exception as exc:  # start-up must not fail on it: the allowlist stays strict instead
+        logging.getLogger(__name__).warning(f"cannot tell the operator's own AWS account: {exc}")
+        return None
 
 
 class ClientFactory:

@@ -32,7 +32,9 @@ def reconcile_group(
     **_: Any,
 ) -> None:
     previous = dict(old) if reason == "update" and old else None
-    outcome = domain.reconcile(_ref(body), dict(body.get("spec", {})), memo.context, previous, retry)
+    outcome = domain.reconcile(
+        _ref(body), dict(body.get("spec", {})), memo.context, previous, retry, dict(body.get("status", {}))
+    )
     status.apply(outcome, body, patch, logger)
 
 

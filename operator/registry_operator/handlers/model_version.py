@@ -9,6 +9,7 @@ import kopf
 from registry_operator.handlers import status
 from registry_operator.handlers.resources import MODEL_VERSIONS
 from registry_operator.reconcile import model_version as domain
+from registry_operator.reconcile.claims import Claim
 from registry_operator.reconcile.outcome import ObjectRef
 from registry_operator.reconcile.resync import TrackedVersion
 
@@ -53,11 +54,25 @@ def delete_version(
 
 @kopf.on.event(*MODEL_VERSIONS)
 def track_version(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the in-memory list of registered versions that the per-group resync walks."""
+    """Keep the in-memory views: registered versions for the per-group resync, and which resource
+    manages which package (so a second resource cannot adopt a version already managed)."""
     meta = body["metadata"]
     key = (meta["namespace"], meta["name"])
     st = body.get("status", {})
     spec = body.get("spec", {})
+    if type == "DELETED":
+        memo.context.claims.remove(meta["uid"])
+    else:
+        memo.context.claims.update(
+            st.get("modelPackageArn") or spec.get("modelPackageArn"),
+            Claim(
+                meta["uid"],
+                key[0],
+                key[1],
+                meta.get("creationTimestamp", ""),
+                bool(st.get("modelPackageArn")),
+            ),
+        )
     if type == "DELETED" or meta.get("deletionTimestamp") or not st.get("modelPackageArn"):
         memo.versions.pop(key, None)
         return

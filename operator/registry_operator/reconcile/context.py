@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
+from registry_operator.reconcile.claims import PackageClaims
 from registry_operator.reconcile.locks import KeyedLocks
 
 
@@ -34,6 +35,8 @@ class ReconcileContext:
     clients: ClientFactory
     groups: GroupLookup
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    claims: PackageClaims = field(default_factory=PackageClaims)
+    own_account: str | None = None  # the operator's own identity's account, when known
 
     def registry(self, region: str, role_arn: str | None) -> SageMakerRegistry:
         return SageMakerRegistry(self.clients.client("sagemaker", region, role_arn))

@@ -45,9 +45,10 @@ def reconcile(
     ctx: ReconcileContext,
     previous_spec: dict[str, Any] | None = None,
     attempt: int = 0,
+    raw_status: dict[str, Any] | None = None,
 ) -> Outcome:
     try:
-        return _reconcile(ref, raw_spec, ctx, previous_spec, attempt)
+        return _reconcile(ref, raw_spec, ctx, previous_spec, attempt, raw_status or {})
     except Stalled as s:
         return Outcome(State.STALLED, s.reason, s.message)
     except Retry as r:
@@ -60,6 +61,7 @@ def _reconcile(
     ctx: ReconcileContext,
     previous_spec: dict[str, Any] | None,
     attempt: int,
+    raw_status: dict[str, Any],
 ) -> Outcome:
     spec = parse_spec(ModelPackageGroupSpec, raw_spec)
     name = group_name(spec, ref.name)
@@ -81,6 +83,8 @@ def _reconcile(
             if described is None:
                 raise Retry("Creating", f"model package group {name} is being created", 5.0)
         else:
+            if not raw_status.get("modelPackageGroupArn"):
+                _adopted(spec, name, described, events)
             previous_tags = None
             if previous_spec:
                 previous_tags = previous_spec.get("tags")
@@ -111,11 +115,28 @@ def _reconcile(
         )
     return Outcome(
         State.READY,
-        "Created" if events else "Synced",
+        next((e.reason for e in events if e.reason in ("Created", "Adopted")), "Synced"),
         f"{described['ModelPackageGroupArn']} is Completed",
         status,
         events,
     )
+
+
+def _adopted(spec: ModelPackageGroupSpec, name: str, described: dict[str, Any], events: list[Event]) -> None:
+    """The group existed before this resource: take it over instead of creating a second one."""
+    events.append(Event("Normal", "Adopted", f"adopted the existing model package group {name}"))
+    actual = described.get("ModelPackageGroupDescription")
+    wanted = spec.model_package_group_description
+    if wanted is not None and wanted != actual:
+        # SageMaker has no call that changes a group's description; say so rather than pretend.
+        events.append(
+            Event(
+                "Warning",
+                "DescriptionDiffers",
+                f"the group's description is {actual!r}; "
+                "SageMaker cannot change it, so spec.modelPackageGroupDescription is not applied",
+            )
+        )
 
 
 def delete(

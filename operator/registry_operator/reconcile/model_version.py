@@ -21,7 +21,7 @@ from registry_operator.reconcile.outcome import (
     now_iso,
     parse_spec,
 )
-from registry_operator.reconcile.permissions import check_group_account, check_role
+from registry_operator.reconcile.permissions import check_role, check_target_account
 from registry_operator.reconcile.resync import deleted_outcome
 
 WAIT_FOR_GROUP_SECONDS = 5.0
@@ -104,20 +104,45 @@ def _reconcile(
     attempt: int,
 ) -> Outcome:
     spec = parse_spec(ModelVersionSpec, raw_spec)
+    adopting = spec.model_package_arn
+    if adopting is None and spec.inference_specification is None:
+        raise Stalled("InvalidInferenceSpecification", "spec.inferenceSpecification: required to register")
     previous = _previous(previous_spec)
     region = spec.region or ctx.config.default_region
     check_role(ctx.config, ref.namespace, spec.role_arn)
-    group = resolve_group(spec, ref, region, ctx)
-    if group.startswith("arn:") and spec.model_package_group_name is not None:
-        check_group_account(ctx.config, ref.namespace, group.split(":")[4], spec.role_arn)
+    has_group = spec.model_package_group_name is not None or spec.model_package_group_ref is not None
+    group = resolve_group(spec, ref, region, ctx) if has_group else None
+    if group and group.startswith("arn:") and spec.model_package_group_name is not None:
+        check_target_account(
+            ctx.config, ref.namespace, group, spec.role_arn, ctx.own_account, "spec.modelPackageGroupName"
+        )
+    if adopting:
+        check_target_account(
+            ctx.config, ref.namespace, adopting, spec.role_arn, ctx.own_account, "spec.modelPackageArn"
+        )
+        holder = ctx.claims.holder(adopting, ref.uid)
+        if holder is not None:
+            raise Stalled(
+                "AlreadyManaged",
+                f"spec.modelPackageArn {adopting} is already managed by ModelVersion "
+                f"{holder.namespace}/{holder.name}",
+            )
     registry = ctx.registry(region, spec.role_arn)
     events: list[Event] = []
-    arn = raw_status.get("modelPackageArn")
+    arn = raw_status.get("modelPackageArn") or adopting
     try:
         described = registry.describe_package(arn) if arn else None
+        if adopting and described is None:
+            raise Retry("NotFound", f"spec.modelPackageArn {adopting} does not exist in SageMaker", 30.0)
         if arn and described is None:
             return deleted_outcome(arn)
+        if adopting and described is not None:
+            _check_adoptable(spec, group, described)
+            if not raw_status.get("modelPackageArn"):
+                events.append(Event("Normal", "Adopted", f"adopted {adopting}; no new version registered"))
+            group = group or described.get("ModelPackageGroupName", "")
         if described is None:
+            assert group is not None  # required by the CRD unless adopting
             request = requests.create_model_package_request(spec, group, ref.uid)
             arn = registry.create_package(request)
             approval = request["ModelApprovalStatus"]
@@ -134,17 +159,41 @@ def _reconcile(
             )
         approval, changed = _update(registry, arn, spec, previous, described, events)
         package_status = described.get("ModelPackageStatus")
+        group = group or described.get("ModelPackageGroupName", "")
     except AwsError as err:
         raise from_aws_error(err, attempt) from err
     if package_status not in (None, "Completed"):
         raise Retry("PackageNotCompleted", f"{arn} is {package_status} in SageMaker", 10.0)
     return Outcome(
         State.READY,
-        "Updated" if changed else "UpToDate",
+        "Adopted"
+        if adopting and not raw_status.get("modelPackageArn")
+        else "Updated"
+        if changed
+        else "UpToDate",
         f"{arn} is {approval}",
         status=_status(arn, region, group, approval, package_status),
         events=events,
     )
+
+
+def _check_adoptable(spec: ModelVersionSpec, group: str | None, described: dict[str, Any]) -> None:
+    """An adopted version must be what the spec says: AWS cannot change it, so never overwrite silently."""
+    actual_group = str(described.get("ModelPackageGroupName", ""))
+    if group is not None and group_name_from_arn(group).lower() != actual_group.lower():
+        field = "spec.modelPackageGroupName" if spec.model_package_group_name else "spec.modelPackageGroupRef"
+        raise Stalled(
+            "GroupMismatch", f"{field}: the adopted version belongs to group {actual_group}, not {group}"
+        )
+    if spec.inference_specification is not None:
+        ours = requests.to_aws_shape(spec.inference_specification)
+        path = requests.first_difference(ours, described.get("InferenceSpecification", {}))
+        if path is not None:
+            raise Stalled(
+                "InferenceSpecificationDiffers",
+                f"spec.inferenceSpecification.{path} differs from the adopted version's; SageMaker cannot "
+                "change it: remove the field or make it match",
+            )
 
 
 def _previous(previous_spec: dict[str, Any] | None) -> ModelVersionSpec | None:

@@ -30,17 +30,23 @@ def role_account(role_arn: str | None) -> str | None:
     return role_arn.split(":")[4] if role_arn else None
 
 
-def check_group_account(
-    config: OperatorConfig, namespace: str, group_arn_account: str, role_arn: str | None
+def check_target_account(
+    config: OperatorConfig,
+    namespace: str,
+    arn: str,
+    role_arn: str | None,
+    own_account: str | None,
+    field: str,
 ) -> None:
-    """A version registered into a group of another account is a cross-account action too: allowed only
-    when the group is in the account of the assumed role or in the namespace's grantAccounts."""
-    if group_arn_account == role_account(role_arn):
+    """Registering into or adopting from another account's registry is a cross-account action too:
+    allowed in the account of the identity in use (the assumed role's, else the operator's own) or in
+    the namespace's grantAccounts."""
+    account = arn.split(":")[4]
+    if account == (role_account(role_arn) or own_account):
         return
-    if not config.may_grant(namespace, group_arn_account):
+    if not config.may_grant(namespace, account):
         raise Stalled(
             "NotPermitted",
-            f"spec.modelPackageGroupName is a group in account {group_arn_account}, which namespace "
-            f"{namespace} may not register into by the operator config "
-            "(namespaces.<namespace>.grantAccounts)",
+            f"{field} is in account {account}, which namespace {namespace} may not act in by the operator "
+            "config (namespaces.<namespace>.grantAccounts)",
         )

@@ -6,7 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from registry_operator.api.model_version import ApprovalStatus, ModelVersionSpec
+from registry_operator.api.model_version import (
+    ApprovalStatus,
+    Container,
+    InferenceSpecification,
+    ModelVersionSpec,
+)
 from registry_operator.aws.sagemaker import to_tag_list
 
 
@@ -28,6 +33,42 @@ def to_aws_shape(model: BaseModel) -> dict[str, Any]:
             value = dict(value)
         out[key] = value
     return out
+
+
+def _spec_names(*models: type[BaseModel]) -> dict[str, str]:
+    """SageMaker's PascalCase field name -> the spec's lowerCamelCase name."""
+    names = {}
+    for model in models:
+        for name, info in model.model_fields.items():
+            alias = info.alias or name
+            names[alias[:1].upper() + alias[1:]] = alias
+    return names
+
+
+_INFERENCE_NAMES = _spec_names(InferenceSpecification, Container)
+
+
+def first_difference(ours: Any, theirs: Any, path: str = "") -> str | None:
+    """The first field (as a spec path) where `ours` is not what AWS holds; fields we leave out are not
+    compared, since SageMaker fills in some of its own. Map keys (environment) keep their spelling."""
+    if isinstance(ours, dict):
+        if not isinstance(theirs, dict):
+            return path or "(root)"
+        for key, value in ours.items():
+            name = _INFERENCE_NAMES.get(key, key)
+            found = first_difference(value, theirs.get(key), f"{path}.{name}" if path else name)
+            if found is not None:
+                return found
+        return None
+    if isinstance(ours, list):
+        if not isinstance(theirs, list) or len(ours) != len(theirs):
+            return path
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            found = first_difference(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if ours == theirs else path
 
 
 def initial_approval(spec: ModelVersionSpec) -> ApprovalStatus:
