@@ -17,8 +17,10 @@ from registry_operator.reconcile.outcome import (
     Retry,
     Stalled,
     State,
+    deleted,
     from_aws_error,
     now_iso,
+    outcome_of,
     parse_spec,
 )
 from registry_operator.reconcile.permissions import check_role
@@ -47,12 +49,9 @@ def reconcile(
     attempt: int = 0,
     raw_status: dict[str, Any] | None = None,
 ) -> Outcome:
-    try:
-        return _reconcile(ref, raw_spec, ctx, previous_spec, attempt, raw_status or {})
-    except Stalled as s:
-        return Outcome(State.STALLED, s.reason, s.message)
-    except Retry as r:
-        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+    return outcome_of(
+        lambda: _reconcile(ref, raw_spec, ctx, previous_spec, attempt, raw_status or {}), attempt
+    )
 
 
 def _reconcile(
@@ -153,15 +152,11 @@ def delete(
     name = group_name(raw_spec, ref.name)
     region = raw_spec.get("region") or ctx.config.default_region
     role_arn = raw_spec.get("roleArn")
-    try:
+
+    def step() -> Outcome:
         check_role(ctx.config, ref.namespace, role_arn)
         existed = ctx.registry(region, role_arn).delete_group(name)
-    except Stalled as s:
-        return Outcome(State.STALLED, s.reason, s.message)
-    except AwsError as err:
-        r = from_aws_error(err, attempt)
-        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
-    message = (
-        f"deleted model package group {name}" if existed else f"model package group {name} was already gone"
-    )
-    return Outcome(State.READY, "Deleted", message, events=[Event("Normal", "Deleted", message)])
+        gone = "deleted model package group" if existed else "already gone: model package group"
+        return deleted(f"{gone} {name}")
+
+    return outcome_of(step, attempt)

@@ -17,8 +17,10 @@ from registry_operator.reconcile.outcome import (
     Retry,
     Stalled,
     State,
+    deleted,
     from_aws_error,
     now_iso,
+    outcome_of,
     parse_spec,
 )
 from registry_operator.reconcile.permissions import check_role, check_target_account
@@ -87,12 +89,9 @@ def reconcile(
     previous_spec: dict[str, Any] | None = None,
     attempt: int = 0,
 ) -> Outcome:
-    try:
-        return _reconcile(ref, raw_spec, raw_status or {}, ctx, previous_spec, attempt)
-    except Stalled as s:
-        return Outcome(State.STALLED, s.reason, s.message)
-    except Retry as r:
-        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+    return outcome_of(
+        lambda: _reconcile(ref, raw_spec, raw_status or {}, ctx, previous_spec, attempt), attempt
+    )
 
 
 def _reconcile(
@@ -262,13 +261,10 @@ def delete(
         return None
     region = raw_spec.get("region") or ctx.config.default_region
     role_arn = raw_spec.get("roleArn")
-    try:
+
+    def step() -> Outcome:
         check_role(ctx.config, ref.namespace, role_arn)
         existed = ctx.registry(region, role_arn).delete_package(arn)
-    except Stalled as s:
-        return Outcome(State.STALLED, s.reason, s.message)
-    except AwsError as err:
-        r = from_aws_error(err, attempt)
-        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
-    message = f"deleted {arn}" if existed else f"{arn} was already gone"
-    return Outcome(State.READY, "Deleted", message, events=[Event("Normal", "Deleted", message)])
+        return deleted(f"deleted {arn}" if existed else f"{arn} was already gone")
+
+    return outcome_of(step, attempt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -64,6 +65,23 @@ class Retry(Exception):
         self.reason = reason
         self.message = message
         self.delay = delay
+
+
+def outcome_of(step: Callable[[], Outcome], attempt: int = 0) -> Outcome:
+    """Run a reconcile or deletion step; what it raised becomes the Outcome that says so."""
+    try:
+        return step()
+    except Stalled as s:
+        return Outcome(State.STALLED, s.reason, s.message)
+    except Retry as r:
+        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+    except AwsError as err:
+        r = from_aws_error(err, attempt)
+        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
+
+
+def deleted(message: str) -> Outcome:
+    return Outcome(State.READY, "Deleted", message, events=[Event("Normal", "Deleted", message)])
 
 
 def now_iso() -> str:
