@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries demo test test-unit test-e2e lint crds cluster-up cluster-down clean
+.PHONY: setup binaries demo test test-unit test-e2e test-reliability lint crds cluster-up cluster-down clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ test-unit: setup binaries
 
 test-e2e: setup binaries
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+# Crash, fault and hostile-input suites; -rP prints the figures each test reports.
+test-reliability: setup binaries
+	$(BIN)/pytest tests/reliability -rP $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check operator tests

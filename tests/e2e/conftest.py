@@ -20,7 +20,8 @@ from accounts import (
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
 )
-from kube import Kube, start_test_cluster, stop_test_cluster
+from kube import Kube, open_test_cluster, stop_test_cluster
+from runner import OperatorRunner
 
 from registry_operator import devstack
 from registry_operator.localaws.client import LocalAWSAdmin
@@ -31,12 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
     tmp = tmp_path_factory.mktemp("cluster")
-    info = start_test_cluster(tmp)
-    k = Kube(info)
-    k.kubectl("apply", "-f", str(ROOT / "crds"))
-    k.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+    k = open_test_cluster(tmp, ROOT / "crds")
     yield k
-    stop_test_cluster(info, tmp)
+    stop_test_cluster(k.info, tmp)
 
 
 @pytest.fixture(scope="session")
@@ -62,35 +60,6 @@ def sagemaker(aws_endpoint: str):  # type: ignore[no-untyped-def]
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-
-
-class OperatorRunner:
-    """The operator as a real process; tests may kill and restart it."""
-
-    def __init__(self, kube: Kube, endpoint: str, log: Path, config: Path) -> None:
-        self.kube, self.endpoint, self.log, self.config = kube, endpoint, log, config
-        self.process: devstack.Process | None = None
-
-    def start(self) -> devstack.Process:
-        self.process = devstack.start_operator(
-            self.kube.info.kubeconfig, self.endpoint, self.log, ["--config", str(self.config)]
-        )
-        return self.process
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def tail(self) -> str:
-        return self.process.tail(80) if self.process else ""
 
 
 @pytest.fixture(scope="session")

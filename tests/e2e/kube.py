@@ -161,3 +161,11 @@ def stop_test_cluster(info: ClusterInfo, tmp_dir: Path) -> None:
     """Stop what start_test_cluster started; someone else's cluster is left alone."""
     if not info.external:
         down(tmp_dir)
+
+
+def open_test_cluster(tmp_dir: Path, crds: Path) -> Kube:
+    """A cluster for a test session (private unless KUBECONFIG names one) with the CRDs installed."""
+    kube = Kube(start_test_cluster(tmp_dir))
+    kube.kubectl("apply", "-f", str(crds))
+    kube.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+    return kube

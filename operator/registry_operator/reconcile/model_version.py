@@ -115,6 +115,17 @@ def _reconcile(
         check_target_account(
             ctx.config, ref.namespace, group, spec.role_arn, ctx.own_account, "spec.modelPackageGroupName"
         )
+    for field, arn_given in (
+        ("spec.modelPackageGroupName", group if group and group.startswith("arn:") else None),
+        ("spec.modelPackageArn", adopting),
+    ):
+        # A client of one region cannot reach another region's registry: say so instead of NotFound.
+        if arn_given and arn_given.split(":")[3] != region:
+            raise Stalled(
+                "RegionMismatch",
+                f"{field} is in region {arn_given.split(':')[3]}, but this version's region is {region} "
+                "(spec.region, else the operator's defaultRegion)",
+            )
     if adopting:
         check_target_account(
             ctx.config, ref.namespace, adopting, spec.role_arn, ctx.own_account, "spec.modelPackageArn"

@@ -1,0 +1,63 @@
+"""Fixtures of the reliability tier: one cluster per session, and per test module its own embedded AWS
+and operator process watching only that module's namespaces, so call counters see that module alone."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+
+from kube import Kube, open_test_cluster, stop_test_cluster
+from runner import OperatorRunner
+
+from registry_operator import devstack
+from registry_operator.localaws.client import LocalAWSAdmin
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    tmp = tmp_path_factory.mktemp("cluster")
+    k = open_test_cluster(tmp, ROOT / "crds")
+    yield k
+    stop_test_cluster(k.info, tmp)
+
+
+@dataclass
+class Stack:
+    kube: Kube
+    endpoint: str
+    admin: LocalAWSAdmin
+    operator: OperatorRunner
+    namespaces: list[str]
+
+
+@pytest.fixture(scope="module")
+def stack(
+    kube: Kube, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
+    """The module's NAMESPACES and OPERATOR_CONFIG (YAML text) decide what the operator watches and allows."""
+    namespaces: list[str] = request.module.NAMESPACES
+    tmp = tmp_path_factory.mktemp(request.module.__name__)
+    config = tmp / "operator.yaml"
+    config.write_text(getattr(request.module, "OPERATOR_CONFIG", "defaultRegion: us-east-2\n"))
+    aws, endpoint = devstack.start_local_aws(tmp / "local-aws.log")
+    for ns in namespaces:
+        kube.create_namespace(ns)
+    runner = OperatorRunner(
+        kube,
+        endpoint,
+        tmp / "operator.log",
+        config,
+        [arg for ns in namespaces for arg in ("--namespace", ns)],
+    )
+    runner.start()
+    yield Stack(kube, endpoint, LocalAWSAdmin(endpoint), runner, namespaces)
+    runner.stop()
+    aws.stop()

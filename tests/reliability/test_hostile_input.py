@@ -1,0 +1,464 @@
+"""A matrix of malformed and hostile resources across the three kinds: each is refused by the API server
+or ends Stalled with a reason naming the field, and the embedded AWS sees no call at all."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import manifests
+import pytest
+from kube import KubectlError
+from waiting import eventually
+
+NAMESPACES = ["hostile", "hostile-allowed"]
+ALLOWED_ROLE = "arn:aws:iam::222222222222:role/trainer"
+OPERATOR_CONFIG = f"""
+defaultRegion: us-east-2
+namespaces:
+  hostile-allowed:
+    roleArns: ["{ALLOWED_ROLE}"]
+    grantAccounts: ["222222222222"]
+"""
+KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
+ZERO_WIDTH_SPACE, RIGHT_TO_LEFT_OVERRIDE = "\u200b", "\u202e"
+
+
+def _mv(name: str, ns: str = "hostile", **spec: Any) -> dict[str, Any]:
+    return manifests.version(name, ns, group_name=spec.pop("modelPackageGroupName", "iris"), **spec)
+
+
+def _mpg(name: str, ns: str = "hostile", **spec: Any) -> dict[str, Any]:
+    return manifests.group(name, ns, **spec)
+
+
+def _craa(name: str, ns: str = "hostile", **changes: Any) -> dict[str, Any]:
+    body = {
+        "apiVersion": "modelregistry.io/v1alpha1",
+        "kind": "CrossAccountRegistryAccess",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "modelPackageGroupName": "decision-trees",
+            "registryAccountId": "111111111111",
+            "trainingAccountId": "222222222222",
+            "training": {"s3Bucket": "training-artifacts", "kmsKeyId": KEY},
+            "registry": {"actions": ["sagemaker:CreateModelPackage"]},
+        },
+    }
+    body["spec"].update(changes)
+    return body
+
+
+def _with(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """`doc` with the dotted `path` (list indexes as numbers) set to `value`; None deletes it."""
+    doc = copy.deepcopy(doc)
+    *parents, last = path.split(".")
+    node: Any = doc
+    for p in parents:
+        node = node[int(p)] if p.isdigit() else node.setdefault(p, {})
+    if value is None:
+        node.pop(last, None)
+    elif last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return doc
+
+
+@dataclass
+class Case:
+    id: str
+    doc: dict[str, Any]
+    expect: str  # "admission" or "stalled"
+    field: str  # the field the refusal must name
+    reason: str = ""  # for stalled: the Ready reason
+    then_patch: dict[str, Any] | None = None  # an edit of an existing (stalled) object
+    requires: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _cases() -> list[Case]:
+    base_mv = _mv("x")
+    c = [
+        Case(
+            "mv-0-containers",
+            _with(base_mv, "spec.inferenceSpecification.containers", []),
+            "admission",
+            "spec.inferenceSpecification.containers",
+        ),
+        Case(
+            "mv-16-containers",
+            _with(base_mv, "spec.inferenceSpecification.containers", manifests.containers(16)),
+            "admission",
+            "spec.inferenceSpecification.containers",
+        ),
+        Case(
+            "mv-empty-image",
+            _with(base_mv, "spec.inferenceSpecification.containers.0.image", ""),
+            "admission",
+            "spec.inferenceSpecification.containers[0].image",
+        ),
+        Case(
+            "mv-ftp-model-url",
+            _with(
+                base_mv, "spec.inferenceSpecification.containers.0.modelDataUrl", "ftp://models/model.tar.gz"
+            ),
+            "admission",
+            "modelDataUrl",
+        ),
+        Case(
+            "mv-s3-url-without-bucket",
+            _with(base_mv, "spec.inferenceSpecification.containers.0.modelDataUrl", "s3:/model.tar.gz"),
+            "admission",
+            "modelDataUrl",
+        ),
+        Case(
+            "mv-unknown-approval",
+            _with(base_mv, "spec.approvalStatus", "Maybe"),
+            "admission",
+            "spec.approvalStatus",
+        ),
+        Case(
+            "mv-group-arn-of-s3",
+            _with(base_mv, "spec.modelPackageGroupName", "arn:aws:s3:::bucket"),
+            "admission",
+            "spec.modelPackageGroupName",
+        ),
+        Case(
+            "mv-group-arn-bad-partition",
+            _with(
+                base_mv,
+                "spec.modelPackageGroupName",
+                "arn:aws-mars:sagemaker:us-east-2:111111111111:model-package-group/iris",
+            ),
+            "admission",
+            "spec.modelPackageGroupName",
+        ),
+        Case(
+            "mv-group-name-64-chars",
+            _with(base_mv, "spec.modelPackageGroupName", "g" * 64),
+            "admission",
+            "spec.modelPackageGroupName",
+        ),
+        Case(
+            "mv-group-name-and-ref",
+            _with(base_mv, "spec.modelPackageGroupRef", {"name": "iris"}),
+            "admission",
+            "spec.modelPackageGroupRef",
+        ),
+        Case(
+            "mv-no-group",
+            _with(base_mv, "spec.modelPackageGroupName", None),
+            "admission",
+            "spec.modelPackageGroupName",
+        ),
+        Case(
+            "mv-role-account-11-digits",
+            _with(base_mv, "spec.roleArn", "arn:aws:iam::22222222222:role/trainer"),
+            "admission",
+            "spec.roleArn",
+        ),
+        Case(
+            "mv-role-arn-of-sts",
+            _with(base_mv, "spec.roleArn", "arn:aws:sts::222222222222:assumed-role/trainer/x"),
+            "admission",
+            "spec.roleArn",
+        ),
+        Case("mv-region-made-up", _with(base_mv, "spec.region", "mars-east"), "admission", "spec.region"),
+        Case(
+            "mv-51-metadata",
+            _with(base_mv, "spec.customerMetadataProperties", {f"k{i}": "v" for i in range(51)}),
+            "admission",
+            "spec.customerMetadataProperties",
+        ),
+        Case(
+            "mv-metadata-value-300",
+            _with(base_mv, "spec.customerMetadataProperties", {"k": "v" * 300}),
+            "admission",
+            "spec.customerMetadataProperties",
+        ),
+        Case(
+            "mv-metadata-key-rtl-override",
+            _with(base_mv, "spec.customerMetadataProperties", {f"commit{RIGHT_TO_LEFT_OVERRIDE}": "x"}),
+            "admission",
+            "spec.customerMetadataProperties",
+        ),
+        Case(
+            "mv-env-key-digit-first",
+            _with(base_mv, "spec.inferenceSpecification.containers.0.environment", {"1BAD": "x"}),
+            "admission",
+            "environment",
+        ),
+        Case(
+            "mv-51-tags",
+            _with(base_mv, "spec.tags", {f"t{i}": "v" for i in range(51)}),
+            "admission",
+            "spec.tags",
+        ),
+        Case(
+            "mv-tag-key-zero-width",
+            _with(base_mv, "spec.tags", {f"team{ZERO_WIDTH_SPACE}": "ml"}),
+            "admission",
+            "spec.tags",
+        ),
+        Case(
+            "mv-description-1025",
+            _with(base_mv, "spec.modelPackageDescription", "d" * 1025),
+            "admission",
+            "spec.modelPackageDescription",
+        ),
+        Case(
+            "mv-deletion-policy-purge",
+            _with(base_mv, "spec.deletionPolicy", "Purge"),
+            "admission",
+            "spec.deletionPolicy",
+        ),
+        Case(
+            "mv-adopt-arn-short-account",
+            _with(
+                _with(base_mv, "spec.inferenceSpecification", None),
+                "spec.modelPackageArn",
+                "arn:aws:sagemaker:us-east-2:123:model-package/iris/1",
+            ),
+            "admission",
+            "spec.modelPackageArn",
+        ),
+        Case(
+            "mv-instance-type-without-ml",
+            _with(
+                base_mv, "spec.inferenceSpecification.supportedRealtimeInferenceInstanceTypes", ["m5.large"]
+            ),
+            "admission",
+            "supportedRealtimeInferenceInstanceTypes",
+        ),
+        Case(
+            "mv-hostname-underscore",
+            _with(base_mv, "spec.inferenceSpecification.containers.0.containerHostname", "bad_host"),
+            "admission",
+            "containerHostname",
+        ),
+        Case(
+            "mv-unknown-field",
+            _with(base_mv, "spec.modelDataUrl", "s3://b/k"),
+            "admission",
+            "spec.modelDataUrl",
+        ),
+        Case("mpg-name-not-a-group-name", _mpg("bad.name"), "admission", "metadata.name"),
+        Case(
+            "mpg-group-name-underscore",
+            _mpg("g1", modelPackageGroupName="bad_name"),
+            "admission",
+            "spec.modelPackageGroupName",
+        ),
+        Case(
+            "mpg-description-1025",
+            _mpg("g2", modelPackageGroupDescription="d" * 1025),
+            "admission",
+            "spec.modelPackageGroupDescription",
+        ),
+        Case("mpg-tag-value-257", _mpg("g3", tags={"team": "v" * 257}), "admission", "spec.tags"),
+        Case(
+            "craa-registry-account-5-digits",
+            _craa("a1", registryAccountId="12345"),
+            "admission",
+            "spec.registryAccountId",
+        ),
+        Case(
+            "craa-same-accounts",
+            _craa("a2", trainingAccountId="111111111111"),
+            "admission",
+            "spec.trainingAccountId",
+        ),
+        Case(
+            "craa-nothing-to-do",
+            _with(_with(_craa("a3"), "spec.training", None), "spec.registry", None),
+            "admission",
+            "spec.training",
+        ),
+        Case(
+            "craa-training-role-other-account",
+            _craa("a4", training={"roleArn": "arn:aws:iam::333333333333:role/x", "s3Bucket": "b-1"}),
+            "admission",
+            "spec.training.roleArn",
+        ),
+        Case(
+            "craa-registry-role-other-account",
+            _craa("a5", registry={"roleArn": "arn:aws:iam::222222222222:role/x"}),
+            "admission",
+            "spec.registry.roleArn",
+        ),
+        Case(
+            "craa-kms-alias",
+            _craa("a6", training={"kmsKeyId": "alias/training"}),
+            "admission",
+            "spec.training.kmsKeyId",
+        ),
+        Case(
+            "craa-kms-key-other-account",
+            _craa("a7", training={"kmsKeyId": f"arn:aws:kms:us-east-2:333333333333:key/{KEY}"}),
+            "admission",
+            "spec.training.kmsKeyId",
+        ),
+        Case(
+            "craa-bucket-uppercase",
+            _craa("a8", training={"s3Bucket": "Bad_Bucket"}),
+            "admission",
+            "spec.training.s3Bucket",
+        ),
+        Case(
+            "craa-prefix-wildcard",
+            _craa("a9", training={"s3Bucket": "b-1", "s3KeyPrefix": "models/*"}),
+            "admission",
+            "spec.training.s3KeyPrefix",
+        ),
+        Case(
+            "craa-prefix-without-bucket",
+            _craa("a10", training={"s3KeyPrefix": "models/"}),
+            "admission",
+            "spec.training.s3KeyPrefix",
+        ),
+        Case(
+            "craa-wildcard-action",
+            _craa("a11", registry={"actions": ["sagemaker:*"]}),
+            "admission",
+            "spec.registry.actions",
+        ),
+        Case("craa-no-actions", _craa("a12", registry={"actions": []}), "admission", "spec.registry.actions"),
+        Case(
+            "craa-repository-uppercase",
+            _craa("a13", training={"ecrRepository": "Decision-Trees"}),
+            "admission",
+            "spec.training.ecrRepository",
+        ),
+        Case("craa-region-truncated", _craa("a14", region="us-east"), "admission", "spec.region"),
+        # Well-formed, but the operator config or the request's own consistency refuses them.
+        Case(
+            "mv-role-not-allowed", _mv("s1", roleArn=ALLOWED_ROLE), "stalled", "spec.roleArn", "NotPermitted"
+        ),
+        Case(
+            "mv-group-in-foreign-account",
+            _mv(
+                "s2",
+                ns="hostile-allowed",
+                modelPackageGroupName="arn:aws:sagemaker:us-east-2:444444444444:model-package-group/iris",
+            ),
+            "stalled",
+            "spec.modelPackageGroupName",
+            "NotPermitted",
+        ),
+        Case(
+            "mv-group-in-other-region",
+            _mv(
+                "s3",
+                ns="hostile-allowed",
+                roleArn=ALLOWED_ROLE,
+                modelPackageGroupName="arn:aws:sagemaker:eu-west-1:222222222222:model-package-group/iris",
+            ),
+            "stalled",
+            "spec.modelPackageGroupName",
+            "RegionMismatch",
+        ),
+        Case(
+            "mv-adopt-foreign-account",
+            _with(
+                _with(_mv("s4"), "spec.inferenceSpecification", None),
+                "spec.modelPackageArn",
+                "arn:aws:sagemaker:us-east-2:444444444444:model-package/iris/1",
+            ),
+            "stalled",
+            "spec.modelPackageArn",
+            "NotPermitted",
+        ),
+        Case(
+            "mpg-role-not-allowed",
+            _mpg("s5", roleArn=ALLOWED_ROLE),
+            "stalled",
+            "spec.roleArn",
+            "NotPermitted",
+        ),
+        Case(
+            "craa-training-role-not-allowed",
+            _craa("s6", training={"roleArn": ALLOWED_ROLE, "s3Bucket": "b-1"}),
+            "stalled",
+            "spec.training.roleArn",
+            "NotPermitted",
+        ),
+        Case(
+            "craa-grantee-not-allowed",
+            _craa("s7", ns="hostile-allowed", registryAccountId="333333333333", registry=None),
+            "stalled",
+            "spec.registryAccountId",
+            "NotPermitted",
+        ),
+        Case(
+            "mv-ref-to-group-in-other-region",
+            _mv("s8", region="us-west-2")
+            | {
+                "spec": {
+                    **_with(_mv("s8", region="us-west-2"), "spec.modelPackageGroupName", None)["spec"],
+                    "modelPackageGroupRef": {"name": "s5"},
+                }
+            },
+            "stalled",
+            "spec.modelPackageGroupRef",
+            "GroupInOtherRegion",
+        ),
+        Case(
+            "mv-immutable-description-changed",
+            _mv("s1", roleArn=ALLOWED_ROLE),
+            "admission",
+            "spec.modelPackageDescription",
+            then_patch={"spec": {"modelPackageDescription": "changed"}},
+        ),
+    ]
+    return c
+
+
+CASES = _cases()
+OUTCOMES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _calls_before(stack: Any) -> None:
+    # The operator asks STS for its own account once at start-up; count from after that.
+    eventually(lambda: stack.admin.calls().get("sts:GetCallerIdentity"), timeout=60, what="operator started")
+    stack.admin.reset_calls()
+
+
+def _ready(obj: dict[str, Any]) -> dict[str, Any]:
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == "Ready"), {})
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile_resource_is_refused(stack: Any, case: Case) -> None:
+    kube = stack.kube
+    ns, name, kind = case.doc["metadata"]["namespace"], case.doc["metadata"]["name"], case.doc["kind"].lower()
+    if case.then_patch is not None:
+        with pytest.raises(KubectlError) as refused:
+            kube.kubectl("patch", kind, name, "-n", ns, "--type=merge", "-p", json.dumps(case.then_patch))
+        assert case.field in str(refused.value), str(refused.value)
+        OUTCOMES["refused by the API server"] += 1
+        return
+    if case.expect == "admission":
+        with pytest.raises(KubectlError) as refused:
+            kube.apply(case.doc)
+        assert case.field in str(refused.value), str(refused.value)
+        OUTCOMES["refused by the API server"] += 1
+        return
+    kube.apply(case.doc)
+    kube.kubectl("wait", "--for=condition=Stalled", f"{kind}/{name}", "-n", ns, "--timeout=60s")
+    ready = eventually(lambda: _ready(kube.get(kind, name, ns)), timeout=10)
+    assert (ready["status"], ready["reason"]) == ("False", case.reason), ready
+    assert ready["message"].startswith(case.field), ready["message"]
+    OUTCOMES[f"Stalled by the operator ({case.reason})"] += 1
+
+
+def test_no_case_reached_aws(stack: Any) -> None:
+    calls = stack.admin.calls()
+    total = sum(OUTCOMES.values())
+    print(f"\n{total} hostile resources: " + ", ".join(f"{n} {how}" for how, n in sorted(OUTCOMES.items())))
+    print(f"AWS calls made for them: {sum(calls.values())} {calls or ''}")
+    assert total == len(CASES) >= 40
+    assert calls == {}
