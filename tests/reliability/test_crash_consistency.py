@@ -1,0 +1,128 @@
+"""The operator SIGKILLed at random moments while 500 ModelVersions and 5 accesses are created, and
+restarted each time: exactly 500 versions in the registry, one grant per key, every statement there."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from typing import Any
+
+import boto3
+import manifests
+import yaml
+from waiting import eventually
+
+NAMESPACES = ["crash"]
+VERSIONS = 500
+ACCESSES = 5
+MIN_KILLS = 10
+OPERATOR_CONFIG = """
+defaultRegion: us-east-2
+namespaces:
+  crash:
+    grantAccounts: ["111111111111"]
+"""
+
+
+def _client(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        region_name="us-east-2",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _access(i: int, key_id: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "modelregistry.io/v1alpha1",
+        "kind": "CrossAccountRegistryAccess",
+        "metadata": {"name": f"access-{i}", "namespace": "crash"},
+        "spec": {
+            "modelPackageGroupName": "crash",
+            "registryAccountId": "111111111111",
+            "trainingAccountId": "123456789012",
+            "training": {"s3Bucket": "crash-artifacts", "s3KeyPrefix": f"model-{i}/", "kmsKeyId": key_id},
+        },
+    }
+
+
+def _ready_count(kube: Any, kind: str) -> int:
+    items = json.loads(kube.kubectl("get", kind, "-n", "crash", "-o", "json").stdout)["items"]
+    return sum(
+        any(c["type"] == "Ready" and c["status"] == "True" for c in i.get("status", {}).get("conditions", []))
+        for i in items
+    )
+
+
+def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_path: Any) -> None:
+    kube, endpoint = stack.kube, stack.endpoint
+    sm, s3, kms = _client(endpoint, "sagemaker"), _client(endpoint, "s3"), _client(endpoint, "kms")
+    sm.create_model_package_group(ModelPackageGroupName="crash")
+    s3.create_bucket(Bucket="crash-artifacts", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    keys = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(ACCESSES)]
+
+    rng = random.Random(20261128)
+    kills = 0
+    done = threading.Event()
+
+    def killer() -> None:
+        nonlocal kills
+        while not done.is_set() or kills < MIN_KILLS:
+            time.sleep(rng.uniform(0.5, 3.0))
+            stack.operator.kill()  # SIGKILL: no finalizers, no status flush, nothing graceful
+            kills += 1
+            stack.operator.start()
+
+    started = time.monotonic()
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    docs = [manifests.version(f"v-{i:03d}", "crash", group_name="crash") for i in range(VERSIONS)]
+    docs += [_access(i, key) for i, key in enumerate(keys)]
+    for batch in range(0, len(docs), 50):
+        path = tmp_path / f"batch-{batch}.yaml"
+        path.write_text(yaml.safe_dump_all(docs[batch : batch + 50]))
+        kube.kubectl("apply", "-f", str(path), timeout=120)
+    eventually(
+        lambda: _ready_count(kube, "modelversions") >= VERSIONS // 2,
+        timeout=600,
+        interval=2,
+        what="half the versions Ready",
+    )
+    done.set()
+    thread.join(timeout=120)
+    eventually(
+        lambda: _ready_count(kube, "modelversions") == VERSIONS,
+        timeout=900,
+        interval=3,
+        what=f"all {VERSIONS} versions Ready",
+    )
+    eventually(
+        lambda: _ready_count(kube, "crossaccountregistryaccesses") == ACCESSES,
+        timeout=300,
+        interval=3,
+        what="all accesses Ready",
+    )
+    elapsed = time.monotonic() - started
+
+    arns: list[str] = []
+    for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="crash"):
+        arns += [p["ModelPackageArn"] for p in page["ModelPackageSummaryList"]]
+    items = json.loads(kube.kubectl("get", "modelversions", "-n", "crash", "-o", "json").stdout)["items"]
+    in_status = {i["status"]["modelPackageArn"] for i in items}
+    grants = {key: kms.list_grants(KeyId=key)["Grants"] for key in keys}
+    statements = json.loads(s3.get_bucket_policy(Bucket="crash-artifacts")["Policy"])["Statement"]
+    calls = stack.admin.calls()
+    print(
+        f"\n{kills} SIGKILLs in {elapsed:.0f} s; versions in the registry: {len(arns)} "
+        f"(distinct {len(set(arns))}); creates: {calls.get('sagemaker:CreateModelPackage')}; "
+        f"grants per key: {sorted(len(g) for g in grants.values())}; bucket statements: {len(statements)}"
+    )
+    assert kills >= MIN_KILLS
+    assert len(arns) == len(set(arns)) == VERSIONS  # none missing, none duplicated, counted in the registry
+    assert in_status == set(arns)
+    assert all(len(g) == 1 for g in grants.values())
+    assert len(statements) == 2 * ACCESSES
