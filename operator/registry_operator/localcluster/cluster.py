@@ -555,6 +555,36 @@ def down(state_dir: Path) -> None:
         _down_locked(state_dir)
 
 
+def restart_apiserver(state_dir: Path, downtime: float = 0.0) -> float:
+    """Stop kube-apiserver (watches break, requests fail), wait `downtime`, start it again on the same
+    port and etcd; returns the seconds until it was ready. For tests of how clients recover."""
+    state_dir = Path(state_dir).absolute()
+    with _locked(state_dir):
+        state = _read_state(state_dir)
+        if state is None or "apiserver" not in state:
+            raise RuntimeError(f"no local cluster recorded in {state_dir}")
+        _stop(state["apiserver"]["pid"], state["apiserver"]["binary"], "apiserver")
+        time.sleep(downtime)
+        bins = ensure_binaries()
+        certs, logs = state_dir / "certs", state_dir / "logs"
+        etcd_url = f"http://127.0.0.1:{state['ports']['etcd']}"
+        api_log = logs / "kube-apiserver.log"
+        api = _spawn(_apiserver_args(bins, etcd_url, state["ports"]["apiserver"], certs, logs), api_log)
+        state["apiserver"] = {"pid": api.pid, "binary": str(bins.kube_apiserver.resolve())}
+        _write_private(state_dir / "cluster.json", json.dumps(state, indent=2) + "\n")
+        token = (state_dir / "admin-token").read_text().strip()
+        took = _wait(
+            "kube-apiserver",
+            api,
+            lambda: _apiserver_ready(state["server"], token),
+            APISERVER_READY_TIMEOUT,
+            api_log,
+            explain=lambda: _readyz_failures(state["server"], token),
+        )
+        _log(f"kube-apiserver restarted, ready in {took:.1f} s")
+        return took
+
+
 def _down_locked(state_dir: Path) -> None:
     state = _read_state(state_dir)
     if state is None:
