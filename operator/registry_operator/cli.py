@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             own_account=own_account(clients, config.default_region),
         ),
     )
+    if args.leader_elect:
+        from registry_operator import leader
+
+        # Blocks until this replica leads; a replica that loses the lease exits at once.
+        leader.wait_for_leadership(
+            memo.kube, args.leader_election_namespace, args.leader_election_name, leader.identity()
+        )
     kopf.run(
         clusterwide=not args.namespace,
         namespaces=args.namespace or (),
@@ -95,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--namespace", action="append", help="watch only this namespace (repeatable)")
     run.add_argument("--max-workers", type=int, default=32, help="concurrent reconciles, hence AWS calls")
     run.add_argument("--liveness", default=None, help="e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument(
+        "--leader-elect",
+        action="store_true",
+        help="with several replicas, only the holder of a Lease acts; the others wait to take over",
+    )
+    run.add_argument("--leader-election-namespace", default=os.environ.get("POD_NAMESPACE", "default"))
+    run.add_argument("--leader-election-name", default="sagemaker-registry-operator")
     run.add_argument("--log-format", choices=["text", "json"], default="text")
     run.add_argument("--verbose", action="store_true")
     run.set_defaults(func=_cmd_run)

@@ -42,7 +42,8 @@ class Stack:
 def stack(
     kube: Kube, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Stack]:
-    """The module's NAMESPACES and OPERATOR_CONFIG (YAML text) decide what the operator watches and allows."""
+    """The module's NAMESPACES, OPERATOR_CONFIG (YAML text) and OPERATOR_ARGS decide what the operator
+    watches, allows and how it runs."""
     namespaces: list[str] = request.module.NAMESPACES
     tmp = tmp_path_factory.mktemp(request.module.__name__)
     config = tmp / "operator.yaml"
@@ -50,13 +51,9 @@ def stack(
     aws, endpoint = devstack.start_local_aws(tmp / "local-aws.log")
     for ns in namespaces:
         kube.create_namespace(ns)
-    runner = OperatorRunner(
-        kube,
-        endpoint,
-        tmp / "operator.log",
-        config,
-        [arg for ns in namespaces for arg in ("--namespace", ns)],
-    )
+    args = [arg for ns in namespaces for arg in ("--namespace", ns)]
+    args += getattr(request.module, "OPERATOR_ARGS", [])
+    runner = OperatorRunner(kube, endpoint, tmp / "operator.log", config, args)
     runner.start()
     yield Stack(kube, endpoint, LocalAWSAdmin(endpoint), runner, namespaces)
     runner.stop()
