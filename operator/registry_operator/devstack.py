@@ -96,7 +96,11 @@ def operator_env(kubeconfig: Path, aws_endpoint: str | None) -> dict[str, str]:
 
 
 def start_operator(
-    kubeconfig: Path, aws_endpoint: str | None, log: Path, extra_args: list[str] | None = None
+    kubeconfig: Path,
+    aws_endpoint: str | None,
+    log: Path,
+    extra_args: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Process:
     args = [sys.executable, "-m", "registry_operator.cli", "run", *(extra_args or [])]
-    return _spawn("operator", args, log, operator_env(kubeconfig, aws_endpoint))
+    return _spawn("operator", args, log, {**operator_env(kubeconfig, aws_endpoint), **(extra_env or {})})

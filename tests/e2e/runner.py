@@ -13,10 +13,17 @@ class OperatorRunner:
     """The operator as a real process; tests may kill and restart it."""
 
     def __init__(
-        self, kube: Kube, endpoint: str, log: Path, config: Path, extra_args: list[str] | None = None
+        self,
+        kube: Kube,
+        endpoint: str,
+        log: Path,
+        config: Path,
+        extra_args: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.kube, self.endpoint, self.log, self.config = kube, endpoint, log, config
         self.extra_args = extra_args or []
+        self.extra_env = extra_env or {}
         self.process: devstack.Process | None = None
 
     def start(self) -> devstack.Process:
@@ -25,6 +32,7 @@ class OperatorRunner:
             self.endpoint,
             self.log,
             ["--config", str(self.config), *self.extra_args],
+            self.extra_env,
         )
         return self.process
 

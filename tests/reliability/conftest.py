@@ -42,8 +42,8 @@ class Stack:
 def stack(
     kube: Kube, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Stack]:
-    """The module's NAMESPACES, OPERATOR_CONFIG (YAML text) and OPERATOR_ARGS decide what the operator
-    watches, allows and how it runs."""
+    """The module's NAMESPACES, OPERATOR_CONFIG (YAML text), OPERATOR_ARGS and OPERATOR_ENV decide what
+    the operator watches, allows and how it runs."""
     namespaces: list[str] = request.module.NAMESPACES
     tmp = tmp_path_factory.mktemp(request.module.__name__)
     config = tmp / "operator.yaml"
@@ -53,7 +53,8 @@ def stack(
         kube.create_namespace(ns)
     args = [arg for ns in namespaces for arg in ("--namespace", ns)]
     args += getattr(request.module, "OPERATOR_ARGS", [])
-    runner = OperatorRunner(kube, endpoint, tmp / "operator.log", config, args)
+    env = getattr(request.module, "OPERATOR_ENV", {})
+    runner = OperatorRunner(kube, endpoint, tmp / "operator.log", config, args, env)
     runner.start()
     yield Stack(kube, endpoint, LocalAWSAdmin(endpoint), runner, namespaces)
     runner.stop()

@@ -56,7 +56,3 @@ class Grants:
         call_or_none(
             "RevokeGrant", self._client.revoke_grant, {"NotFoundException"}, KeyId=key_id, GrantId=grant_id
         )
-
-    def key_arn(self, key_id: str) -> str:
-        out = call("DescribeKey", self._client.describe_key, KeyId=key_id)
-        return str(out["KeyMetadata"]["Arn"])

@@ -24,5 +24,12 @@ class OperatorLogFilter(logging.Filter):
         return True
 
 
+# Their DEBUG output carries signed request headers (the AWS session token, the API bearer token);
+# --verbose must never put credentials into a log.
+_CREDENTIAL_LOGGERS = ("botocore", "boto3", "urllib3", "kubernetes")
+
+
 def install() -> None:
     logging.getLogger("kopf.objects").addFilter(OperatorLogFilter())
+    for name in _CREDENTIAL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
