@@ -46,6 +46,8 @@ class PackageClaims:
             claims = self._by_arn.get(arn.lower(), {})
             others = [c for c in claims.values() if c.uid != uid]
             mine = claims.get(uid)
+        if mine is not None and mine.holds:
+            return None  # it is already in this resource's status: this resource manages it
         holding = [c for c in others if c.holds]
         if holding:
             return holding[0]
