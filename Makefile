@@ -21,6 +21,7 @@ demo: setup
 # build shows its progress here instead of counting against a test's timeout.
 binaries: setup
 	$(BIN)/registry-operator cluster build
+	$(BIN)/python -m registry_operator.localcluster.tools  # helm and kstatus, for the packaging tests
 
 test: setup lint binaries
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -41,6 +42,7 @@ lint: setup
 
 crds: setup
 	$(BIN)/registry-operator crds --output crds
+	$(BIN)/registry-operator crds --output charts/sagemaker-registry-operator/crds
 
 cluster-up: setup
 	$(BIN)/registry-operator cluster up --state-dir .local

@@ -26,6 +26,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
     logfilter.install()
+    from registry_operator import health
+
+    try:
+        health.start(args.metrics_bind_address, args.metrics_port)
+    except OSError as exc:
+        print(f"registry-operator: cannot serve --metrics-port {args.metrics_port}: {exc}", file=sys.stderr)
+        return 2
     clients = ClientFactory(client_config(pool_size=args.max_workers * 2))
     groups: dict = {}
     memo = kopf.Memo(
@@ -53,6 +60,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         namespaces=args.namespace or (),
         standalone=True,
         liveness_endpoint=args.liveness,
+        ready_flag=health.HEALTH.ready,  # /readyz answers 200 from here on
         memo=memo,
     )
     return 0
@@ -102,7 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--namespace", action="append", help="watch only this namespace (repeatable)")
     run.add_argument("--max-workers", type=int, default=32, help="concurrent reconciles, hence AWS calls")
-    run.add_argument("--liveness", default=None, help="e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument(
+        "--liveness", default=None, help="kopf's own liveness endpoint, e.g. http://0.0.0.0:8081/healthz"
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /metrics, /healthz and /readyz on this port (default 8080, skipped with a warning "
+        "when busy; a port given here must be free; 0 = off)",
+    )
+    run.add_argument("--metrics-bind-address", default="0.0.0.0", help="address for --metrics-port")
     run.add_argument(
         "--leader-elect",
         action="store_true",

@@ -30,9 +30,22 @@ class NamespacePermissions(BaseModel):
 class OperatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
-    default_region: str = Field(default="us-east-2", pattern=REGION_PATTERN)
-    resync_interval_seconds: int = Field(default=60, ge=5, le=86400)
-    namespaces: dict[str, NamespacePermissions] = Field(default_factory=dict)
+    default_region: str = Field(
+        default="us-east-2",
+        pattern=REGION_PATTERN,
+        description="AWS region of every resource that sets no `spec.region`.",
+    )
+    resync_interval_seconds: int = Field(
+        default=60,
+        ge=5,
+        le=86400,
+        description="How often registry-side changes (approvals, drift, removed grants) are looked for.",
+    )
+    namespaces: dict[str, NamespacePermissions] = Field(
+        default_factory=dict,
+        description="Per namespace: what its resources may do beyond the operator's own identity in its own "
+        "account. A namespace not listed may do nothing more.",
+    )
 
     def may_assume(self, namespace: str, role_arn: str) -> bool:
         allowed = self.namespaces.get(namespace)

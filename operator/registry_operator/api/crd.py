@@ -174,6 +174,9 @@ def structural_schema(model: type[BaseModel]) -> dict[str, Any]:
 def crd(info: KindInfo) -> dict[str, Any]:
     spec_schema = structural_schema(info.spec_model)
     status_schema = structural_schema(info.status_model)
+    # As Flux's own CRDs do: a new object reads as not yet observed (observedGeneration -1), so kstatus
+    # and Argo CD show it InProgress, not Current, until the operator's first status write.
+    status_schema["default"] = {"observedGeneration": -1}
     root: dict[str, Any] = {
         "type": "object",
         "description": info.description,

@@ -175,7 +175,7 @@ class CrossAccountRegistryAccessStatus(CommonStatus):
     ecr_policy_sid: str | None = None
     s3_bucket: str | None = None
     s3_policy_sids: list[str] | None = None
-    kms_key_arn: str | None = None
+    kms_key_id: str | None = Field(default=None, description="The key the grant is on, as spec names it.")
     kms_grant_id: str | None = None
     kms_grant_name: str | None = None
     region: str | None = None

@@ -11,7 +11,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-from registry_operator import __version__
+from registry_operator import __version__, metrics
 
 ROLE_SESSION_NAME = "sagemaker-registry-operator"
 
@@ -45,6 +45,7 @@ class ClientFactory:
     def __init__(self, config: Config | None = None) -> None:
         self._config = config or client_config()
         self._base = boto3.session.Session()
+        metrics.instrument(self._base._session)  # counts every call of every client it makes
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._role_sessions: dict[tuple[str, str], boto3.session.Session] = {}
@@ -71,6 +72,7 @@ class ClientFactory:
             extra_args={"RoleSessionName": ROLE_SESSION_NAME},
         )
         core = botocore.session.Session()
+        metrics.instrument(core)
         # botocore has no public setter for a ready-made credentials object; this is how its own
         # assume-role provider ends up wired too.
         core._credentials = DeferredRefreshableCredentials(

@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from registry_operator import metrics
 from registry_operator.handlers import status
 from registry_operator.handlers.resources import CROSS_ACCOUNT_ACCESSES
 from registry_operator.reconcile import cross_account as domain
@@ -24,6 +25,7 @@ def _ref(body: kopf.Body) -> ObjectRef:
 @kopf.on.resume(*CROSS_ACCOUNT_ACCESSES)
 @kopf.on.create(*CROSS_ACCOUNT_ACCESSES)
 @kopf.on.update(*CROSS_ACCOUNT_ACCESSES, field="spec")
+@metrics.observe_reconcile("CrossAccountRegistryAccess")
 def reconcile_access(
     body: kopf.Body,
     reason: str,
@@ -43,6 +45,7 @@ def reconcile_access(
 
 
 @kopf.timer(*CROSS_ACCOUNT_ACCESSES, interval=TIMER_TICK_SECONDS, initial_delay=TIMER_TICK_SECONDS)
+@metrics.observe_reconcile("CrossAccountRegistryAccess")
 def recheck_access(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any) -> None:
     """Statements or a grant removed outside the operator are put back within one resync interval."""
     uid = body["metadata"]["uid"]

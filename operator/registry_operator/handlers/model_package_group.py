@@ -6,6 +6,7 @@ from typing import Any
 
 import kopf
 
+from registry_operator import metrics
 from registry_operator.handlers import status
 from registry_operator.handlers.resources import MODEL_PACKAGE_GROUPS
 from registry_operator.reconcile import model_package_group as domain
@@ -21,6 +22,7 @@ def _ref(body: kopf.Body) -> ObjectRef:
 @kopf.on.resume(*MODEL_PACKAGE_GROUPS)
 @kopf.on.create(*MODEL_PACKAGE_GROUPS)
 @kopf.on.update(*MODEL_PACKAGE_GROUPS, field="spec")
+@metrics.observe_reconcile("ModelPackageGroup")
 def reconcile_group(
     body: kopf.Body,
     reason: str,
@@ -49,8 +51,9 @@ def delete_group(
 
 
 @kopf.on.event(*MODEL_PACKAGE_GROUPS)
-def track_group(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the in-memory view that ModelVersions with a modelPackageGroupRef wait on."""
+async def track_group(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Keep the in-memory view that ModelVersions with a modelPackageGroupRef wait on (async: no
+    worker-thread hop per watch event)."""
     meta = body["metadata"]
     key = (meta["namespace"], meta["name"])
     if type == "DELETED":

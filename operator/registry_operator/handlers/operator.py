@@ -14,6 +14,7 @@ from registry_operator.handlers import (  # noqa: F401 (importing registers the 
     kube,
     model_package_group,
     model_version,
+    observability,
 )
 from registry_operator.handlers.resync import resync_forever
 
@@ -32,6 +33,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
     settings.execution.max_workers = memo.max_workers
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    # The initial listing (every start, every re-list) in pages: one response with 10,000 objects
+    # is ~50 MB of JSON parsed at once; pages keep that peak to one page.
+    settings.watching.chunk_size = 500
     settings.posting.level = logging.WARNING
     memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
     logger.info(

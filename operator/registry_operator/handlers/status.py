@@ -6,6 +6,7 @@ from typing import Any
 
 import kopf
 
+from registry_operator import metrics
 from registry_operator.reconcile.outcome import Outcome, State, status_patch
 
 STALLED_RECHECK_SECONDS = 600.0
@@ -33,6 +34,7 @@ def apply(
 ) -> None:
     """`only_if_changed` (periodic re-checks) skips the write when nothing but timestamps moved;
     `retry=False` leaves retrying to the next periodic run instead of kopf's backoff."""
+    metrics.record_outcome(outcome.state)  # counted by the handler's metrics.observe_reconcile
     generation = int(body.get("metadata", {}).get("generation") or 0)
     current = dict(body.get("status", {}))
     new = status_patch(outcome, generation, current.get("conditions"))

@@ -330,7 +330,7 @@ def _ensure_grant(run: _Run, key_id: str, name: str, raw_status: dict[str, Any])
             grant_id = current.grant_id
     run.status["kmsGrantId"] = grant_id
     run.status["kmsGrantName"] = name
-    run.status["kmsKeyArn"] = key_id
+    run.status["kmsKeyId"] = key_id
     return f"grant {grant_id} on {key_id}"
 
 

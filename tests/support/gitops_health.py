@@ -1,0 +1,122 @@
+"""How Argo CD and Flux read the operator's resources: Argo CD's health.lua run by a real Lua 5.1
+interpreter (lupa), and kstatus (the library Flux uses) run as a program built from its Go module."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CUSTOMIZATIONS = ROOT / "manifests" / "argocd" / "resource_customizations" / "modelregistry.io"
+KINDS = ("ModelPackageGroup", "ModelVersion", "CrossAccountRegistryAccess")
+# Argo CD's Lua VM (gopher-lua) opens only these libraries; everything else is out of reach.
+_UNSAFE_GLOBALS = ("os", "io", "debug", "package", "require", "dofile", "loadfile", "load", "loadstring")
+
+REQUEST_ID = re.compile(r"request id [0-9A-Za-z-]+")
+
+
+def health_script(kind: str) -> Path:
+    return CUSTOMIZATIONS / kind / "health.lua"
+
+
+def lua_health(kind: str, obj: dict[str, Any]) -> dict[str, str]:
+    """Run `<kind>/health.lua` on one object the way Argo CD does: the object as global `obj`, the
+    script's returned table as the health."""
+    from lupa import lua51
+
+    lua = lua51.LuaRuntime(unpack_returned_tuples=True)
+    assert lua.eval("_VERSION") == "Lua 5.1"
+    for name in _UNSAFE_GLOBALS:
+        lua.globals()[name] = None
+    lua.globals().obj = lua.table_from(obj, recursive=True)
+    result = lua.execute(health_script(kind).read_text())
+    assert result is not None, f"{kind}/health.lua returned nothing"
+    health = {"status": result["status"]}
+    if result["message"] is not None:
+        health["message"] = result["message"]
+    return health
+
+
+def health_tests(kind: str) -> list[dict[str, Any]]:
+    """The `tests:` of `<kind>/health_test.yaml` (Argo CD's format: inputPath and healthStatus)."""
+    return yaml.safe_load((CUSTOMIZATIONS / kind / "health_test.yaml").read_text())["tests"]
+
+
+def sample_path(kind: str, name: str) -> Path:
+    return CUSTOMIZATIONS / kind / "testdata" / name
+
+
+def kstatus(binary: Path, objects: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """kstatus results (`status`: Current, InProgress, Failed, Terminating, ...) in input order."""
+    out = subprocess.run(
+        [str(binary)], input=json.dumps(objects), capture_output=True, text=True, timeout=60, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def mask_request_ids(text: str) -> str:
+    return REQUEST_ID.sub("request id <masked>", text)
+
+
+# (kind, testdata file) -> the kstatus status Flux reports for that state
+KSTATUS = {
+    ("ModelPackageGroup", "ready.yaml"): "Current",
+    ("ModelPackageGroup", "stalled-not-permitted.yaml"): "Failed",
+    ("ModelVersion", "ready-approved.yaml"): "Current",
+    ("ModelVersion", "ready-pending-approval.yaml"): "Current",
+    ("ModelVersion", "new.yaml"): "InProgress",
+    ("ModelVersion", "generation-behind.yaml"): "InProgress",
+    ("ModelVersion", "waiting-for-group.yaml"): "InProgress",
+    ("ModelVersion", "access-denied.yaml"): "InProgress",
+    ("ModelVersion", "stalled-not-permitted.yaml"): "Failed",
+    ("CrossAccountRegistryAccess", "ready.yaml"): "Current",
+    ("CrossAccountRegistryAccess", "stalled-not-permitted.yaml"): "Failed",
+}
+
+ARGOCD_CM = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
+_ARGOCD_CM_HEADER = """\
+# Installs the operator's Argo CD health checks (the health.lua files under
+# resource_customizations/, which this file must repeat byte for byte: a unit test checks it;
+# regenerate with `.venv/bin/python tests/support/gitops_health.py`). Merge it into Argo CD's config:
+#   kubectl -n argocd patch configmap argocd-cm --type merge \\
+#     --patch-file manifests/argocd/argocd-cm-health.yaml
+# or list it under `patches:` in the kustomization that installs Argo CD.
+"""
+
+
+def render_argocd_cm() -> str:
+    data = {
+        f"resource.customizations.health.modelregistry.io_{kind}": health_script(kind).read_text()
+        for kind in KINDS
+    }
+    doc = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "argocd-cm",
+            "namespace": "argocd",
+            "labels": {"app.kubernetes.io/part-of": "argocd"},
+        },
+        "data": data,
+    }
+
+    class _Literal(yaml.SafeDumper):
+        pass
+
+    _Literal.add_representer(
+        str,
+        lambda dumper, value: dumper.represent_scalar(
+            "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
+        ),
+    )
+    return _ARGOCD_CM_HEADER + yaml.dump(doc, Dumper=_Literal, sort_keys=False, width=1000)
+
+
+if __name__ == "__main__":
+    ARGOCD_CM.write_text(render_argocd_cm())
+    print(f"wrote {ARGOCD_CM}")

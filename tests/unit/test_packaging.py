@@ -1,0 +1,252 @@
+"""Packaging, checked without a cluster: the chart and the kustomize base say the same thing, the
+Argo CD health checks pass Argo CD's own test layout, the committed testdata are real objects, and the
+Dockerfile keeps its promises (pinned base, non-root, no build tools in the final stage)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from gitops_health import (
+    ARGOCD_CM,
+    CUSTOMIZATIONS,
+    KINDS,
+    KSTATUS,
+    health_script,
+    health_tests,
+    kstatus,
+    lua_health,
+    render_argocd_cm,
+    sample_path,
+)
+
+from registry_operator.api.crd import rendered_files
+from registry_operator.localcluster.build import binaries
+from registry_operator.localcluster.tools import tools
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "charts" / "sagemaker-registry-operator"
+MANIFESTS = ROOT / "manifests"
+NAME = "sagemaker-registry-operator"
+IRSA = "arn:aws:iam::111111111111:role/sagemaker-registry-operator"
+
+
+# --------------------------------------------------------------------------- Argo CD health
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_argocd_health_tests_pass(kind: str) -> None:
+    """Argo CD's layout: every health_test.yaml entry, its testdata run through health.lua by Lua 5.1."""
+    entries = health_tests(kind)
+    assert entries
+    for entry in entries:
+        obj = yaml.safe_load((CUSTOMIZATIONS / kind / entry["inputPath"]).read_text())
+        assert lua_health(kind, obj) == entry["healthStatus"], entry["inputPath"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_testdata_are_objects_the_operator_produced(kind: str) -> None:
+    """Every testdata file is referenced, and carries what only a real server and operator write."""
+    referenced = {e["inputPath"].removeprefix("testdata/") for e in health_tests(kind)}
+    on_disk = {p.name for p in (CUSTOMIZATIONS / kind / "testdata").glob("*.yaml")}
+    assert referenced == on_disk == {name for k, name in KSTATUS if k == kind}
+    for name in on_disk:
+        obj = yaml.safe_load(sample_path(kind, name).read_text())
+        meta = obj["metadata"]
+        assert (obj["apiVersion"], obj["kind"]) == ("modelregistry.io/v1alpha1", kind)
+        assert {"uid", "creationTimestamp", "generation"} <= set(meta), name  # server-assigned
+        if name in ("new.yaml", "generation-behind.yaml"):
+            continue  # API-server answers (dry runs) before the operator saw the spec
+        conditions = {c["type"]: c for c in obj["status"]["conditions"]}
+        assert {"Ready", "Reconciling", "Stalled"} <= set(conditions), name
+        assert obj["status"]["observedGeneration"] == meta["generation"], name
+        for c in conditions.values():  # the operator's condition shape
+            assert {"status", "reason", "message", "observedGeneration", "lastTransitionTime"} <= set(c), name
+
+
+def test_argocd_cm_snippet_installs_exactly_the_health_scripts() -> None:
+    assert ARGOCD_CM.read_text() == render_argocd_cm(), "run .venv/bin/python tests/support/gitops_health.py"
+    data = yaml.safe_load(ARGOCD_CM.read_text())["data"]
+    assert set(data) == {f"resource.customizations.health.modelregistry.io_{k}" for k in KINDS}
+    for kind in KINDS:
+        assert (
+            data[f"resource.customizations.health.modelregistry.io_{kind}"] == health_script(kind).read_text()
+        )
+
+
+def test_health_scripts_stay_inside_argocd_lua_sandbox() -> None:
+    for kind in KINDS:
+        code = re.sub(r"--[^\n]*", "", health_script(kind).read_text())  # comments may say anything
+        assert not re.search(
+            r"(?<![\w.])(os|io|debug|package)\.|\b(require|dofile|loadfile|loadstring|goto)\b", code
+        )
+
+
+def test_example_applications() -> None:
+    apps = list(yaml.safe_load_all((MANIFESTS / "argocd" / "application.yaml").read_text()))
+    assert {a["kind"] for a in apps} == {"Application"}
+    for app in apps:
+        assert (ROOT / app["spec"]["source"]["path"]).is_dir(), app["spec"]["source"]["path"]
+
+
+def test_committed_testdata_kstatus() -> None:
+    """kstatus (cli-utils, as Flux) over the committed objects; the e2e tier does it on fresh ones."""
+    keys = sorted(KSTATUS)
+    objects = [yaml.safe_load(sample_path(kind, name).read_text()) for kind, name in keys]
+    results = kstatus(tools().kstatus, objects)
+    assert {k: r["status"] for k, r in zip(keys, results, strict=True)} == KSTATUS
+
+
+# --------------------------------------------------------------------------- kustomize and Helm
+
+
+def test_chart_crds_are_the_generated_ones() -> None:
+    committed = {p.name: p.read_text() for p in (CHART / "crds").glob("*.yaml")}
+    assert committed == rendered_files(), "run `make crds`"
+    listed = yaml.safe_load((ROOT / "crds" / "Kustomization").read_text())["resources"]
+    assert sorted(listed) == sorted(rendered_files()), "crds/Kustomization lists every CRD"
+
+
+def _kustomize(overlay: str) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [str(binaries().kubectl), "kustomize", str(MANIFESTS / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def _helm(*sets: str) -> list[dict[str, Any]]:
+    args = [str(tools().helm), "template", NAME, str(CHART), "--namespace", NAME, "--include-crds"]
+    for s in sets:
+        args += ["--set", s]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def _index(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    found = {}
+    for d in docs:
+        name = re.sub(r"-[a-z0-9]{10}$", "", d["metadata"]["name"]) if d["kind"] == "ConfigMap" else None
+        found[(d["kind"], d["metadata"].get("namespace", ""), name or d["metadata"]["name"])] = d
+    return found
+
+
+def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
+    """What both packagings must agree on: everything but labels, the image and Helm's checksum."""
+    doc = json.loads(json.dumps(doc))
+    meta = doc["metadata"]
+    meta.pop("labels", None)
+    if doc["kind"] == "ConfigMap":
+        meta["name"] = re.sub(r"-[a-z0-9]{10}$", "", meta["name"])
+        doc["data"] = {k: yaml.safe_load(v) for k, v in doc["data"].items()}
+    if doc["kind"] == "Deployment":
+        template = doc["spec"]["template"]
+        template["metadata"].pop("annotations", None)
+        for c in template["spec"]["containers"]:
+            c.pop("image")
+        volumes = template["spec"]["volumes"]
+        for v in volumes:
+            if "configMap" in v:
+                v["configMap"]["name"] = re.sub(r"-[a-z0-9]{10}$", "", v["configMap"]["name"])
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("overlay", "sets"),
+    [
+        ("cluster-wide", [f"serviceAccount.roleArn={IRSA}"]),
+        ("namespaced", [f"serviceAccount.roleArn={IRSA}", "watchNamespaces={ml}"]),
+    ],
+)
+def test_helm_chart_and_kustomize_render_the_same_operator(overlay: str, sets: list[str]) -> None:
+    kustomized = _index(_kustomize(overlay))
+    helmed = _index(_helm(*sets))
+    kustomized.pop(("Namespace", "", NAME))  # Helm installs into a namespace it is given
+    assert set(kustomized) == set(helmed)
+    for key, doc in kustomized.items():
+        assert _comparable(doc) == _comparable(helmed[key]), key
+
+
+def test_deployment_runs_one_restricted_operator() -> None:
+    deployment = next(d for d in _kustomize("cluster-wide") if d["kind"] == "Deployment")
+    spec = deployment["spec"]
+    assert spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}
+    pod = spec["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    sc = container["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False and sc["readOnlyRootFilesystem"] is True
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert {"requests", "limits"} <= set(container["resources"])
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert "--metrics-port=8080" in container["args"] and "--log-format=json" in container["args"]
+    # the Dockerfile's user is the one the pod runs as
+    user = next(
+        line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("USER ")
+    )
+    assert user == f"{pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
+
+
+def test_operator_config_in_manifests_is_valid() -> None:
+    from registry_operator.config import OperatorConfig
+
+    OperatorConfig.model_validate(yaml.safe_load((MANIFESTS / "base" / "operator-config.yaml").read_text()))
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    OperatorConfig.model_validate(values["config"])
+
+
+# --------------------------------------------------------------------------- Dockerfile
+
+
+def test_dockerfile_promises() -> None:
+    lines = [
+        line.strip()
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    base = next(line.split("=", 1)[1] for line in lines if line.startswith("ARG PYTHON_IMAGE="))
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+", base), "a pinned patch version and distribution"
+    froms = [i for i, line in enumerate(lines) if line.startswith("FROM ")]
+    assert len(froms) == 2
+    final = lines[froms[-1] :]
+    for line in final:
+        if line.startswith("RUN "):
+            assert not re.search(r"apt-get install|apk add|pip install|gcc|make ", line), line
+    assert any(line.startswith("COPY --from=build /opt/venv") for line in final)
+    user = next(line for line in final if line.startswith("USER "))
+    assert not user.split()[1].startswith(("0", "root"))
+    assert 'ENTRYPOINT ["registry-operator", "run"]' in final
+    ignored = (ROOT / ".dockerignore").read_text()
+    assert ignored.splitlines()[1] == "*" or "\n*\n" in ignored
+
+
+def test_health_of_states_the_testdata_do_not_cover() -> None:
+    """Derived from real objects: no status at all (a CRD without the -1 default, an old object),
+    and deletion in progress."""
+    new = yaml.safe_load(sample_path("ModelVersion", "new.yaml").read_text())
+    new.pop("status")
+    assert lua_health("ModelVersion", new) == {
+        "status": "Progressing",
+        "message": "Waiting for the operator to reconcile generation 1",
+    }
+    for kind, name in (("ModelVersion", "ready-approved.yaml"), ("CrossAccountRegistryAccess", "ready.yaml")):
+        deleting = yaml.safe_load(sample_path(kind, name).read_text())
+        deleting["metadata"]["deletionTimestamp"] = "2026-11-28T19:00:00Z"
+        assert lua_health(kind, deleting)["status"] == "Progressing"
+    stale_ready = yaml.safe_load(sample_path("ModelPackageGroup", "ready.yaml").read_text())
+    stale_ready["metadata"]["generation"] = 2  # spec changed, status still about generation 1
+    assert lua_health("ModelPackageGroup", stale_ready)["status"] == "Progressing"
+
+
+def test_helm_lint() -> None:
+    out = subprocess.run([str(tools().helm), "lint", "--strict", str(CHART)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
