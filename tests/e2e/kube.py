@@ -169,3 +169,14 @@ def open_test_cluster(tmp_dir: Path, crds: Path) -> Kube:
     kube.kubectl("apply", "-f", str(crds))
     kube.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
     return kube
+
+
+def condition(obj: dict[str, Any], ctype: str = "Ready") -> dict[str, Any]:
+    """One condition of an object's status ({} when it has none yet)."""
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == ctype), {})
+
+
+def ready_names(kube: Kube, kind: str, namespace: str) -> set[str]:
+    """Names of the objects of a kind in a namespace whose Ready condition is True."""
+    items = json.loads(kube.kubectl("get", kind, "-n", namespace, "-o", "json").stdout)["items"]
+    return {i["metadata"]["name"] for i in items if condition(i).get("status") == "True"}

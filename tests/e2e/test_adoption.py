@@ -7,16 +7,12 @@ from typing import Any
 
 import manifests
 import pytest
-from kube import Kube
+from kube import Kube, condition
 from waiting import eventually
 
 from registry_operator.localaws.client import LocalAWSAdmin
 
 pytestmark = pytest.mark.usefixtures("operator")
-
-
-def _ready(obj: dict[str, Any]) -> dict[str, Any]:
-    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == "Ready"), {})
 
 
 def _adopt(name: str, namespace: str, arn: str, **spec: Any) -> dict[str, Any]:
@@ -86,7 +82,7 @@ def test_existing_group_is_adopted_without_a_second_create(
     creates = aws_admin.calls().get("sagemaker:CreateModelPackageGroup", 0)
     kube.apply(manifests.group(group, namespace, modelPackageGroupDescription="by hand", tags={"team": "ml"}))
     kube.kubectl("wait", "--for=condition=Ready", f"mpg/{group}", "-n", namespace, "--timeout=60s")
-    assert _ready(kube.get("mpg", group, namespace))["reason"] == "Adopted"
+    assert condition(kube.get("mpg", group, namespace))["reason"] == "Adopted"
     assert aws_admin.calls().get("sagemaker:CreateModelPackageGroup", 0) == creates
     arn = kube.get("mpg", group, namespace)["status"]["modelPackageGroupArn"]
     assert {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]} == {"team": "ml"}
@@ -98,7 +94,7 @@ def test_second_adopter_is_stalled_naming_the_first(kube: Kube, namespace: str, 
     kube.kubectl("wait", "--for=condition=Ready", "mv/first", "-n", namespace, "--timeout=60s")
     kube.apply(_adopt("second", namespace, arn))
     kube.kubectl("wait", "--for=condition=Stalled", "mv/second", "-n", namespace, "--timeout=60s")
-    ready = _ready(kube.get("mv", "second", namespace))
+    ready = condition(kube.get("mv", "second", namespace))
     assert ready["reason"] == "AlreadyManaged" and f"{namespace}/first" in ready["message"]
 
 
@@ -108,7 +104,7 @@ def test_adopting_a_missing_version_is_not_found_and_retried(
     arn = "arn:aws:sagemaker:us-east-2:123456789012:model-package/never-registered/3"
     creates = aws_admin.calls().get("sagemaker:CreateModelPackage", 0)
     kube.apply(_adopt("ghost", namespace, arn))
-    eventually(lambda: _ready(kube.get("mv", "ghost", namespace)).get("reason") == "NotFound", timeout=60)
+    eventually(lambda: condition(kube.get("mv", "ghost", namespace)).get("reason") == "NotFound", timeout=60)
     mv = kube.get("mv", "ghost", namespace)
     reconciling = next(c for c in mv["status"]["conditions"] if c["type"] == "Reconciling")
     assert reconciling["status"] == "True"  # retried, not given up on

@@ -17,7 +17,7 @@ from accounts import (
     TRAINING_ROLE,
     client_as,
 )
-from kube import Kube
+from kube import Kube, condition
 from waiting import eventually
 
 from registry_operator.localaws.client import LocalAWSAdmin
@@ -44,10 +44,6 @@ FOREIGN_GROUP = {
     "Action": ["sagemaker:DescribeModelPackageGroup"],
     "Resource": f"arn:aws:sagemaker:{REGION}:{REGISTRY_ACCOUNT}:model-package-group/decision-trees",
 }
-
-
-def _ready(obj: dict[str, Any]) -> dict[str, Any]:
-    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == "Ready"), {})
 
 
 def _statements(text: str) -> list[dict[str, Any]]:
@@ -110,14 +106,14 @@ def test_cross_account_story(kube: Kube, aws_endpoint: str, aws_admin: LocalAWSA
     kube.apply(version)
     denied = eventually(
         lambda: (
-            _ready(kube.get("modelversion", "dt-1", ns)).get("reason") == "AccessDenied"
+            condition(kube.get("modelversion", "dt-1", ns)).get("reason") == "AccessDenied"
             and kube.get("modelversion", "dt-1", ns)
         ),
         timeout=60,
         what="AccessDenied in status",
     )
-    assert "not authorized to perform: sagemaker:CreateModelPackage" in _ready(denied)["message"]
-    assert _ready(denied)["status"] == "False"
+    assert "not authorized to perform: sagemaker:CreateModelPackage" in condition(denied)["message"]
+    assert condition(denied)["status"] == "False"
     denied_at = time.monotonic()
 
     # 2. The access is applied; the version registers on its next retry, into the registry account.
@@ -213,7 +209,7 @@ def test_allowlist_refuses_other_namespaces_and_accounts(
         (CROSS_ACCOUNT_NAMESPACE, "foreign-account", "spec.trainingAccountId"),
     ):
         kube.kubectl("wait", "--for=condition=Stalled", f"craa/{name}", "-n", ns, "--timeout=60s")
-        ready = _ready(kube.get("craa", name, ns))
+        ready = condition(kube.get("craa", name, ns))
         assert ready["reason"] == "NotPermitted" and ready["message"].startswith(field), ready
     assert sum(aws_admin.calls().values()) == before
     kube.kubectl("delete", "craa", "foreign-account", "-n", CROSS_ACCOUNT_NAMESPACE, "--timeout=60s")

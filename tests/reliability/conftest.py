@@ -7,7 +7,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
@@ -36,6 +38,16 @@ class Stack:
     admin: LocalAWSAdmin
     operator: OperatorRunner
     namespaces: list[str]
+
+    def client(self, service: str) -> Any:
+        """A client of this stack's embedded AWS, in its default account."""
+        return boto3.client(
+            service,
+            region_name="us-east-2",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import time
 from collections import Counter
 from typing import Any
 
-import boto3
 import manifests
 import yaml
+from kube import condition
 from waiting import eventually
 
 NAMESPACES = ["faults"]
@@ -21,22 +21,13 @@ THROTTLE_SECONDS = 20
 def _reasons(kube: Any) -> Counter[str]:
     items = json.loads(kube.kubectl("get", "modelversions", "-n", "faults", "-o", "json").stdout)["items"]
     return Counter(
-        c["reason"] if c["status"] != "True" else "Ready"
-        for i in items
-        for c in i.get("status", {}).get("conditions", [])
-        if c["type"] == "Ready"
+        "Ready" if condition(i).get("status") == "True" else condition(i).get("reason", "none") for i in items
     )
 
 
 def test_faults_converge_without_duplicates(stack: Any, tmp_path: Any) -> None:
     kube, admin = stack.kube, stack.admin
-    sm = boto3.client(
-        "sagemaker",
-        region_name="us-east-2",
-        endpoint_url=stack.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sm = stack.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="faults")
     eventually(lambda: admin.calls().get("sts:GetCallerIdentity"), timeout=60, what="operator started")
 

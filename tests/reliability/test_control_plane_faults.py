@@ -7,10 +7,10 @@ import json
 import time
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 import yaml
+from kube import ready_names
 from waiting import eventually
 
 from registry_operator.localcluster import cluster
@@ -19,30 +19,11 @@ NAMESPACES = ["control-plane"]
 VERSIONS = 40
 
 
-def _ready_names(kube: Any) -> set[str]:
-    items = json.loads(kube.kubectl("get", "modelversions", "-n", "control-plane", "-o", "json").stdout)[
-        "items"
-    ]
-    return {
-        i["metadata"]["name"]
-        for i in items
-        if any(
-            c["type"] == "Ready" and c["status"] == "True" for c in i.get("status", {}).get("conditions", [])
-        )
-    }
-
-
 def test_api_server_restart_mid_run(stack: Any, tmp_path: Any) -> None:
     kube = stack.kube
     if kube.info.external:
         pytest.skip("needs the local control plane: it restarts kube-apiserver")
-    sm = boto3.client(
-        "sagemaker",
-        region_name="us-east-2",
-        endpoint_url=stack.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sm = stack.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="cp")
     pid = stack.operator.process.proc.pid
     path = tmp_path / "v.yaml"
@@ -52,11 +33,20 @@ def test_api_server_restart_mid_run(stack: Any, tmp_path: Any) -> None:
         )
     )
     kube.kubectl("apply", "-f", str(path))
-    eventually(lambda: len(_ready_names(kube)) >= 5, timeout=120, what="some versions Ready")
+    eventually(
+        lambda: len(ready_names(kube, "modelversions", "control-plane")) >= 5,
+        timeout=120,
+        what="some versions Ready",
+    )
 
     down_at = time.monotonic()
     ready_after = cluster.restart_apiserver(kube.info.kubeconfig.parent, downtime=5.0)
-    eventually(lambda: len(_ready_names(kube)) == VERSIONS, timeout=300, interval=2, what="all Ready")
+    eventually(
+        lambda: len(ready_names(kube, "modelversions", "control-plane")) == VERSIONS,
+        timeout=300,
+        interval=2,
+        what="all Ready",
+    )
     recovered = time.monotonic() - down_at
 
     # The watch works again: a change made after the restart is acted on.

@@ -9,9 +9,9 @@ import threading
 import time
 from typing import Any
 
-import boto3
 import manifests
 import yaml
+from kube import ready_names
 from waiting import eventually
 
 NAMESPACES = ["crash"]
@@ -24,16 +24,6 @@ namespaces:
   crash:
     grantAccounts: ["111111111111"]
 """
-
-
-def _client(endpoint: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name="us-east-2",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def _access(i: int, key_id: str) -> dict[str, Any]:
@@ -50,17 +40,9 @@ def _access(i: int, key_id: str) -> dict[str, Any]:
     }
 
 
-def _ready_count(kube: Any, kind: str) -> int:
-    items = json.loads(kube.kubectl("get", kind, "-n", "crash", "-o", "json").stdout)["items"]
-    return sum(
-        any(c["type"] == "Ready" and c["status"] == "True" for c in i.get("status", {}).get("conditions", []))
-        for i in items
-    )
-
-
 def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_path: Any) -> None:
-    kube, endpoint = stack.kube, stack.endpoint
-    sm, s3, kms = _client(endpoint, "sagemaker"), _client(endpoint, "s3"), _client(endpoint, "kms")
+    kube = stack.kube
+    sm, s3, kms = stack.client("sagemaker"), stack.client("s3"), stack.client("kms")
     sm.create_model_package_group(ModelPackageGroupName="crash")
     s3.create_bucket(Bucket="crash-artifacts", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
     keys = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(ACCESSES)]
@@ -87,7 +69,7 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
         path.write_text(yaml.safe_dump_all(docs[batch : batch + 50]))
         kube.kubectl("apply", "-f", str(path), timeout=120)
     eventually(
-        lambda: _ready_count(kube, "modelversions") >= VERSIONS // 2,
+        lambda: len(ready_names(kube, "modelversions", "crash")) >= VERSIONS // 2,
         timeout=600,
         interval=2,
         what="half the versions Ready",
@@ -95,13 +77,13 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
     done.set()
     thread.join(timeout=120)
     eventually(
-        lambda: _ready_count(kube, "modelversions") == VERSIONS,
+        lambda: len(ready_names(kube, "modelversions", "crash")) == VERSIONS,
         timeout=900,
         interval=3,
         what=f"all {VERSIONS} versions Ready",
     )
     eventually(
-        lambda: _ready_count(kube, "crossaccountregistryaccesses") == ACCESSES,
+        lambda: len(ready_names(kube, "crossaccountregistryaccesses", "crash")) == ACCESSES,
         timeout=300,
         interval=3,
         what="all accesses Ready",

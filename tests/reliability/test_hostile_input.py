@@ -11,7 +11,7 @@ from typing import Any
 
 import manifests
 import pytest
-from kube import KubectlError
+from kube import KubectlError, condition
 from waiting import eventually
 
 NAMESPACES = ["hostile", "hostile-allowed"]
@@ -427,10 +427,6 @@ def _calls_before(stack: Any) -> None:
     stack.admin.reset_calls()
 
 
-def _ready(obj: dict[str, Any]) -> dict[str, Any]:
-    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == "Ready"), {})
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_resource_is_refused(stack: Any, case: Case) -> None:
     kube = stack.kube
@@ -449,7 +445,7 @@ def test_hostile_resource_is_refused(stack: Any, case: Case) -> None:
         return
     kube.apply(case.doc)
     kube.kubectl("wait", "--for=condition=Stalled", f"{kind}/{name}", "-n", ns, "--timeout=60s")
-    ready = eventually(lambda: _ready(kube.get(kind, name, ns)), timeout=10)
+    ready = eventually(lambda: condition(kube.get(kind, name, ns)), timeout=10)
     assert (ready["status"], ready["reason"]) == ("False", case.reason), ready
     assert ready["message"].startswith(case.field), ready["message"]
     OUTCOMES[f"Stalled by the operator ({case.reason})"] += 1

@@ -3,13 +3,12 @@ first is killed, and nothing is duplicated."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-import boto3
 import manifests
 import yaml
+from kube import ready_names
 from runner import OperatorRunner
 from waiting import eventually
 
@@ -20,14 +19,6 @@ OPERATOR_ARGS = ["--leader-elect", "--leader-election-namespace", "replicas"]
 def _holder(kube: Any) -> str:
     found = kube.try_get("lease", "sagemaker-registry-operator", "replicas")
     return ((found or {}).get("spec") or {}).get("holderIdentity", "")
-
-
-def _ready(kube: Any) -> int:
-    items = json.loads(kube.kubectl("get", "modelversions", "-n", "replicas", "-o", "json").stdout)["items"]
-    return sum(
-        any(c["type"] == "Ready" and c["status"] == "True" for c in i.get("status", {}).get("conditions", []))
-        for i in items
-    )
 
 
 def _apply(kube: Any, tmp_path: Any, names: range) -> None:
@@ -46,13 +37,7 @@ def _registered_lines(runner: OperatorRunner) -> int:
 
 def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
     kube = stack.kube
-    sm = boto3.client(
-        "sagemaker",
-        region_name="us-east-2",
-        endpoint_url=stack.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sm = stack.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="replicas")
     first = stack.operator
     eventually(lambda: _holder(kube), timeout=60, what="a leader")
@@ -62,7 +47,12 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
         time.sleep(3)  # let the second one try to take the lease
         leader_id = _holder(kube)
         _apply(kube, tmp_path, range(0, 30))
-        eventually(lambda: _ready(kube) == 30, timeout=180, interval=2, what="30 Ready")
+        eventually(
+            lambda: len(ready_names(kube, "modelversions", "replicas")) == 30,
+            timeout=180,
+            interval=2,
+            what="30 Ready",
+        )
         acting = [r for r in (first, second) if _registered_lines(r)]
         assert acting == [first], "exactly the first replica (the lease holder) registered versions"
         assert _holder(kube) == leader_id
@@ -72,7 +62,12 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
         eventually(lambda: _holder(kube) not in ("", leader_id), timeout=90, interval=0.5, what="takeover")
         takeover = time.monotonic() - killed_at
         _apply(kube, tmp_path, range(30, 45))
-        eventually(lambda: _ready(kube) == 45, timeout=180, interval=2, what="45 Ready")
+        eventually(
+            lambda: len(ready_names(kube, "modelversions", "replicas")) == 45,
+            timeout=180,
+            interval=2,
+            what="45 Ready",
+        )
         arns = [
             p["ModelPackageArn"]
             for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="replicas")
