@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries demo test test-unit test-e2e test-reliability lint crds cluster-up cluster-down clean
+.PHONY: setup binaries demo test test-unit test-e2e test-reliability bench lint crds cluster-up cluster-down clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,11 @@ test-e2e: setup binaries
 # Crash, fault and hostile-input suites; -rP prints the figures each test reports.
 test-reliability: setup binaries
 	$(BIN)/pytest tests/reliability -rP $(PYTEST_ARGS)
+
+# DESIGN §8's performance figures from one run (a private control plane, the embedded AWS, the
+# operator); `make bench QUICK=1` runs 100 and 1,000 instead of 1,000 and 10,000 ModelVersions.
+bench: setup binaries
+	$(BIN)/python tests/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check operator tests

@@ -36,6 +36,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
     # The initial listing (every start, every re-list) in pages: one response with 10,000 objects
     # is ~50 MB of JSON parsed at once; pages keep that peak to one page.
     settings.watching.chunk_size = 500
+    # A per-object worker idles this long after its last event, holding that event's whole body
+    # (5 s by default): after a restart that was all 10,000 bodies at once.
+    settings.queueing.idle_timeout = 1.0
     settings.posting.level = logging.WARNING
     memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
     logger.info(

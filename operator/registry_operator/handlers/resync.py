@@ -61,9 +61,15 @@ async def resync_once(memo: kopf.Memo, logger: Any) -> int:
 
 
 async def resync_forever(memo: kopf.Memo, logger: Any) -> None:
+    """A pass every interval, on a fixed schedule: sleeping a whole interval after each pass would
+    stretch the period by the pass's own duration (seconds with thousands of versions)."""
     interval = memo.context.config.resync_interval_seconds
+    loop = asyncio.get_running_loop()
+    next_pass = loop.time() + interval
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(max(0.0, next_pass - loop.time()))
+        # A pass that overran its interval is followed by one more right away, not by a burst.
+        next_pass = max(next_pass + interval, loop.time())
         try:
             changed = await resync_once(memo, logger)
             if changed:
