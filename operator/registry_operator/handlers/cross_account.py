@@ -11,15 +11,9 @@ from registry_operator import metrics
 from registry_operator.handlers import status
 from registry_operator.handlers.resources import CROSS_ACCOUNT_ACCESSES
 from registry_operator.reconcile import cross_account as domain
-from registry_operator.reconcile.outcome import ObjectRef
 
 # Timers wake often and cheaply; the work runs once per configured resync interval per object.
 TIMER_TICK_SECONDS = 5.0
-
-
-def _ref(body: kopf.Body) -> ObjectRef:
-    meta = body["metadata"]
-    return ObjectRef(meta["namespace"], meta["name"], meta["uid"], int(meta.get("generation") or 0))
 
 
 @kopf.on.resume(*CROSS_ACCOUNT_ACCESSES)
@@ -38,7 +32,12 @@ def reconcile_access(
 ) -> None:
     previous = dict(old) if reason == "update" and old else None
     outcome = domain.reconcile(
-        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, previous, retry
+        status.object_ref(body),
+        dict(body.get("spec", {})),
+        dict(body.get("status", {})),
+        memo.context,
+        previous,
+        retry,
     )
     memo.access_checked[body["metadata"]["uid"]] = time.monotonic()
     status.apply(outcome, body, patch, logger)
@@ -56,7 +55,7 @@ def recheck_access(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: 
         return
     memo.access_checked[uid] = time.monotonic()
     outcome = domain.reconcile(
-        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context
+        status.object_ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context
     )
     status.apply(outcome, body, patch, logger, only_if_changed=True, retry=False)
 
@@ -76,7 +75,7 @@ def delete_access(
     body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
     outcome = domain.delete(
-        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
+        status.object_ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
     )
     memo.access_checked.pop(body["metadata"]["uid"], None)
     status.apply_deletion(outcome, body, patch, logger)

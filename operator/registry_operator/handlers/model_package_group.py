@@ -11,12 +11,6 @@ from registry_operator.handlers import status
 from registry_operator.handlers.resources import MODEL_PACKAGE_GROUPS
 from registry_operator.reconcile import model_package_group as domain
 from registry_operator.reconcile.context import GroupInfo
-from registry_operator.reconcile.outcome import ObjectRef
-
-
-def _ref(body: kopf.Body) -> ObjectRef:
-    meta = body["metadata"]
-    return ObjectRef(meta["namespace"], meta["name"], meta["uid"], int(meta.get("generation") or 0))
 
 
 @kopf.on.resume(*MODEL_PACKAGE_GROUPS)
@@ -35,7 +29,12 @@ def reconcile_group(
 ) -> None:
     previous = dict(old) if reason == "update" and old else None
     outcome = domain.reconcile(
-        _ref(body), dict(body.get("spec", {})), memo.context, previous, retry, dict(body.get("status", {}))
+        status.object_ref(body),
+        dict(body.get("spec", {})),
+        memo.context,
+        previous,
+        retry,
+        dict(body.get("status", {})),
     )
     status.apply(outcome, body, patch, logger)
 
@@ -45,7 +44,7 @@ def delete_group(
     body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
     outcome = domain.delete(
-        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
+        status.object_ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
     )
     status.apply_deletion(outcome, body, patch, logger)
 

@@ -11,13 +11,7 @@ from registry_operator.handlers import status
 from registry_operator.handlers.resources import MODEL_VERSIONS
 from registry_operator.reconcile import model_version as domain
 from registry_operator.reconcile.claims import Claim
-from registry_operator.reconcile.outcome import ObjectRef
 from registry_operator.reconcile.resync import TrackedVersion
-
-
-def _ref(body: kopf.Body) -> ObjectRef:
-    meta = body["metadata"]
-    return ObjectRef(meta["namespace"], meta["name"], meta["uid"], int(meta.get("generation") or 0))
 
 
 def _unsettled(body: kopf.Body, **_: Any) -> bool:
@@ -41,7 +35,7 @@ def reconcile_version(
     logger: Any,
     **_: Any,
 ) -> None:
-    ref = _ref(body)
+    ref = status.object_ref(body)
     if reason == "resume" and domain.is_settled(body.get("status"), ref.generation):
         return  # registered and Ready: the per-group resync watches it from here, no AWS call needed
     previous = dict(old) if reason == "update" and old else None
@@ -56,7 +50,7 @@ def delete_version(
     body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
     outcome = domain.delete(
-        _ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
+        status.object_ref(body), dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, retry
     )
     status.apply_deletion(outcome, body, patch, logger)
 

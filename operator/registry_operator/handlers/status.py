@@ -1,4 +1,5 @@
-"""Write a reconcile outcome to the object: one status patch, its events, and kopf's retry signal."""
+"""Between kopf and the reconcilers, for every kind: which object a body is, and writing an outcome back
+(one status patch, its events, and kopf's retry signal)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from typing import Any
 import kopf
 
 from registry_operator import metrics
-from registry_operator.reconcile.outcome import Outcome, State, status_patch
+from registry_operator.reconcile.outcome import ObjectRef, Outcome, State, status_patch
 
 STALLED_RECHECK_SECONDS = 600.0
+
+
+def object_ref(body: kopf.Body) -> ObjectRef:
+    meta = body["metadata"]
+    return ObjectRef(meta["namespace"], meta["name"], meta["uid"], int(meta.get("generation") or 0))
 
 
 _VOLATILE = {"lastSyncedTime", "lastTransitionTime"}
