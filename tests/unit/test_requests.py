@@ -109,7 +109,7 @@ def test_metadata_update_sets_changes_and_removes_only_keys_the_spec_used_to_hol
 
 
 def test_tag_changes() -> None:
-    assert requests.tag_changes(
+    assert requests.map_changes(
         {"t": "1", "u": "2"}, {"t": "1", "x": "foreign", "old": "v"}, {"old": "v"}
     ) == (
         {"u": "2"},

@@ -35,12 +35,14 @@ def reconcile_version(
     logger: Any,
     **_: Any,
 ) -> None:
-    ref = status.object_ref(body)
-    if reason == "resume" and domain.is_settled(body.get("status"), ref.generation):
-        return  # registered and Ready: the per-group resync watches it from here, no AWS call needed
     previous = dict(old) if reason == "update" and old else None
     outcome = domain.reconcile(
-        ref, dict(body.get("spec", {})), dict(body.get("status", {})), memo.context, previous, retry
+        status.object_ref(body),
+        dict(body.get("spec", {})),
+        dict(body.get("status", {})),
+        memo.context,
+        previous,
+        retry,
     )
     status.apply(outcome, body, patch, logger)
 

@@ -21,12 +21,12 @@ from registry_operator.reconcile.outcome import (
     Event,
     ObjectRef,
     Outcome,
+    Retry,
     Stalled,
     State,
     from_aws_error,
     now_iso,
     parse_spec,
-    retry_delay,
 )
 from registry_operator.reconcile.permissions import check_grant, check_role
 from registry_operator.reconcile.policy_sync import PolicyTarget, ensure, withdraw
@@ -153,7 +153,7 @@ class _Run:
         self.parts: list[PartResult] = []
         self.events: list[Event] = []
         self.status: dict[str, Any] = {}
-        self.failures: list[tuple[str, str]] = []
+        self.failures: list[tuple[Retry, str]] = []  # what each failed part would retry, and why
 
     def training_client(self, service: str) -> Any:
         role = self.spec.training.role_arn if self.spec.training else None
@@ -199,7 +199,7 @@ class _Run:
         except AwsError as err:
             retry = from_aws_error(err, self.attempt)
             self.parts.append(PartResult(condition, False, retry.reason, retry.message))
-            self.failures.append((retry.reason, f"{condition}: {retry.message}"))
+            self.failures.append((retry, f"{condition}: {retry.message}"))
 
     def outcome(self, ready_reason: str, ready_message: str) -> Outcome:
         merged: dict[str, PartResult] = {}
@@ -208,10 +208,11 @@ class _Run:
                 merged[p.condition] = p
         extra = [(p.condition, p.ok, p.reason, p.message) for p in merged.values()]
         if self.failures:
-            reason = self.failures[0][0]
+            first = self.failures[0][0]
             message = "; ".join(m for _, m in self.failures)
-            delay = retry_delay(self.attempt, {"Throttled": 10.0}.get(reason, 5.0))
-            return Outcome(State.PROGRESSING, reason, message, self.status, self.events, delay, extra)
+            return Outcome(
+                State.PROGRESSING, first.reason, message, self.status, self.events, first.delay, extra
+            )
         return Outcome(State.READY, ready_reason, ready_message, self.status, self.events, None, extra)
 
 

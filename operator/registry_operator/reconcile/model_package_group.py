@@ -8,7 +8,6 @@ from typing import Any
 from registry_operator.api.common import ENTITY_NAME_PATTERN, DeletionPolicy
 from registry_operator.api.model_package_group import ModelPackageGroupSpec, ModelPackageGroupStatus
 from registry_operator.aws.errors import AwsError
-from registry_operator.reconcile import requests
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import (
     Event,
@@ -24,6 +23,7 @@ from registry_operator.reconcile.outcome import (
     parse_spec,
 )
 from registry_operator.reconcile.permissions import check_role
+from registry_operator.reconcile.tags import sync_tags
 
 
 def group_name(spec: ModelPackageGroupSpec | dict[str, Any], resource_name: str) -> str:
@@ -84,20 +84,8 @@ def _reconcile(
         else:
             if not raw_status.get("modelPackageGroupArn"):
                 _adopted(spec, name, described, events)
-            previous_tags = None
-            if previous_spec:
-                previous_tags = previous_spec.get("tags")
-            if spec.tags or previous_tags:
-                arn = described["ModelPackageGroupArn"]
-                to_add, to_delete = requests.tag_changes(spec.tags, registry.list_tags(arn), previous_tags)
-                if to_add:
-                    registry.add_tags(arn, to_add)
-                if to_delete:
-                    registry.delete_tags(arn, to_delete)
-                if to_add or to_delete:
-                    events.append(
-                        Event("Normal", "TagsUpdated", f"tags set: {sorted(to_add)}, removed: {to_delete}")
-                    )
+            previous_tags = previous_spec.get("tags") if previous_spec else None
+            sync_tags(registry, described["ModelPackageGroupArn"], spec.tags, previous_tags, events)
     except AwsError as err:
         raise from_aws_error(err, attempt) from err
     group_status = described.get("ModelPackageGroupStatus", "Completed")

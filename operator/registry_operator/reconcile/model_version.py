@@ -25,6 +25,7 @@ from registry_operator.reconcile.outcome import (
 )
 from registry_operator.reconcile.permissions import check_role, check_target_account
 from registry_operator.reconcile.resync import deleted_outcome
+from registry_operator.reconcile.tags import sync_tags
 
 WAIT_FOR_GROUP_SECONDS = 5.0
 
@@ -244,18 +245,8 @@ def _update(
     changes.update(metadata)
     if changes:
         registry.update_package(arn, **changes)
-    to_add, to_delete = [], []
-    if spec.tags or (previous and previous.tags):
-        to_add, to_delete = requests.tag_changes(
-            spec.tags, registry.list_tags(arn), previous.tags if previous else None
-        )
-        if to_add:
-            registry.add_tags(arn, to_add)
-        if to_delete:
-            registry.delete_tags(arn, to_delete)
-        if to_add or to_delete:
-            events.append(Event("Normal", "TagsUpdated", f"tags set: {sorted(to_add)}, removed: {to_delete}"))
-    return approval, bool(changes or to_add or to_delete)
+    tagged = sync_tags(registry, arn, spec.tags, previous.tags if previous else None, events)
+    return approval, bool(changes) or tagged
 
 
 def delete(

@@ -102,10 +102,8 @@ def metadata_update(
     Only keys this resource's spec used to hold are removed, so metadata that a pipeline or a person
     added in SageMaker survives.
     """
-    desired, current, previously_desired = desired or {}, current or {}, previously_desired or {}
+    to_set, to_remove = map_changes(desired, current or {}, previously_desired)
     changes: dict[str, Any] = {}
-    to_set = {k: v for k, v in desired.items() if current.get(k) != v}
-    to_remove = sorted(k for k in previously_desired if k not in desired and k in current)
     if to_set:
         changes["CustomerMetadataProperties"] = to_set
     if to_remove:
@@ -113,10 +111,11 @@ def metadata_update(
     return changes
 
 
-def tag_changes(
+def map_changes(
     desired: dict[str, str] | None, current: dict[str, str], previously_desired: dict[str, str] | None
 ) -> tuple[dict[str, str], list[str]]:
-    """(tags to add or change, keys to delete); as with metadata, only keys the spec used to hold go."""
+    """(keys to add or change, keys to remove) for metadata and tags alike: only keys the spec used to
+    hold are removed, so keys a pipeline or a person added in SageMaker survive."""
     desired, previously_desired = desired or {}, previously_desired or {}
     to_add = {k: v for k, v in desired.items() if current.get(k) != v}
     to_delete = sorted(k for k in previously_desired if k not in desired and k in current)
