@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
 .PHONY: setup binaries demo test test-unit test-e2e test-reliability bench lint crds cluster-up cluster-down clean
 
@@ -11,17 +11,18 @@ setup: $(STAMP)
 $(STAMP):
 	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (see README)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	# the operator and, beside it, its test bed (a distribution of its own, never in the image)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]' -e testbed
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: setup
-	$(BIN)/python -m registry_operator.demo $(if $(KEEP),--keep)
+	$(BIN)/python -m registry_testbed.demo $(if $(KEEP),--keep)
 
 # The control-plane binaries are built (first use only) before pytest starts, so the long first
 # build shows its progress here instead of counting against a test's timeout.
 binaries: setup
-	$(BIN)/registry-operator cluster build
-	$(BIN)/python -m registry_operator.localcluster.tools  # helm and kstatus, for the packaging tests
+	$(BIN)/registry-testbed cluster build
+	$(BIN)/python -m registry_testbed.localcluster.tools  # helm and kstatus, for the packaging tests
 
 test: setup lint binaries
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -42,18 +43,18 @@ bench: setup binaries
 	$(BIN)/python tests/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 lint: setup
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator testbed tests
+	$(BIN)/ruff format --check operator testbed tests
 
 crds: setup
 	$(BIN)/registry-operator crds --output crds
 	$(BIN)/registry-operator crds --output charts/sagemaker-registry-operator/crds
 
 cluster-up: setup
-	$(BIN)/registry-operator cluster up --state-dir .local
+	$(BIN)/registry-testbed cluster up --state-dir .local
 
 cluster-down: setup
-	$(BIN)/registry-operator cluster down --state-dir .local
+	$(BIN)/registry-testbed cluster down --state-dir .local
 
 clean: cluster-down
 	rm -rf $(VENV) .local

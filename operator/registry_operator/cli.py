@@ -1,4 +1,4 @@
-"""`registry-operator`: run the operator, the embedded AWS, the local control plane, or print CRDs."""
+"""`registry-operator`: run the operator, or write its CRDs."""
 
 from __future__ import annotations
 
@@ -34,17 +34,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"registry-operator: cannot serve --metrics-port {args.metrics_port}: {exc}", file=sys.stderr)
         return 2
     clients = ClientFactory(client_config(pool_size=args.max_workers * 2))
-    groups: dict = {}
     memo = kopf.Memo(
-        groups=groups,
-        versions={},
-        access_checked={},
         max_workers=args.max_workers,
         kube=kube.connect(),
         context=ReconcileContext(
             config=config,
             clients=clients,
-            groups=lambda namespace, name: groups.get((namespace, name)),
+            groups=lambda namespace, name: None,  # replaced by kopf's index at start-up
             own_account=own_account(clients, config.default_region),
         ),
     )
@@ -74,29 +70,6 @@ def _cmd_crds(args: argparse.Namespace) -> int:
     for name, content in rendered_files().items():
         (out / name).write_text(content)
         print(f"wrote {out / name}")
-    return 0
-
-
-def _cmd_local_aws(args: argparse.Namespace) -> int:
-    from registry_operator.localaws.server import serve
-
-    serve(host=args.host, port=args.port)
-    return 0
-
-
-def _cmd_cluster(args: argparse.Namespace) -> int:
-    from registry_operator.localcluster import cluster
-
-    state_dir = Path(args.state_dir)
-    if args.action == "up":
-        info = cluster.up(state_dir)
-        print(f"kube-apiserver ready; export KUBECONFIG={info.kubeconfig}")
-    elif args.action == "down":
-        cluster.down(state_dir)
-    else:
-        from registry_operator.localcluster.build import ensure_binaries
-
-        print(ensure_binaries())
     return 0
 
 
@@ -135,16 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     crds = sub.add_parser("crds", help="write the CRDs generated from the API models")
     crds.add_argument("--output", default="crds")
     crds.set_defaults(func=_cmd_crds)
-
-    local_aws = sub.add_parser("local-aws", help="serve the embedded AWS (moto plus the model registry)")
-    local_aws.add_argument("--host", default="127.0.0.1")
-    local_aws.add_argument("--port", type=int, default=4566)
-    local_aws.set_defaults(func=_cmd_local_aws)
-
-    cl = sub.add_parser("cluster", help="local kube-apiserver and etcd built from the Go modules")
-    cl.add_argument("action", choices=["up", "down", "build"])
-    cl.add_argument("--state-dir", default=".local", help="kubeconfig, certificates, data and logs")
-    cl.set_defaults(func=_cmd_cluster)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

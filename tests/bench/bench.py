@@ -39,13 +39,13 @@ from audit import AuditLog, WriteCounts
 from kubebench import Watcher, api_client, create_all, create_namespace
 from kubernetes import client
 
-from registry_operator import devstack
 from registry_operator.api.common import GROUP, VERSION
 from registry_operator.api.model_version import ModelVersionSpec
 from registry_operator.aws.session import client_config
-from registry_operator.localaws.client import LocalAWSAdmin
-from registry_operator.localcluster import cluster
 from registry_operator.reconcile.requests import create_model_package_request
+from registry_testbed import devstack
+from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localcluster import cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-2"

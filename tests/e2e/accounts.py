@@ -1,6 +1,6 @@
 """The seed's two accounts; only CROSS_ACCOUNT_NAMESPACE may act across them (the operator config says so)."""
 
-from registry_operator.localaws.seed_accounts import (
+from registry_testbed.localaws.seed_accounts import (
     REGION,
     REGISTRY_ACCOUNT,
     REGISTRY_ROLE,

@@ -23,8 +23,8 @@ from accounts import (
 from kube import Kube, open_test_cluster, stop_test_cluster
 from runner import OperatorRunner
 
-from registry_operator import devstack
-from registry_operator.localaws.client import LocalAWSAdmin
+from registry_testbed import devstack
+from registry_testbed.localaws.client import LocalAWSAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from registry_operator.localcluster.cluster import ClusterInfo, down, up
+from registry_testbed.localcluster.cluster import ClusterInfo, down, up
 
 Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
 

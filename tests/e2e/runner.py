@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kube import Kube
 
-from registry_operator import devstack
+from registry_testbed import devstack
 
 
 class OperatorRunner:

@@ -10,7 +10,7 @@ import pytest
 from kube import Kube, condition
 from waiting import eventually
 
-from registry_operator.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.client import LocalAWSAdmin
 
 pytestmark = pytest.mark.usefixtures("operator")
 
@@ -45,7 +45,7 @@ def test_version_registered_with_boto3_is_adopted_approved_from_git_and_retained
 ) -> None:
     group = f"p-{namespace}"
     arn = _register_with_boto3(sagemaker, group)
-    creates = aws_admin.calls().get("sagemaker:CreateModelPackage", 0)
+    creates = aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0)
     kube.apply(_adopt("adopted", namespace, arn, modelPackageGroupName=group))
     kube.kubectl("wait", "--for=condition=Ready", "mv/adopted", "-n", namespace, "--timeout=60s")
     mv = kube.get("mv", "adopted", namespace)
@@ -71,7 +71,7 @@ def test_version_registered_with_boto3_is_adopted_approved_from_git_and_retained
 
     kube.kubectl("delete", "mv", "adopted", "-n", namespace, "--timeout=60s")
     assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
-    assert aws_admin.calls().get("sagemaker:CreateModelPackage", 0) == creates
+    assert aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0) == creates
 
 
 def test_existing_group_is_adopted_without_a_second_create(
@@ -79,11 +79,11 @@ def test_existing_group_is_adopted_without_a_second_create(
 ) -> None:
     group = f"e-{namespace}"
     sagemaker.create_model_package_group(ModelPackageGroupName=group, ModelPackageGroupDescription="by hand")
-    creates = aws_admin.calls().get("sagemaker:CreateModelPackageGroup", 0)
+    creates = aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackageGroup", 0)
     kube.apply(manifests.group(group, namespace, modelPackageGroupDescription="by hand", tags={"team": "ml"}))
     kube.kubectl("wait", "--for=condition=Ready", f"mpg/{group}", "-n", namespace, "--timeout=60s")
     assert condition(kube.get("mpg", group, namespace))["reason"] == "Adopted"
-    assert aws_admin.calls().get("sagemaker:CreateModelPackageGroup", 0) == creates
+    assert aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackageGroup", 0) == creates
     arn = kube.get("mpg", group, namespace)["status"]["modelPackageGroupArn"]
     assert {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]} == {"team": "ml"}
 
@@ -102,10 +102,10 @@ def test_adopting_a_missing_version_is_not_found_and_retried(
     kube: Kube, namespace: str, aws_admin: LocalAWSAdmin
 ) -> None:
     arn = "arn:aws:sagemaker:us-east-2:123456789012:model-package/never-registered/3"
-    creates = aws_admin.calls().get("sagemaker:CreateModelPackage", 0)
+    creates = aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0)
     kube.apply(_adopt("ghost", namespace, arn))
     eventually(lambda: condition(kube.get("mv", "ghost", namespace)).get("reason") == "NotFound", timeout=60)
     mv = kube.get("mv", "ghost", namespace)
     reconciling = next(c for c in mv["status"]["conditions"] if c["type"] == "Reconciling")
     assert reconciling["status"] == "True"  # retried, not given up on
-    assert aws_admin.calls().get("sagemaker:CreateModelPackage", 0) == creates
+    assert aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0) == creates

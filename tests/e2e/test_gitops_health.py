@@ -30,7 +30,7 @@ from gitops_health import KSTATUS, health_tests, kstatus, lua_health, mask_reque
 from kube import Kube
 from waiting import eventually
 
-from registry_operator.localcluster.tools import ensure_tools
+from registry_testbed.localcluster.tools import ensure_tools
 
 pytestmark = pytest.mark.usefixtures("operator")
 

@@ -14,7 +14,7 @@ import yaml
 from kube import Kube, KubectlError
 from waiting import eventually
 
-from registry_operator.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.client import LocalAWSAdmin
 
 pytestmark = pytest.mark.usefixtures("operator")
 
@@ -35,7 +35,7 @@ def test_group_and_versions_from_one_apply_converge(
     kube: Kube, namespace: str, sagemaker: Any, aws_admin: LocalAWSAdmin, tmp_path: Path
 ) -> None:
     group = f"iris-{namespace}"
-    before = aws_admin.calls().get("sagemaker:CreateModelPackage", 0)
+    before = aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0)
     docs = [
         manifests.group(group, namespace, tags={"team": "ml"}),
         manifests.version("xgb", namespace, group_ref=group, approvalStatus="PendingManualApproval"),
@@ -68,7 +68,7 @@ def test_group_and_versions_from_one_apply_converge(
     )
     described = sagemaker.describe_model_package(ModelPackageName=pipeline["status"]["modelPackageArn"])
     assert len(described["InferenceSpecification"]["Containers"]) == 2
-    assert aws_admin.calls().get("sagemaker:CreateModelPackage", 0) - before == 2
+    assert aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0) - before == 2
 
     listed = kube.kubectl("get", "modelregistry", "-n", namespace, "-o", "wide").stdout
     assert "PendingManualApproval" in listed and xgb["status"]["modelPackageArn"] in listed
@@ -167,13 +167,13 @@ def test_immutable_field_change_is_refused_by_the_api_server(kube: Kube, namespa
 def test_sixteen_containers_are_refused_by_the_api_server(
     kube: Kube, namespace: str, aws_admin: LocalAWSAdmin
 ) -> None:
-    before = aws_admin.calls()
+    before = aws_admin.calls(f"{namespace}/")
     with pytest.raises(KubectlError) as refused:
         kube.apply(manifests.version("too-many", namespace, group_name="anything", n=16))
     message = str(refused.value)
     assert "spec.inferenceSpecification.containers" in message
     assert "16" in message and "15" in message
-    assert aws_admin.calls().get("sagemaker:CreateModelPackage", 0) == before.get(
+    assert aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0) == before.get(
         "sagemaker:CreateModelPackage", 0
     )
 
@@ -181,7 +181,7 @@ def test_sixteen_containers_are_refused_by_the_api_server(
 def test_role_not_allowed_by_config_stalls_without_aws_calls(
     kube: Kube, namespace: str, aws_admin: LocalAWSAdmin
 ) -> None:
-    before = sum(aws_admin.calls().values())
+    before = sum(aws_admin.calls(f"{namespace}/").values())
     kube.apply(
         manifests.version(
             "foreign", namespace, group_name="anything", roleArn="arn:aws:iam::222222222222:role/registrar"
@@ -192,7 +192,7 @@ def test_role_not_allowed_by_config_stalls_without_aws_calls(
     ready = _condition(mv, "Ready")
     assert ready["status"] == "False" and ready["reason"] == "NotPermitted"
     assert "spec.roleArn" in ready["message"]
-    assert sum(aws_admin.calls().values()) == before
+    assert sum(aws_admin.calls(f"{namespace}/").values()) == before
 
 
 def test_retain_keeps_and_delete_removes_the_registry_entry(
@@ -217,14 +217,14 @@ def test_kill_right_after_create_leaves_exactly_one_version(
 ) -> None:
     group = f"g-{namespace}"
     _apply_ready(kube, manifests.group(group, namespace))
-    creates_before = aws_admin.calls().get("sagemaker:CreateModelPackage", 0)
+    creates_before = aws_admin.calls(f"{namespace}/v").get("sagemaker:CreateModelPackage", 0)
     # An approval description is set by an UpdateModelPackage right after the create; holding that call
     # open gives a window in which the version exists in SageMaker but the ARN is not yet in status.
     aws_admin.set_faults([{"operation": "sagemaker:UpdateModelPackage", "rate": 0.0, "latencyMs": 8000}])
     try:
         kube.apply(manifests.version("v", namespace, group_ref=group, approvalDescription="first cut"))
         eventually(
-            lambda: aws_admin.calls().get("sagemaker:CreateModelPackage", 0) > creates_before,
+            lambda: aws_admin.calls(f"{namespace}/v").get("sagemaker:CreateModelPackage", 0) > creates_before,
             timeout=60,
             interval=0.05,
             what="CreateModelPackage called",
@@ -238,7 +238,7 @@ def test_kill_right_after_create_leaves_exactly_one_version(
     operator.start()
     kube.kubectl("wait", "--for=condition=Ready", "modelversion/v", "-n", namespace, "--timeout=90s")
     in_registry = _versions_in_registry(sagemaker, group)
-    creates = aws_admin.calls().get("sagemaker:CreateModelPackage", 0) - creates_before
+    creates = aws_admin.calls(f"{namespace}/v").get("sagemaker:CreateModelPackage", 0) - creates_before
     print(f"CreateModelPackage calls: {creates}, versions in the registry: {len(in_registry)}")
     assert creates == 2  # the retried create reused the ClientToken ...
     assert len(in_registry) == 1  # ... so SageMaker returned the first version instead of making a second

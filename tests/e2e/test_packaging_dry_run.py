@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from kube import Kube
 
-from registry_operator.localcluster.tools import ensure_tools
+from registry_testbed.localcluster.tools import ensure_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "sagemaker-registry-operator"

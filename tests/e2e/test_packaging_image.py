@@ -126,5 +126,16 @@ def test_image_install_steps_in_a_fresh_virtualenv(tmp_path: Path) -> None:
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
     )
     assert imported.returncode == 0, imported.stderr
+    # The product alone: no module of the test bed (embedded AWS, local control plane, demo, doc tools).
+    listed = subprocess.run(
+        [str(python), "-c", "import pkgutil, registry_operator as r, importlib.util as u; "
+         "print(' '.join(m.name for m in pkgutil.walk_packages(r.__path__, 'registry_operator.')));"
+         "print(u.find_spec('registry_testbed') is None)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    modules, testbed_absent = listed.stdout.splitlines()
+    assert testbed_absent == "True"
+    for test_bed in ("localaws", "localcluster", "devstack", "demo", "config_docs"):
+        assert f".{test_bed}" not in modules, f"registry_operator.{test_bed} must not ship in the image"
     size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file())
     print(f"operator environment: {len(installed)} packages, {size / 1e6:.0f} MB")

@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from runner import OperatorRunner
 from waiting import eventually
 
-from registry_operator import devstack
+from registry_testbed import devstack
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "sagemaker-registry-operator"

@@ -13,7 +13,7 @@ import yaml
 from kube import ready_names
 from waiting import eventually
 
-from registry_operator.localcluster import cluster
+from registry_testbed.localcluster import cluster
 
 NAMESPACES = ["control-plane"]
 VERSIONS = 40

@@ -9,7 +9,7 @@ from typing import Any
 
 import manifests
 
-from registry_operator.localaws.seed_accounts import TRAINING_ROLE, client_as
+from registry_testbed.localaws.seed_accounts import TRAINING_ROLE, client_as
 
 NAMESPACES = ["secrets"]
 SECRET = f"canarySecret{uuid.uuid4().hex}"

@@ -1,36 +1,31 @@
-"""Which resource manages a package: the one holding it, else the oldest claimant."""
+"""Which object manages a package: the one holding it, else the oldest claimant."""
 
 from __future__ import annotations
 
-from registry_operator.reconcile.claims import Claim, PackageClaims
+from registry_operator.reconcile.claims import Claim, claim_key, holder
 
 ARN = "arn:aws:sagemaker:us-east-2:123456789012:model-package/iris/1"
 
 
 def test_holder_wins_over_older_claims_and_case_does_not_matter() -> None:
-    claims = PackageClaims()
-    claims.update(ARN, Claim("a", "ml", "old", "2026-01-01T00:00:00Z", holds=False))
-    claims.update(
-        ARN.upper().replace("ARN:AWS:SAGEMAKER", "arn:aws:sagemaker"),
+    upper = ARN.upper().replace("ARN:AWS:SAGEMAKER", "arn:aws:sagemaker")
+    assert claim_key(upper) == claim_key(ARN)
+    claims = [
+        Claim("a", "ml", "old", "2026-01-01T00:00:00Z", holds=False),
         Claim("b", "ml", "new", "2026-02-01T00:00:00Z", holds=True),
-    )
-    assert claims.holder(ARN, "a") == Claim("b", "ml", "new", "2026-02-01T00:00:00Z", holds=True)
-    assert claims.holder(ARN, "b") is None
+    ]
+    assert holder(claims, "a") == claims[1]
+    assert holder(claims, "b") is None
 
 
-def test_oldest_claimant_wins_and_removal_frees_the_package() -> None:
-    claims = PackageClaims()
-    claims.update(ARN, Claim("a", "ml", "first", "2026-01-01T00:00:00Z", holds=False))
-    claims.update(ARN, Claim("b", "ml", "second", "2026-01-02T00:00:00Z", holds=False))
-    assert claims.holder(ARN, "a") is None
-    assert claims.holder(ARN, "b") is not None and claims.holder(ARN, "b").name == "first"
-    assert claims.holder(ARN, "unknown-newcomer").name == "first"
-    claims.remove("a")
-    assert claims.holder(ARN, "b") is None
-
-
-def test_a_claim_moves_when_its_arn_changes() -> None:
-    claims = PackageClaims()
-    claims.update(ARN, Claim("a", "ml", "v", "2026-01-01T00:00:00Z", holds=True))
-    claims.update(ARN.replace("/1", "/2"), Claim("a", "ml", "v", "2026-01-01T00:00:00Z", holds=True))
-    assert claims.holder(ARN, "z") is None
+def test_oldest_claimant_wins() -> None:
+    claims = [
+        Claim("a", "ml", "first", "2026-01-01T00:00:00Z", holds=False),
+        Claim("b", "ml", "second", "2026-01-02T00:00:00Z", holds=False),
+    ]
+    assert holder(claims, "a") is None
+    found = holder(claims, "b")
+    assert found is not None and found.name == "first"
+    newcomer = holder(claims, "unknown-newcomer")
+    assert newcomer is not None and newcomer.name == "first"
+    assert holder(claims[1:], "b") is None  # the first one gone: the package is free

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from registry_operator.config_docs import END, START, render
+from registry_testbed.config_docs import END, START, render
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -17,7 +17,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_config_reference_is_generated_from_the_config_model() -> None:
     section = README[README.index(START) : README.index(END) + len(END)]
-    assert section == render(), "stale: run .venv/bin/python -m registry_operator.config_docs README.md"
+    assert section == render(), "stale: run .venv/bin/python -m registry_testbed.config_docs README.md"
 
 
 def test_every_run_flag_is_documented() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from registry_operator.localcluster import cluster
-from registry_operator.localcluster.build import binaries
+from registry_testbed.localcluster import cluster
+from registry_testbed.localcluster.build import binaries
 
 
 def _can_get_binaries() -> bool:

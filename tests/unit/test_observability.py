@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from registry_operator import health, metrics
 from registry_operator.aws.session import ClientFactory, client_config
-from registry_operator.localaws.server import LocalAWS
+from registry_testbed.localaws.server import LocalAWS
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ from gitops_health import (
 )
 
 from registry_operator.api.crd import rendered_files
-from registry_operator.localcluster.build import binaries
-from registry_operator.localcluster.tools import tools
+from registry_testbed.localcluster.build import binaries
+from registry_testbed.localcluster.tools import tools
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "sagemaker-registry-operator"

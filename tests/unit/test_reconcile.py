@@ -10,11 +10,11 @@ import pytest
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
-from registry_operator.localaws.server import LocalAWS
-from registry_operator.reconcile import model_package_group, model_version
+from registry_operator.reconcile import model_package_group, model_version, runner
 from registry_operator.reconcile.context import GroupInfo, ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
 from registry_operator.reconcile.resync import TrackedVersion, by_group, resync_group
+from registry_testbed.localaws.server import LocalAWS
 
 REGION = "us-east-2"
 IMAGE = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
@@ -69,7 +69,9 @@ def _spec(group: str = "iris", **extra: Any) -> dict[str, Any]:
 
 
 def _group(ctx: ReconcileContext, name: str = "iris") -> None:
-    out = model_package_group.reconcile(ObjectRef("ml", name, "g-uid", 1), {"tags": {"team": "ml"}}, ctx)
+    out = runner.reconcile(
+        model_package_group.KIND, ObjectRef("ml", name, "g-uid", 1), {"tags": {"team": "ml"}}, {}, ctx
+    )
     assert out.state is State.READY, out
 
 
@@ -85,10 +87,10 @@ def test_group_created_once_then_observed(ctx: ReconcileContext, local_aws: Loca
 
 def test_version_registered_once_even_if_status_was_lost(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    first = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    first = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
     assert first.state is State.READY and first.events[0].reason == "Registered"
     # A crash before the status write: the next reconcile sees no ARN in status and creates again.
-    second = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    second = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
     assert second.status["modelPackageArn"] == first.status["modelPackageArn"]
     assert len(sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"]) == 1
     assert first.status["modelPackageVersion"] == 1
@@ -99,7 +101,7 @@ def test_missing_group_ref_waits_without_aws_calls(ctx: ReconcileContext, local_
     spec = _spec()
     spec.pop("modelPackageGroupName")
     spec["modelPackageGroupRef"] = {"name": "iris"}
-    out = model_version.reconcile(_ref(), spec, {}, ctx)
+    out = runner.reconcile(model_version.KIND, _ref(), spec, {}, ctx)
     assert (out.state, out.reason) == (State.PROGRESSING, "WaitingForGroup")
     assert local_aws.admin.calls() == {}
 
@@ -107,11 +109,11 @@ def test_missing_group_ref_waits_without_aws_calls(ctx: ReconcileContext, local_
 def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
     old = _spec(customerMetadataProperties={"a": "1", "b": "2"}, tags={"t": "1"})
-    created = model_version.reconcile(_ref(), old, {}, ctx)
+    created = runner.reconcile(model_version.KIND, _ref(), old, {}, ctx)
     arn = created.status["modelPackageArn"]
     sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"addedInConsole": "x"})
     new = _spec(approvalStatus="Approved", customerMetadataProperties={"a": "1"}, tags={"u": "2"})
-    out = model_version.reconcile(_ref(generation=2), new, created.status, ctx, previous_spec=old)
+    out = runner.reconcile(model_version.KIND, _ref(generation=2), new, created.status, ctx)
     assert out.state is State.READY and out.reason == "Updated"
     described = sm.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "Approved"
@@ -121,7 +123,9 @@ def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, s
 
 
 def test_not_permitted_role_makes_no_aws_call(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
-    out = model_version.reconcile(_ref(), _spec(roleArn="arn:aws:iam::222222222222:role/r"), {}, ctx)
+    out = runner.reconcile(
+        model_version.KIND, _ref(), _spec(roleArn="arn:aws:iam::222222222222:role/r"), {}, ctx
+    )
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert local_aws.admin.calls() == {}
 
@@ -133,8 +137,8 @@ def test_resync_mirrors_or_reverts_with_one_list_per_group(
     tracked = []
     for i, approval in enumerate([None, "Approved"]):
         spec = _spec(**({"approvalStatus": approval} if approval else {}))
-        out = model_version.reconcile(
-            _ref(f"v{i}", uid=f"6b1d6c2e-0000-4000-8000-00000000000{i}"), spec, {}, ctx
+        out = runner.reconcile(
+            model_version.KIND, _ref(f"v{i}", uid=f"6b1d6c2e-0000-4000-8000-00000000000{i}"), spec, {}, ctx
         )
         tracked.append(
             TrackedVersion(
@@ -154,7 +158,7 @@ def test_resync_mirrors_or_reverts_with_one_list_per_group(
     local_aws.admin.reset_calls()
     ((key, versions),) = by_group(tracked).items()
     changes = {c.version.name: c for c in resync_group(ctx.registry(REGION, None), key, versions)}
-    assert changes["v0"].status == {"approvalStatus": "Approved"}
+    assert changes["v0"].status["approvalStatus"] == "Approved"
     assert changes["v0"].events[0].reason == "ApprovalChanged"
     assert changes["v1"].events[0].reason == "DriftCorrected"
     calls = local_aws.admin.calls()
@@ -164,18 +168,18 @@ def test_resync_mirrors_or_reverts_with_one_list_per_group(
 
 def test_delete_policy(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    out = model_version.reconcile(_ref(), _spec(), {}, ctx)
-    assert model_version.delete(_ref(), _spec(), out.status, ctx) is None  # Retain by default
-    deleted = model_version.delete(_ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
+    out = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    assert runner.delete(model_version.KIND, _ref(), _spec(), out.status, ctx) is None  # Retain by default
+    deleted = runner.delete(model_version.KIND, _ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
     assert deleted is not None and deleted.state is State.READY
     assert sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"] == []
-    again = model_version.delete(_ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
+    again = runner.delete(model_version.KIND, _ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
     assert again is not None and again.state is State.READY and "already gone" in again.message
 
 
 def test_resync_reports_a_version_deleted_outside_the_operator_once(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    out = model_version.reconcile(_ref(), _spec(), {}, ctx)
+    out = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
     arn = out.status["modelPackageArn"]
     sm.delete_model_package(ModelPackageName=arn)
     tracked = TrackedVersion(
@@ -192,18 +196,16 @@ def test_resync_reports_a_version_deleted_outside_the_operator_once(ctx: Reconci
     )
     ((key, versions),) = by_group([tracked]).items()
     (change,) = resync_group(ctx.registry(REGION, None), key, versions)
-    assert change.missing and change.events[0].reason == "DeletedInRegistry"
-    ready = next(c for c in change.status["conditions"] if c["type"] == "Ready")
-    assert (ready["status"], ready["reason"], ready["observedGeneration"]) == (
-        "False",
+    assert change.events[0].reason == "DeletedInRegistry"
+    assert change.outcome is not None and (change.outcome.state, change.outcome.reason) == (
+        State.STALLED,
         "DeletedInRegistry",
-        4,
     )
     assert change.status["modelPackageStatus"] == "Deleted"
     already = TrackedVersion(**{**tracked.__dict__, "package_status": "Deleted"})
     assert resync_group(ctx.registry(REGION, None), key, [already]) == []
     # a reconcile of the spec sees the same and stalls instead of registering a new version silently
-    again = model_version.reconcile(_ref(), _spec(), out.status, ctx)
+    again = runner.reconcile(model_version.KIND, _ref(), _spec(), out.status, ctx)
     assert (again.state, again.reason) == (State.STALLED, "DeletedInRegistry")
 
 
@@ -233,7 +235,9 @@ def test_adopting_an_existing_version_registers_nothing(
     sm.create_model_package_group(ModelPackageGroupName="iris")
     arn = _existing_version(sm)
     local_aws.admin.reset_calls()
-    out = model_version.reconcile(_ref(), {"modelPackageArn": arn, "approvalStatus": "Approved"}, {}, ctx)
+    out = runner.reconcile(
+        model_version.KIND, _ref(), {"modelPackageArn": arn, "approvalStatus": "Approved"}, {}, ctx
+    )
     assert (out.state, out.reason) == (State.READY, "Adopted"), out
     assert out.status["modelPackageArn"] == arn and out.status["modelPackageVersion"] == 1
     assert out.status["modelPackageGroupName"] == "iris" and out.status["approvalStatus"] == "Approved"
@@ -246,8 +250,8 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
     sm.create_model_package_group(ModelPackageGroupName="iris")
     sm.create_model_package_group(ModelPackageGroupName="other")
     arn = _existing_version(sm)
-    wrong_group = model_version.reconcile(
-        _ref(), {"modelPackageArn": arn, "modelPackageGroupName": "other"}, {}, ctx
+    wrong_group = runner.reconcile(
+        model_version.KIND, _ref(), {"modelPackageArn": arn, "modelPackageGroupName": "other"}, {}, ctx
     )
     assert (wrong_group.state, wrong_group.reason) == (State.STALLED, "GroupMismatch")
     same = {
@@ -259,7 +263,8 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
             }
         ]
     }
-    ok = model_version.reconcile(
+    ok = runner.reconcile(
+        model_version.KIND,
         _ref(),
         {"modelPackageArn": arn, "modelPackageGroupName": "iris", "inferenceSpecification": same},
         {},
@@ -275,8 +280,8 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
             }
         ]
     }
-    bad = model_version.reconcile(
-        _ref(), {"modelPackageArn": arn, "inferenceSpecification": differs}, {}, ctx
+    bad = runner.reconcile(
+        model_version.KIND, _ref(), {"modelPackageArn": arn, "inferenceSpecification": differs}, {}, ctx
     )
     assert (bad.state, bad.reason) == (State.STALLED, "InferenceSpecificationDiffers")
     assert bad.message.startswith(
@@ -286,7 +291,7 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
 
 def test_adoption_of_a_missing_version_retries_as_not_found(ctx: ReconcileContext) -> None:
     arn = "arn:aws:sagemaker:us-east-2:123456789012:model-package/iris/7"
-    out = model_version.reconcile(_ref(), {"modelPackageArn": arn}, {}, ctx)
+    out = runner.reconcile(model_version.KIND, _ref(), {"modelPackageArn": arn}, {}, ctx)
     assert (out.state, out.reason) == (State.PROGRESSING, "NotFound") and out.retry_after
 
 
@@ -295,16 +300,19 @@ def test_second_adopter_is_refused_naming_the_first(ctx: ReconcileContext, sm: A
 
     sm.create_model_package_group(ModelPackageGroupName="iris")
     arn = _existing_version(sm)
-    ctx.claims.update(arn, Claim("uid-a", "ml", "first", "2026-01-01T00:00:00Z", holds=True))
-    ctx.claims.update(arn, Claim("uid-b", "ml", "second", "2026-01-02T00:00:00Z", holds=False))
-    out = model_version.reconcile(_ref("second", uid="uid-b"), {"modelPackageArn": arn}, {}, ctx)
+    claims = [
+        Claim("uid-a", "ml", "first", "2026-01-01T00:00:00Z", holds=True),
+        Claim("uid-b", "ml", "second", "2026-01-02T00:00:00Z", holds=False),
+    ]
+    ctx.claims = lambda key: claims if key == arn.lower() else []
+    out = runner.reconcile(model_version.KIND, _ref("second", uid="uid-b"), {"modelPackageArn": arn}, {}, ctx)
     assert (out.state, out.reason) == (State.STALLED, "AlreadyManaged")
     assert "ml/first" in out.message
 
 
 def test_adopting_in_another_account_needs_the_allowlist(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
     arn = "arn:aws:sagemaker:us-east-2:111111111111:model-package/iris/1"
-    out = model_version.reconcile(_ref(), {"modelPackageArn": arn}, {}, ctx)
+    out = runner.reconcile(model_version.KIND, _ref(), {"modelPackageArn": arn}, {}, ctx)
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert out.message.startswith("spec.modelPackageArn")
     assert local_aws.admin.calls() == {}
@@ -313,8 +321,12 @@ def test_adopting_in_another_account_needs_the_allowlist(ctx: ReconcileContext, 
 def test_existing_group_is_adopted_not_recreated(ctx: ReconcileContext, sm: Any, local_aws: LocalAWS) -> None:
     sm.create_model_package_group(ModelPackageGroupName="iris", ModelPackageGroupDescription="made by hand")
     local_aws.admin.reset_calls()
-    out = model_package_group.reconcile(
-        ObjectRef("ml", "iris", "g", 1), {"modelPackageGroupDescription": "x", "tags": {"team": "ml"}}, ctx
+    out = runner.reconcile(
+        model_package_group.KIND,
+        ObjectRef("ml", "iris", "g", 1),
+        {"modelPackageGroupDescription": "x", "tags": {"team": "ml"}},
+        {},
+        ctx,
     )
     assert (out.state, out.reason) == (State.READY, "Adopted")
     assert [e.reason for e in out.events] == ["Adopted", "DescriptionDiffers", "TagsUpdated"]

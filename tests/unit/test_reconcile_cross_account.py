@@ -10,13 +10,13 @@ import pytest
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
-from registry_operator.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE, client_as
-from registry_operator.localaws.seed_accounts import REGISTRY_ACCOUNT as REGISTRY
-from registry_operator.localaws.seed_accounts import TRAINING_ACCOUNT as TRAINING
-from registry_operator.localaws.server import LocalAWS
-from registry_operator.reconcile import cross_account, model_version
+from registry_operator.reconcile import cross_account, model_version, runner
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
+from registry_testbed.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE, client_as
+from registry_testbed.localaws.seed_accounts import REGISTRY_ACCOUNT as REGISTRY
+from registry_testbed.localaws.seed_accounts import TRAINING_ACCOUNT as TRAINING
+from registry_testbed.localaws.server import LocalAWS
 
 FOREIGN = {
     "Sid": "SomeoneElse",
@@ -99,18 +99,14 @@ def _statements(text: str) -> list[dict[str, Any]]:
 
 
 def test_apply_every_part_then_nothing_to_write(world: dict[str, Any]) -> None:
-    out = cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"])
+    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
     assert out.state is State.READY, out
     conds = {c[0]: c[1] for c in out.extra_conditions}
-    assert conds == {
-        cross_account.ECR: True,
-        cross_account.S3: True,
-        cross_account.KMS: True,
-        cross_account.GROUP: True,
-    }
+    assert conds == dict.fromkeys(cross_account.CONDITIONS.values(), True)
     bucket = _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
     assert bucket[0] == FOREIGN and len(bucket) == 3
-    assert {s["Sid"] for s in bucket[1:]} == set(out.status["s3PolicySids"])
+    (s3_part,) = (p for p in out.status["appliedPolicies"] if p["service"] == "s3")
+    assert {s["Sid"] for s in bucket[1:]} == set(s3_part["sids"])
     objects = next(s for s in bucket[1:] if "s3:GetObject" in s["Action"])
     assert objects["Resource"] == "arn:aws:s3:::artifacts/decision-trees/*"
     group_policy = _statements(
@@ -122,7 +118,7 @@ def test_apply_every_part_then_nothing_to_write(world: dict[str, Any]) -> None:
     assert sorted(grants[0]["Operations"]) == ["Decrypt", "GenerateDataKey"]
 
     world["admin"].reset_calls()
-    again = cross_account.reconcile(REF, _spec(world["key"]), out.status, world["ctx"])
+    again = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
     assert again.state is State.READY and again.events == []
     writes = {
         op for op in world["admin"].calls() if not op.split(":")[1].startswith(("Get", "List", "Describe"))
@@ -147,19 +143,24 @@ def test_cross_account_version_denied_before_and_registered_after(world: dict[st
         },
     }
     mv_ref = ObjectRef("ml", "dt-1", "6b1d6c2e-0000-4000-8000-0000000000aa", 1)
-    denied = model_version.reconcile(mv_ref, version_spec, {}, world["ctx"])
+    denied = runner.reconcile(model_version.KIND, mv_ref, version_spec, {}, world["ctx"])
     assert (denied.state, denied.reason) == (State.PROGRESSING, "AccessDenied"), denied
-    assert cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
-    registered = model_version.reconcile(mv_ref, version_spec, {}, world["ctx"])
+    assert (
+        runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
+    )
+    registered = runner.reconcile(model_version.KIND, mv_ref, version_spec, {}, world["ctx"])
     assert registered.state is State.READY, registered
     assert registered.status["modelPackageArn"].startswith(
         f"arn:aws:sagemaker:{REGION}:{REGISTRY}:model-package/"
     )
+    # The group policy grants CreateModelPackage only (the seed's set-up): registered, but unobservable.
+    observed = {c[0]: c for c in registered.extra_conditions}[model_version.OBSERVED_CONDITION]
+    assert observed[1:3] == (False, "AccessDenied") and "sagemaker:DescribeModelPackage" in observed[3]
 
 
 def test_delete_removes_exactly_ours(world: dict[str, Any]) -> None:
-    out = cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"])
-    deleted = cross_account.delete(REF, _spec(world["key"]), out.status, world["ctx"])
+    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
+    deleted = runner.delete(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
     assert deleted is not None and deleted.state is State.READY, deleted
     assert _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"]) == [FOREIGN]
     with pytest.raises(world["ecr"].exceptions.RepositoryPolicyNotFoundException):
@@ -175,8 +176,10 @@ def test_two_resources_on_one_bucket_both_applied(world: dict[str, Any]) -> None
     spec_other = _spec(world["key"])
     spec_other["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts", "s3KeyPrefix": "other/"}
     spec_other.pop("registry")
-    assert cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
-    assert cross_account.reconcile(other, spec_other, {}, world["ctx"]).state is State.READY
+    assert (
+        runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
+    )
+    assert runner.reconcile(cross_account.KIND, other, spec_other, {}, world["ctx"]).state is State.READY
     resources = {
         s["Resource"] for s in _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
     }
@@ -184,15 +187,13 @@ def test_two_resources_on_one_bucket_both_applied(world: dict[str, Any]) -> None
 
 
 def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world: dict[str, Any]) -> None:
-    out = cross_account.reconcile(REF, _spec(world["key"]), {}, world["ctx"])
+    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
     world["kms"].revoke_grant(KeyId=world["key"], GrantId=out.status["kmsGrantId"])
-    again = cross_account.reconcile(REF, _spec(world["key"]), out.status, world["ctx"])
+    again = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
     assert [e.reason for e in again.events] == ["GrantRecreated"]
     assert len(world["kms"].list_grants(KeyId=world["key"])["Grants"]) == 1
     new_key = world["kms"].create_key()["KeyMetadata"]["KeyId"]
-    moved = cross_account.reconcile(
-        REF, _spec(new_key), again.status, world["ctx"], previous_spec=_spec(world["key"])
-    )
+    moved = runner.reconcile(cross_account.KIND, REF, _spec(new_key), again.status, world["ctx"])
     assert moved.state is State.READY
     assert world["kms"].list_grants(KeyId=world["key"])["Grants"] == []
     assert len(world["kms"].list_grants(KeyId=new_key)["Grants"]) == 1
@@ -214,7 +215,7 @@ def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world
 )
 def test_allowlist_refuses_without_aws_calls(world: dict[str, Any], config: dict, field: str) -> None:
     ctx = ReconcileContext(OperatorConfig.model_validate(config), ClientFactory(), lambda ns, n: None)
-    out = cross_account.reconcile(REF, _spec(world["key"]), {}, ctx)
+    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, ctx)
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert out.message.startswith(field)
     assert world["admin"].calls() == {}
@@ -227,7 +228,9 @@ def test_concurrent_resources_on_one_bucket_keep_every_statement(world: dict[str
         spec = _spec(world["key"])
         spec["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts", "s3KeyPrefix": f"model-{i}/"}
         spec.pop("registry")
-        return cross_account.reconcile(ObjectRef("ml", f"m{i}", f"u{i}", 1), spec, {}, world["ctx"]).state
+        return runner.reconcile(
+            cross_account.KIND, ObjectRef("ml", f"m{i}", f"u{i}", 1), spec, {}, world["ctx"]
+        ).state
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(apply, range(8))) == {State.READY}

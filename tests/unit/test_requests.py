@@ -54,7 +54,6 @@ def test_create_request_matches_the_seed_shape() -> None:
             "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
         },
         "CustomerMetadataProperties": {"gitCommit": "3f2a9c1"},
-        "Tags": [{"Key": "team", "Value": "ml"}],
     }
 
 
@@ -98,14 +97,14 @@ def test_invalid_spec_stalls_naming_the_field(change: dict, reason: str, path: s
     assert stalled.value.message.startswith(path)
 
 
-def test_metadata_update_sets_changes_and_removes_only_keys_the_spec_used_to_hold() -> None:
-    changes = requests.metadata_update(
-        desired={"a": "1", "b": "2"},
-        current={"a": "1", "b": "old", "c": "3", "pipeline": "added-by-sagemaker"},
-        previously_desired={"a": "1", "b": "old", "c": "3"},
+def test_only_keys_this_object_applied_are_removed() -> None:
+    to_set, to_remove = requests.map_changes(
+        {"a": "1", "b": "2"},
+        {"a": "1", "b": "old", "c": "3", "pipeline": "added-by-sagemaker"},
+        ["a", "b", "c"],
     )
-    assert changes == {"CustomerMetadataProperties": {"b": "2"}, "CustomerMetadataPropertiesToRemove": ["c"]}
-    assert requests.metadata_update({"a": "1"}, {"a": "1"}, {"a": "1"}) == {}
+    assert (to_set, to_remove) == ({"b": "2"}, ["c"])
+    assert requests.map_changes({"a": "1"}, {"a": "1"}, ["a"]) == ({}, [])
 
 
 def test_tag_changes() -> None:

@@ -8,100 +8,15 @@ that transform and moves what structural schemas cannot say (map-key patterns) i
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
-from registry_operator.api import cross_account, model_package_group, model_version
-from registry_operator.api.common import CATEGORY, ENTITY_NAME_PATTERN, GROUP, VERSION
+from registry_operator.api.common import CATEGORY, GROUP, VERSION
+from registry_operator.api.kinds import KINDS, KindInfo
 
 _DROP = {"title", "$defs"}
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    kind: str
-    plural: str
-    short_names: list[str]
-    spec_model: type[BaseModel]
-    status_model: type[BaseModel]
-    description: str
-    printer_columns: list[dict[str, Any]]
-    root_rules: list[dict[str, str]] = field(default_factory=list)
-
-
-def _ready_columns() -> list[dict[str, Any]]:
-    return [
-        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
-        {
-            "name": "Reason",
-            "type": "string",
-            "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
-            "priority": 1,
-        },
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-    ]
-
-
-KINDS: list[KindInfo] = [
-    KindInfo(
-        kind=model_package_group.KIND,
-        plural=model_package_group.PLURAL,
-        short_names=model_package_group.SHORT_NAMES,
-        spec_model=model_package_group.ModelPackageGroupSpec,
-        status_model=model_package_group.ModelPackageGroupStatus,
-        description="A SageMaker Model Registry model package group, managed from Kubernetes.",
-        printer_columns=[
-            {"name": "Group", "type": "string", "jsonPath": ".status.modelPackageGroupName"},
-            *_ready_columns(),
-            {"name": "ARN", "type": "string", "jsonPath": ".status.modelPackageGroupArn", "priority": 1},
-        ],
-        root_rules=[
-            {
-                "rule": (
-                    "has(self.spec.modelPackageGroupName) || (size(self.metadata.name) <= 63 && "
-                    f"self.metadata.name.matches(r'{ENTITY_NAME_PATTERN}'))"
-                ),
-                "message": (
-                    "metadata.name is not a valid SageMaker group name (letters, digits and hyphens, at most "
-                    "63): set spec.modelPackageGroupName"
-                ),
-            }
-        ],
-    ),
-    KindInfo(
-        kind=model_version.KIND,
-        plural=model_version.PLURAL,
-        short_names=model_version.SHORT_NAMES,
-        spec_model=model_version.ModelVersionSpec,
-        status_model=model_version.ModelVersionStatus,
-        description="One model version registered in the SageMaker Model Registry (CreateModelPackage).",
-        printer_columns=[
-            {"name": "Group", "type": "string", "jsonPath": ".status.modelPackageGroupName"},
-            {"name": "Version", "type": "integer", "jsonPath": ".status.modelPackageVersion"},
-            {"name": "Approval", "type": "string", "jsonPath": ".status.approvalStatus"},
-            *_ready_columns(),
-            {"name": "ARN", "type": "string", "jsonPath": ".status.modelPackageArn", "priority": 1},
-        ],
-    ),
-    KindInfo(
-        kind=cross_account.KIND,
-        plural=cross_account.PLURAL,
-        short_names=cross_account.SHORT_NAMES,
-        spec_model=cross_account.CrossAccountRegistryAccessSpec,
-        status_model=cross_account.CrossAccountRegistryAccessStatus,
-        description="Cross-account model registration: resource policies and a KMS grant on both sides.",
-        printer_columns=[
-            {"name": "Group", "type": "string", "jsonPath": ".spec.modelPackageGroupName"},
-            {"name": "Registry", "type": "string", "jsonPath": ".spec.registryAccountId"},
-            {"name": "Training", "type": "string", "jsonPath": ".spec.trainingAccountId"},
-            *_ready_columns(),
-            {"name": "Grant", "type": "string", "jsonPath": ".status.kmsGrantId", "priority": 1},
-        ],
-    ),
-]
 
 
 def _resolve_refs(node: Any, defs: dict[str, Any]) -> Any:

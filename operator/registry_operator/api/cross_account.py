@@ -166,16 +166,59 @@ class CrossAccountRegistryAccessSpec(ApiModel):
     )
 
 
-class CrossAccountRegistryAccessStatus(CommonStatus):
-    model_package_group_arn: str | None = None
-    group_policy_sid: str | None = Field(
-        default=None, description="Sid of the statement in the group policy."
+class PolicyService(StrEnum):
+    S3 = "s3"
+    ECR = "ecr"
+    SAGEMAKER = "sagemaker"
+
+
+class AppliedPolicy(ApiModel):
+    """Statements this object put into one resource policy: what it withdraws when the spec moves on."""
+
+    service: PolicyService = Field(
+        description="s3 (bucket policy), ecr (repository policy) or sagemaker (model package group policy)."
     )
-    ecr_repository_arn: str | None = None
-    ecr_policy_sid: str | None = None
-    s3_bucket: str | None = None
-    s3_policy_sids: list[str] | None = None
-    kms_key_id: str | None = Field(default=None, description="The key the grant is on, as spec names it.")
-    kms_grant_id: str | None = None
-    kms_grant_name: str | None = None
-    region: str | None = None
+    region: str = Field(max_length=32)
+    account: str = Field(pattern=ACCOUNT_ID_PATTERN)
+    target: str = Field(max_length=256, description="The bucket, repository or group.")
+    role_arn: str | None = Field(default=None, max_length=2048, description="The role it was written with.")
+    sids: list[str] = Field(max_length=8, json_schema_extra={"maxItems": 8})
+
+
+class AppliedGrant(ApiModel):
+    """A KMS grant this object created."""
+
+    key_id: str = Field(max_length=2048)
+    region: str = Field(max_length=32)
+    role_arn: str | None = Field(default=None, max_length=2048)
+    name: str = Field(max_length=256)
+    grant_id: str | None = Field(default=None, max_length=128)
+
+
+class CrossAccountRegistryAccessStatus(CommonStatus):
+    applied_policies: list[AppliedPolicy] | None = Field(
+        default=None,
+        description="Every policy statement this object applied and has not withdrawn yet.",
+        json_schema_extra={"maxItems": 16},
+    )
+    applied_grants: list[AppliedGrant] | None = Field(
+        default=None,
+        description="Every KMS grant this object created and has not revoked yet.",
+        json_schema_extra={"maxItems": 8},
+    )
+    model_package_group_arn: str | None = None
+    kms_grant_id: str | None = Field(default=None, description="The grant on spec.training.kmsKeyId.")
+    region: str | None = Field(
+        default=None,
+        description="Where the access was first reconciled; kept, so a later change of the operator's "
+        "defaultRegion never moves it.",
+    )
+    # Written by release 0.1 before appliedPolicies/appliedGrants existed; declared so that the API
+    # server keeps them until the operator has read them once (an upgrade) and removed them.
+    group_policy_sid: str | None = Field(default=None, description="Deprecated: see appliedPolicies.")
+    ecr_repository_arn: str | None = Field(default=None, description="Deprecated: see appliedPolicies.")
+    ecr_policy_sid: str | None = Field(default=None, description="Deprecated: see appliedPolicies.")
+    s3_bucket: str | None = Field(default=None, description="Deprecated: see appliedPolicies.")
+    s3_policy_sids: list[str] | None = Field(default=None, description="Deprecated: see appliedPolicies.")
+    kms_key_id: str | None = Field(default=None, description="Deprecated: see appliedGrants.")
+    kms_grant_name: str | None = Field(default=None, description="Deprecated: see appliedGrants.")

@@ -62,7 +62,14 @@ class ModelPackageGroupStatus(CommonStatus):
     model_package_group_name: str | None = None
     model_package_group_arn: str | None = None
     model_package_group_status: str | None = Field(default=None, description="As SageMaker reports it.")
-    region: str | None = None
+    region: str | None = Field(
+        default=None,
+        description="Where the group was first reconciled; kept, so a later change of the operator's "
+        "defaultRegion never moves it.",
+    )
+    applied_tag_keys: list[str] | None = Field(
+        default=None, description="The tag keys this object applied: the only ones it ever removes."
+    )
 
 
 class ModelPackageGroupResource(ApiModel):

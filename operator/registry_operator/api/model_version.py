@@ -211,8 +211,23 @@ class ModelVersionStatus(CommonStatus):
     model_package_group_name: str | None = None
     model_package_group_arn: str | None = None
     approval_status: ApprovalStatus | None = None
-    model_package_status: str | None = Field(default=None, description="As SageMaker reports it.")
-    region: str | None = None
+    model_package_status: str | None = Field(
+        default=None,
+        description="As SageMaker last reported it: Pending, InProgress, Completed, Failed or Deleting "
+        "(Deleted once it is no longer in the registry).",
+    )
+    region: str | None = Field(
+        default=None,
+        description="Where the version was first reconciled; kept, so a later change of the operator's "
+        "defaultRegion never moves it.",
+    )
+    applied_metadata_keys: list[str] | None = Field(
+        default=None,
+        description="The customer metadata keys this object applied: the only ones it ever removes.",
+    )
+    applied_tag_keys: list[str] | None = Field(
+        default=None, description="The tag keys this object applied: the only ones it ever removes."
+    )
 
 
 class ModelVersionResource(ApiModel):

@@ -38,6 +38,3 @@ class EcrPolicies:
             registryId=account,
             repositoryName=repository,
         )
-
-    def repository_arn(self, account: str, region: str, repository: str) -> str:
-        return f"arn:aws:ecr:{region}:{account}:repository/{repository}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 _THROTTLING = {
     "ThrottlingException",
@@ -76,6 +76,9 @@ def translate(exc: Exception, operation: str) -> AwsError:
         message = str(err.get("Message", ""))
         status = int(meta.get("HTTPStatusCode", 0) or 0)
         return AwsError(_kind(code, status, message), operation, code, message, meta.get("RequestId", ""))
+    if isinstance(exc, ParamValidationError):
+        # botocore refused the request before sending it: the same request will be refused again.
+        return AwsError(AwsErrorKind.VALIDATION, operation, "ParamValidationError", str(exc))
     if isinstance(exc, BotoCoreError):
         return AwsError(AwsErrorKind.UNREACHABLE, operation, type(exc).__name__, str(exc))
     raise exc

@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
 from registry_operator import __version__, metrics
+from registry_operator.aws import attribution
 
 ROLE_SESSION_NAME = "sagemaker-registry-operator"
 
@@ -46,6 +47,7 @@ class ClientFactory:
         self._config = config or client_config()
         self._base = boto3.session.Session()
         metrics.instrument(self._base._session)  # counts every call of every client it makes
+        attribution.install(self._base._session)
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._role_sessions: dict[tuple[str, str], boto3.session.Session] = {}
@@ -73,6 +75,7 @@ class ClientFactory:
         )
         core = botocore.session.Session()
         metrics.instrument(core)
+        attribution.install(core)
         # botocore has no public setter for a ready-made credentials object; this is how its own
         # assume-role provider ends up wired too.
         core._credentials = DeferredRefreshableCredentials(

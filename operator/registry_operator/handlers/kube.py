@@ -10,12 +10,14 @@ from typing import Any
 import aiohttp
 import kopf
 from kubernetes import client, config
+from kubernetes.client.rest import ApiException
 
-from registry_operator.api import model_version
 from registry_operator.api.common import API_VERSION, GROUP, VERSION
 from registry_operator.reconcile.outcome import Event, now_iso
 
 COMPONENT = "sagemaker-registry-operator"
+# Calls made outside kopf (status writes of the resync, fresh reads) never wait longer than this.
+REQUEST_TIMEOUT = (5, 30)
 
 
 # kopf's own session has no connection limit: a burst of patches and events (a thousand objects
@@ -61,14 +63,29 @@ def connect() -> client.ApiClient:
     return client.ApiClient()
 
 
-def patch_version_status(api: client.ApiClient, namespace: str, name: str, status: dict[str, Any]) -> None:
+def get_object(api: client.ApiClient, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """The object as the API server holds it now; None when it is gone."""
+    try:
+        found = client.CustomObjectsApi(api).get_namespaced_custom_object(
+            GROUP, VERSION, namespace, plural, name, _request_timeout=REQUEST_TIMEOUT
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return dict(found)
+
+
+def patch_status(
+    api: client.ApiClient, plural: str, namespace: str, name: str, status: dict[str, Any]
+) -> None:
     client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
-        GROUP, VERSION, namespace, model_version.PLURAL, name, {"status": status}
+        GROUP, VERSION, namespace, plural, name, {"status": status}, _request_timeout=REQUEST_TIMEOUT
     )
 
 
-def post_version_event(api: client.ApiClient, namespace: str, name: str, uid: str, event: Event) -> None:
-    """An event about a ModelVersion, posted outside a handler (kopf.event() only works inside one)."""
+def post_event(api: client.ApiClient, kind: str, namespace: str, name: str, uid: str, event: Event) -> None:
+    """An event about an object, posted outside kopf's handler cycle (kopf.event() needs a handler)."""
     now = now_iso()
     client.CoreV1Api(api).create_namespaced_event(
         namespace,
@@ -76,7 +93,7 @@ def post_version_event(api: client.ApiClient, namespace: str, name: str, uid: st
             "metadata": {"name": f"{name}.{uuid.uuid4().hex[:12]}", "namespace": namespace},
             "involvedObject": {
                 "apiVersion": API_VERSION,
-                "kind": model_version.KIND,
+                "kind": kind,
                 "namespace": namespace,
                 "name": name,
                 "uid": uid,
@@ -90,4 +107,5 @@ def post_version_event(api: client.ApiClient, namespace: str, name: str, uid: st
             "lastTimestamp": now,
             "count": 1,
         },
+        _request_timeout=REQUEST_TIMEOUT,
     )

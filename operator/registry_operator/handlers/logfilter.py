@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import logging
 
-# The in-memory trackers run on every watch event; their success says nothing to a reader.
-_QUIET_HANDLERS = (
-    "Handler 'track_group' succeeded.",
-    "Handler 'track_version' succeeded.",
-    "Timer 'recheck_access' succeeded.",
-)
+# The metrics' watcher runs on every watch event; its success says nothing to a reader.
+_QUIET_HANDLERS = ("Handler 'count_ready' succeeded.",)
 
 
 class OperatorLogFilter(logging.Filter):

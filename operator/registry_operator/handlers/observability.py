@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import kopf
 
 from registry_operator import metrics
-from registry_operator.handlers.resources import (
-    CROSS_ACCOUNT_ACCESSES,
-    MODEL_PACKAGE_GROUPS,
-    MODEL_VERSIONS,
-)
+from registry_operator.api.kinds import KINDS
 from registry_operator.health import HEALTH
-
-_QUIET = "Handler 'count_ready' succeeded."
-
-
-class _QuietCounter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != _QUIET
-
-
-logging.getLogger("kopf.objects").addFilter(_QuietCounter())
 
 
 @kopf.on.startup()
@@ -39,9 +24,10 @@ async def stop_heartbeat(memo: kopf.Memo, **_: Any) -> None:
         task.cancel()
 
 
-@kopf.on.event(*MODEL_PACKAGE_GROUPS)
-@kopf.on.event(*MODEL_VERSIONS)
-@kopf.on.event(*CROSS_ACCOUNT_ACCESSES)
 async def count_ready(type: str, body: kopf.Body, **_: Any) -> None:
     """Feed `registry_operator_resources{kind, ready}`; async so it costs no worker thread."""
     metrics.RESOURCES.observe(type, body)
+
+
+for _info in KINDS:
+    kopf.on.event(*_info.selector)(count_ready)

@@ -10,20 +10,21 @@ import kopf
 
 from registry_operator.api.common import GROUP
 from registry_operator.handlers import (  # noqa: F401 (importing registers the handlers)
-    cross_account,
+    indexes,
     kube,
-    model_package_group,
-    model_version,
     observability,
+    reconcilers,
 )
 from registry_operator.handlers.resync import resync_forever
+from registry_operator.reconcile.claims import Claim, claim_key
+from registry_operator.reconcile.context import GroupInfo
 
 # Storage keys are decided once: changing them later makes every object look unhandled.
 FINALIZER = f"{GROUP}/finalizer"
 
 
 @kopf.on.startup()
-async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **_: Any) -> None:
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -40,6 +41,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
     # (5 s by default): after a restart that was all 10,000 bodies at once.
     settings.queueing.idle_timeout = 1.0
     settings.posting.level = logging.WARNING
+    _use_indexes(memo, kwargs)
     memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
     logger.info(
         f"operator started: default region {memo.context.config.default_region}, "
@@ -52,3 +54,23 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
     task = memo.get("resync_task")
     if task is not None:
         task.cancel()
+
+
+def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
+    """kopf hands its indexes to start-up handlers before it fills them; the reconcile context and the
+    resync read them from here on (kopf fills them before any object's handler runs)."""
+    memo.indexes = {
+        name: kwargs[name]
+        for name in ("group_objects", "package_claims", "registered_versions", "access_objects")
+    }
+    groups, claims = memo.indexes["group_objects"], memo.indexes["package_claims"]
+
+    def group(namespace: str, name: str) -> GroupInfo | None:
+        found = indexes.values(groups, (namespace, name))
+        return found[0] if found else None
+
+    def claimed(arn: str) -> list[Claim]:
+        return indexes.values(claims, claim_key(arn))
+
+    memo.context.groups = group
+    memo.context.claims = claimed

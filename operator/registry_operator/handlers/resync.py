@@ -1,4 +1,6 @@
-"""The background task that resyncs every group once per interval and writes what changed."""
+"""The one periodic mechanism: every resync interval, each group's versions are observed with one List
+call, and every access's statements and grants are re-checked; status is written through the same
+pieces the handlers use."""
 
 from __future__ import annotations
 
@@ -7,21 +9,60 @@ from typing import Any
 
 import kopf
 
+from registry_operator.api.kinds import by_kind
+from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
-from registry_operator.handlers import kube
-from registry_operator.reconcile.outcome import now_iso
-from registry_operator.reconcile.resync import by_group, resync_group
+from registry_operator.handlers import indexes, kube, reconcilers
+from registry_operator.reconcile.kinds import RECONCILERS
+from registry_operator.reconcile.outcome import status_patch
+from registry_operator.reconcile.resync import TrackedVersion, VersionChange, by_group, resync_group
+
+VERSIONS = by_kind("ModelVersion")
+ACCESSES = by_kind("CrossAccountRegistryAccess")
 
 
-async def resync_once(memo: kopf.Memo, logger: Any) -> int:
-    """One pass over all groups; returns the number of versions whose status changed."""
-    loop = asyncio.get_running_loop()
+def _still_wanted(memo: kopf.Memo, v: TrackedVersion) -> bool:
+    """Before an approval is set back: the object, read now, still asks for that approval at the
+    generation the resync saw (a spec changed since is the handler's to apply, not the resync's)."""
+    fresh = kube.get_object(memo.kube, VERSIONS.plural, v.namespace, v.name)
+    if fresh is None or fresh["metadata"].get("uid") != v.uid:
+        return False
+    spec_approval = (fresh.get("spec") or {}).get("approvalStatus")
+    return spec_approval == v.spec_approval and int(fresh["metadata"].get("generation") or 0) == v.generation
+
+
+def _write(memo: kopf.Memo, change: VersionChange, logger: Any) -> bool:
+    v = change.version
+    for event in change.events:
+        try:
+            kube.post_event(memo.kube, VERSIONS.kind, v.namespace, v.name, v.uid, event)
+        except Exception as exc:  # an event is informational; never let it stop the pass
+            logger.warning(f"{v.namespace}/{v.name}: could not post event {event.reason}: {exc}")
+    patch = dict(change.status)
+    if change.outcome is not None:
+        # readiness flipped: the conditions follow (lastTransitionTime is now, as it should be)
+        change.outcome.status = patch
+        patch = status_patch(change.outcome, v.generation, None)
+    if not patch:
+        return False
+    if change.outcome is not None and change.outcome.state.value == "Stalled":
+        logger.warning(f"{v.namespace}/{v.name}: {change.outcome.message}")
+    try:
+        kube.patch_status(memo.kube, VERSIONS.plural, v.namespace, v.name, patch)
+    except Exception as exc:  # the next interval retries; one object must not stop the pass
+        logger.warning(f"{v.namespace}/{v.name}: status write failed: {exc}")
+        return False
+    return True
+
+
+def _resync_versions(memo: kopf.Memo, tracked: list[TrackedVersion], logger: Any) -> int:
+    """One pass over all groups (in a worker thread); returns the number of versions written."""
     failing: dict[Any, str] = memo.setdefault("resync_failing", {})
     changed = 0
-    for key, versions in by_group(list(memo.versions.values())).items():
+    for key, versions in by_group(tracked).items():
         registry = memo.context.registry(key.region, key.role_arn)
         try:
-            changes = await loop.run_in_executor(None, resync_group, registry, key, versions)
+            changes = resync_group(registry, key, versions, lambda v: _still_wanted(memo, v))
         except AwsError as err:
             # Logged when it starts or changes, not every interval: a version registered from another
             # account cannot be listed unless its access grants sagemaker:ListModelPackages.
@@ -35,29 +76,34 @@ async def resync_once(memo: kopf.Memo, logger: Any) -> int:
         if failing.pop(key, None) is not None:
             logger.info(f"resync of group {key.group} in {key.region} works again")
         for change in changes:
-            v = change.version
-            for event in change.events:
-                try:
-                    await loop.run_in_executor(
-                        None, kube.post_version_event, memo.kube, v.namespace, v.name, v.uid, event
-                    )
-                except Exception as exc:  # an event is informational; never let it stop the pass
-                    logger.warning(f"{v.namespace}/{v.name}: could not post event {event.reason}: {exc}")
-            if change.missing:
-                logger.warning(f"{v.namespace}/{v.name}: {v.arn} is no longer in the registry")
-                status = change.status
-            elif change.status:
-                status = {**change.status, "lastSyncedTime": now_iso()}
-            else:
-                continue
-            try:
-                await loop.run_in_executor(
-                    None, kube.patch_version_status, memo.kube, v.namespace, v.name, status
-                )
-                changed += 1
-            except Exception as exc:  # the next interval retries; one object must not stop the pass
-                logger.warning(f"{v.namespace}/{v.name}: status write failed: {exc}")
+            with attribution.acting_for(change.version.namespace, change.version.name, change.version.uid):
+                changed += _write(memo, change, logger)
     return changed
+
+
+def _recheck_accesses(memo: kopf.Memo, objects: list[tuple[str, str]], logger: Any) -> int:
+    """Statements or a grant removed outside the operator are put back; the same run as a handler's."""
+    kind = RECONCILERS[ACCESSES.kind]
+    written = 0
+    for namespace, name in objects:
+        try:
+            written += reconcilers.reconcile_locked(
+                ACCESSES, kind, memo, namespace, name, 0, logger, periodic=True
+            )
+        except Exception as exc:  # one object must not stop the pass
+            logger.warning(f"{namespace}/{name}: periodic re-check failed: {exc}")
+    return written
+
+
+async def resync_once(memo: kopf.Memo, logger: Any) -> int:
+    # The indexes are read here, on the event loop where kopf writes them; the work runs in threads.
+    versions_index = memo.indexes.get("registered_versions")
+    tracked = [v for key in indexes.keys(versions_index) for v in indexes.values(versions_index, key)]
+    objects = list(indexes.keys(memo.indexes.get("access_objects")))
+    loop = asyncio.get_running_loop()
+    versions = await loop.run_in_executor(None, _resync_versions, memo, tracked, logger)
+    accesses = await loop.run_in_executor(None, _recheck_accesses, memo, objects, logger)
+    return versions + accesses
 
 
 async def resync_forever(memo: kopf.Memo, logger: Any) -> None:
@@ -73,7 +119,7 @@ async def resync_forever(memo: kopf.Memo, logger: Any) -> None:
         try:
             changed = await resync_once(memo, logger)
             if changed:
-                logger.info(f"resync: {changed} version status(es) updated from the registry")
+                logger.info(f"resync: {changed} status(es) updated from AWS")
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -1,4 +1,4 @@
-"""What a reconcile needs from outside: the config, AWS, and what is known of other resources."""
+"""What a reconcile needs from outside: the config, AWS, and views of the other objects."""
 
 from __future__ import annotations
 
@@ -8,25 +8,30 @@ from dataclasses import dataclass, field
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
-from registry_operator.reconcile.claims import PackageClaims
+from registry_operator.reconcile.claims import Claim
 from registry_operator.reconcile.locks import KeyedLocks
 
 
 @dataclass(frozen=True)
 class GroupInfo:
-    """A ModelPackageGroup resource as the operator last saw it."""
+    """A ModelPackageGroup object as its status records it."""
 
     namespace: str
     name: str
     group_name: str | None
     group_arn: str | None
-    region: str | None
+    region: str | None  # the region it recorded (else its spec's); None before its first reconcile
     role_arn: str | None
     ready: bool
     deleting: bool = False
 
 
 GroupLookup = Callable[[str, str], GroupInfo | None]
+ClaimLookup = Callable[[str], list[Claim]]
+
+
+def _no_claims(_: str) -> list[Claim]:
+    return []
 
 
 @dataclass
@@ -34,8 +39,8 @@ class ReconcileContext:
     config: OperatorConfig
     clients: ClientFactory
     groups: GroupLookup
+    claims: ClaimLookup = _no_claims
     locks: KeyedLocks = field(default_factory=KeyedLocks)
-    claims: PackageClaims = field(default_factory=PackageClaims)
     own_account: str | None = None  # the operator's own identity's account, when known
 
     def registry(self, region: str, role_arn: str | None) -> SageMakerRegistry:

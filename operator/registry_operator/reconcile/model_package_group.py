@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from registry_operator.api.common import ENTITY_NAME_PATTERN, DeletionPolicy
 from registry_operator.api.model_package_group import ModelPackageGroupSpec, ModelPackageGroupStatus
-from registry_operator.aws.errors import AwsError
-from registry_operator.reconcile.context import ReconcileContext
-from registry_operator.reconcile.outcome import (
-    Event,
-    ObjectRef,
-    Outcome,
-    Retry,
-    Stalled,
-    State,
-    deleted,
-    from_aws_error,
-    now_iso,
-    outcome_of,
-    parse_spec,
-)
+from registry_operator.aws.sagemaker import SageMakerRegistry
+from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
 from registry_operator.reconcile.permissions import check_role
-from registry_operator.reconcile.tags import sync_tags
+from registry_operator.reconcile.runner import ManagedKind, Observation, Run
+from registry_operator.reconcile.tags import apply_tags, describe_change, tag_changes
+
+GroupRun = Run[ModelPackageGroupSpec]
+GROUP_PENDING_SECONDS = 2.0
 
 
 def group_name(spec: ModelPackageGroupSpec | dict[str, Any], resource_name: str) -> str:
@@ -31,120 +23,145 @@ def group_name(spec: ModelPackageGroupSpec | dict[str, Any], resource_name: str)
     return name or resource_name
 
 
-def _status(described: dict[str, Any], region: str) -> dict[str, Any]:
-    return ModelPackageGroupStatus(
-        model_package_group_name=described.get("ModelPackageGroupName"),
-        model_package_group_arn=described.get("ModelPackageGroupArn"),
-        model_package_group_status=described.get("ModelPackageGroupStatus"),
-        region=region,
-        last_synced_time=now_iso(),
-    ).model_dump(by_alias=True, exclude_none=True, exclude={"conditions", "observed_generation"})
+def region_of(spec_region: str | None, recorded: Any, default_region: str) -> str:
+    """The region recorded at the first reconcile wins: a later change of defaultRegion moves nothing."""
+    return str(recorded.get("region") or spec_region or default_region)
 
 
-def reconcile(
-    ref: ObjectRef,
-    raw_spec: dict[str, Any],
-    ctx: ReconcileContext,
-    previous_spec: dict[str, Any] | None = None,
-    attempt: int = 0,
-    raw_status: dict[str, Any] | None = None,
-) -> Outcome:
-    return outcome_of(
-        lambda: _reconcile(ref, raw_spec, ctx, previous_spec, attempt, raw_status or {}), attempt
-    )
+@dataclass
+class GroupObservation(Observation):
+    described: dict[str, Any] = field(default_factory=dict)
+    tags_to_add: dict[str, str] = field(default_factory=dict)
+    tags_to_delete: list[str] = field(default_factory=list)
 
 
-def _reconcile(
-    ref: ObjectRef,
-    raw_spec: dict[str, Any],
-    ctx: ReconcileContext,
-    previous_spec: dict[str, Any] | None,
-    attempt: int,
-    raw_status: dict[str, Any],
-) -> Outcome:
-    spec = parse_spec(ModelPackageGroupSpec, raw_spec)
-    name = group_name(spec, ref.name)
-    if spec.model_package_group_name is None and not re.match(ENTITY_NAME_PATTERN, name):
-        raise Stalled(
-            "InvalidName",
-            f"metadata.name {name!r} is not a valid SageMaker group name: set spec.modelPackageGroupName",
+class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]):
+    kind = "ModelPackageGroup"
+    spec_model = ModelPackageGroupSpec
+    status_model = ModelPackageGroupStatus
+
+    def prepare(self, run: GroupRun) -> None:
+        spec, ref = run.spec, run.ref
+        name = group_name(spec, ref.name)
+        if spec.model_package_group_name is None and not re.match(ENTITY_NAME_PATTERN, name):
+            raise Stalled(
+                "InvalidName",
+                f"metadata.name {name!r} is not a valid SageMaker group name: set spec.modelPackageGroupName",
+            )
+        region = region_of(spec.region, run.recorded, run.ctx.config.default_region)
+        if "region" in run.recorded and spec.region is None and region != run.ctx.config.default_region:
+            run.event(
+                "RegionKept",
+                f"stays in {region}, where it was first reconciled; the operator's defaultRegion is now "
+                f"{run.ctx.config.default_region} (set spec.region on new objects to choose)",
+            )
+        run.record(region=region)
+        check_role(run.ctx.config, ref.namespace, spec.role_arn)
+        run.resolved["name"] = name
+
+    def _registry(self, run: Run[Any]) -> SageMakerRegistry:
+        return run.ctx.registry(run.status["region"], run.raw_spec.get("roleArn"))
+
+    def observe(self, run: GroupRun) -> GroupObservation:
+        described = self._registry(run).describe_group(run.resolved["name"])
+        if described is None:
+            return GroupObservation(exists=False)
+        observed = GroupObservation(exists=True, described=described)
+        if not run.recorded.get("modelPackageGroupArn"):
+            _adopted(run, described)
+        applied = run.recorded.get("appliedTagKeys")
+        observed.tags_to_add, observed.tags_to_delete = tag_changes(
+            self._registry(run),
+            described["ModelPackageGroupArn"],
+            run.spec.tags,
+            applied if applied is not None else list(run.spec.tags or {}),
         )
-    check_role(ctx.config, ref.namespace, spec.role_arn)
-    region = spec.region or ctx.config.default_region
-    registry = ctx.registry(region, spec.role_arn)
-    events: list[Event] = []
-    try:
+        observed.up_to_date = not observed.tags_to_add and not observed.tags_to_delete
+        # A key to remove stays recorded until it is removed: a failed call must not forget it.
+        run.record(appliedTagKeys=sorted(set(run.spec.tags or {}) | set(observed.tags_to_delete)) or None)
+        return observed
+
+    def create(self, run: GroupRun, observed: GroupObservation) -> GroupObservation:
+        name = run.resolved["name"]
+        registry = self._registry(run)
+        registry.create_group(name, run.spec.model_package_group_description, run.spec.tags)
+        run.record(appliedTagKeys=sorted(run.spec.tags or {}) or None)
+        run.event("Created", f"created model package group {name}")
         described = registry.describe_group(name)
         if described is None:
-            registry.create_group(name, spec.model_package_group_description, spec.tags)
-            events.append(Event("Normal", "Created", f"created model package group {name}"))
-            described = registry.describe_group(name)
-            if described is None:
-                raise Retry("Creating", f"model package group {name} is being created", 5.0)
-        else:
-            if not raw_status.get("modelPackageGroupArn"):
-                _adopted(spec, name, described, events)
-            previous_tags = previous_spec.get("tags") if previous_spec else None
-            sync_tags(registry, described["ModelPackageGroupArn"], spec.tags, previous_tags, events)
-    except AwsError as err:
-        raise from_aws_error(err, attempt) from err
-    group_status = described.get("ModelPackageGroupStatus", "Completed")
-    status = _status(described, region)
-    if group_status in ("Pending", "InProgress"):
-        return Outcome(State.PROGRESSING, "Creating", f"group {name} is {group_status}", status, events, 5.0)
-    if group_status != "Completed":
-        return Outcome(
-            State.STALLED,
-            f"Group{group_status}",
-            f"group {name} is {group_status} in SageMaker",
-            status,
-            events,
+            raise Retry("Creating", f"model package group {name} is being created", GROUP_PENDING_SECONDS)
+        return GroupObservation(exists=True, described=described)
+
+    def update(self, run: GroupRun, observed: GroupObservation) -> GroupObservation:
+        apply_tags(
+            self._registry(run),
+            observed.described["ModelPackageGroupArn"],
+            observed.tags_to_add,
+            observed.tags_to_delete,
         )
-    return Outcome(
-        State.READY,
-        next((e.reason for e in events if e.reason in ("Created", "Adopted")), "Synced"),
-        f"{described['ModelPackageGroupArn']} is Completed",
-        status,
-        events,
-    )
+        run.record(appliedTagKeys=sorted(run.spec.tags or {}) or None)
+        run.event("TagsUpdated", describe_change(observed.tags_to_add, observed.tags_to_delete))
+        return observed
+
+    def report(self, run: GroupRun, observed: GroupObservation) -> Outcome:
+        described = observed.described
+        name = run.resolved["name"]
+        group_status = str(described.get("ModelPackageGroupStatus", "Completed"))
+        run.record(
+            modelPackageGroupName=described.get("ModelPackageGroupName"),
+            modelPackageGroupArn=described.get("ModelPackageGroupArn"),
+            modelPackageGroupStatus=group_status,
+            lastSyncedTime=now_iso(),
+        )
+        if group_status in ("Pending", "InProgress"):
+            return run.outcome(
+                State.PROGRESSING, "Creating", f"group {name} is {group_status}", GROUP_PENDING_SECONDS
+            )
+        if group_status != "Completed":
+            return run.outcome(
+                State.STALLED, f"Group{group_status}", f"group {name} is {group_status} in SageMaker"
+            )
+        reason = next((e.reason for e in run.events if e.reason in ("Created", "Adopted")), None)
+        if reason is None:
+            reason = "Updated" if not observed.up_to_date else "Synced"
+        return run.outcome(State.READY, reason, f"{described['ModelPackageGroupArn']} is Completed")
+
+    def delete(self, run: Run[ModelPackageGroupSpec | None]) -> Outcome | None:
+        if run.raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN) != DeletionPolicy.DELETE:
+            return None
+        if not run.recorded.get("modelPackageGroupArn"):
+            return None  # never created or found by this object (refused, or waiting): nothing to remove
+        name = group_name(dict(run.raw_spec), run.ref.name)
+        run.record(region=region_of(run.raw_spec.get("region"), run.recorded, run.ctx.config.default_region))
+        check_role(run.ctx.config, run.ref.namespace, run.raw_spec.get("roleArn"))
+        registry = self._registry(run)
+        described = registry.describe_group(name)
+        if described is not None and described.get("ModelPackageGroupStatus") != "Deleting":
+            registry.delete_group(name)
+            described = registry.describe_group(name)
+        if described is not None:
+            # SageMaker deletes a group asynchronously: Describe shows Deleting until it is gone.
+            run.record(modelPackageGroupStatus=described.get("ModelPackageGroupStatus"))
+            raise Retry("Deleting", f"model package group {name} is being deleted", GROUP_PENDING_SECONDS)
+        message = f"deleted model package group {name}"
+        run.event("Deleted", message)
+        return run.outcome(State.READY, "Deleted", message)
 
 
-def _adopted(spec: ModelPackageGroupSpec, name: str, described: dict[str, Any], events: list[Event]) -> None:
-    """The group existed before this resource: take it over instead of creating a second one."""
-    events.append(Event("Normal", "Adopted", f"adopted the existing model package group {name}"))
+def _adopted(run: GroupRun, described: dict[str, Any]) -> None:
+    """The group existed before this object: take it over instead of creating a second one."""
+    name = run.resolved["name"]
+    run.event("Adopted", f"adopted the existing model package group {name}")
     actual = described.get("ModelPackageGroupDescription")
-    wanted = spec.model_package_group_description
+    wanted = run.spec.model_package_group_description
     if wanted is not None and wanted != actual:
         # SageMaker has no call that changes a group's description; say so rather than pretend.
-        events.append(
-            Event(
-                "Warning",
-                "DescriptionDiffers",
-                f"the group's description is {actual!r}; "
-                "SageMaker cannot change it, so spec.modelPackageGroupDescription is not applied",
-            )
+        run.event(
+            "DescriptionDiffers",
+            f"the group's description is {actual!r}; "
+            "SageMaker cannot change it, so spec.modelPackageGroupDescription is not applied",
+            warning=True,
         )
 
 
-def delete(
-    ref: ObjectRef,
-    raw_spec: dict[str, Any],
-    raw_status: dict[str, Any] | None,
-    ctx: ReconcileContext,
-    attempt: int = 0,
-) -> Outcome | None:
-    if raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN) != DeletionPolicy.DELETE:
-        return None
-    if not (raw_status or {}).get("modelPackageGroupArn"):
-        return None  # never created or found by this resource (refused, or waiting): nothing to remove
-    name = group_name(raw_spec, ref.name)
-    region = raw_spec.get("region") or ctx.config.default_region
-    role_arn = raw_spec.get("roleArn")
-
-    def step() -> Outcome:
-        check_role(ctx.config, ref.namespace, role_arn)
-        existed = ctx.registry(region, role_arn).delete_group(name)
-        gone = "deleted model package group" if existed else "already gone: model package group"
-        return deleted(f"{gone} {name}")
-
-    return outcome_of(step, attempt)
+KIND = ModelPackageGroupKind()

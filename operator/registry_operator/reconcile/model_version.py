@@ -1,200 +1,423 @@
-"""ModelVersion: observe the model package, create it once, keep approval, metadata and tags in step."""
+"""ModelVersion: one model package version, registered once, kept in step with the spec.
+
+observe: Describe the package this object recorded (or adopts). create: CreateModelPackage with the
+object's uid as ClientToken (a retry after a crash gets the same version back), then Describe it, since
+a new package passes Pending and InProgress before it is Completed (or Failed). update: approval,
+approval description, customer metadata and tags; keys are removed only if this object applied them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from registry_operator.api.common import DeletionPolicy
 from registry_operator.api.model_version import ModelVersionSpec, ModelVersionStatus
-from registry_operator.aws.errors import AwsError
+from registry_operator.aws import facts
+from registry_operator.aws.errors import AwsError, AwsErrorKind
+from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.reconcile import requests
-from registry_operator.reconcile.arns import group_name_from_arn, parse_package_arn
+from registry_operator.reconcile.claims import holder
 from registry_operator.reconcile.context import ReconcileContext
-from registry_operator.reconcile.outcome import (
-    Event,
-    ObjectRef,
-    Outcome,
-    Retry,
-    Stalled,
-    State,
-    deleted,
-    from_aws_error,
-    now_iso,
-    outcome_of,
-    parse_spec,
-)
+from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
 from registry_operator.reconcile.permissions import check_role, check_target_account
-from registry_operator.reconcile.resync import deleted_outcome
-from registry_operator.reconcile.tags import sync_tags
+from registry_operator.reconcile.runner import ManagedKind, Observation, Run
+from registry_operator.reconcile.tags import apply_tags, describe_change, tag_changes
 
 WAIT_FOR_GROUP_SECONDS = 5.0
+# A package still Pending or InProgress is looked at again after this long (doubling, to a minute).
+PACKAGE_PENDING_SECONDS = 1.0
+DELETED = "Deleted"
+TAGS_CONDITION = "TagsApplied"
+OBSERVED_CONDITION = "PackageObserved"
+
+VersionRun = Run[ModelVersionSpec]
 
 
 def is_settled(status: dict[str, Any] | None, generation: int) -> bool:
     """A version registered and Ready for this generation needs no AWS call on operator restart:
-    drift and approvals are picked up by the per-group resync."""
+    drift, approvals and package status are observed by the per-group resync."""
     status = status or {}
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
     return bool(status.get("modelPackageArn")) and status.get("observedGeneration") == generation and ready
 
 
-def resolve_group(spec: ModelVersionSpec, ref: ObjectRef, region: str, ctx: ReconcileContext) -> str:
-    """The group as CreateModelPackage takes it: a name, or an ARN for a group in another account."""
-    if spec.model_package_group_name is not None:
-        return spec.model_package_group_name
-    assert spec.model_package_group_ref is not None  # the CRD requires exactly one of the two
-    group_ref = spec.model_package_group_ref.name
-    info = ctx.groups(ref.namespace, group_ref)
-    if info is None:
-        raise Retry(
-            "WaitingForGroup",
-            f"ModelPackageGroup {ref.namespace}/{group_ref} (spec.modelPackageGroupRef) does not exist yet",
-            WAIT_FOR_GROUP_SECONDS,
-        )
-    if (info.region or ctx.config.default_region) != region:
-        raise Stalled(
-            "GroupInOtherRegion",
-            f"spec.modelPackageGroupRef: ModelPackageGroup {group_ref} is in region "
-            f"{info.region or ctx.config.default_region}, this version in {region}",
-        )
-    if info.deleting or not info.ready or not info.group_name:
-        raise Retry(
-            "WaitingForGroup",
-            f"ModelPackageGroup {ref.namespace}/{group_ref} (spec.modelPackageGroupRef) is not Ready yet",
-            WAIT_FOR_GROUP_SECONDS,
-        )
-    return info.group_arn or info.group_name
+def region_of(spec_region: str | None, recorded: dict[str, Any] | Any, ctx: ReconcileContext) -> str:
+    """The region recorded at the first reconcile wins: a later change of defaultRegion moves nothing."""
+    return str(recorded.get("region") or spec_region or ctx.config.default_region)
 
 
-def _status(
-    arn: str, region: str, group: str, approval: str | None, package_status: str | None
-) -> dict[str, Any]:
-    parsed = parse_package_arn(arn)
-    return ModelVersionStatus(
-        model_package_arn=arn,
-        model_package_version=parsed.version if parsed else None,
-        model_package_group_name=group_name_from_arn(group),
-        model_package_group_arn=parsed.group_arn if parsed else None,
-        approval_status=approval,
-        model_package_status=package_status,
-        region=region,
-        last_synced_time=now_iso(),
-    ).model_dump(by_alias=True, exclude_none=True, exclude={"conditions", "observed_generation"})
+@dataclass
+class VersionObservation(Observation):
+    arn: str | None = None
+    described: dict[str, Any] | None = None
+    group: str | None = None  # as CreateModelPackage takes it: a name, or a group ARN
+    changes: dict[str, Any] = field(default_factory=dict)  # UpdateModelPackage parameters
+    tags_to_add: dict[str, str] = field(default_factory=dict)
+    tags_to_delete: list[str] = field(default_factory=list)
+    registered: bool = False  # created by this run
+    unobservable: bool = False  # registered, but this identity may not describe it
 
 
-def reconcile(
-    ref: ObjectRef,
-    raw_spec: dict[str, Any],
-    raw_status: dict[str, Any] | None,
-    ctx: ReconcileContext,
-    previous_spec: dict[str, Any] | None = None,
-    attempt: int = 0,
-) -> Outcome:
-    return outcome_of(
-        lambda: _reconcile(ref, raw_spec, raw_status or {}, ctx, previous_spec, attempt), attempt
-    )
+class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
+    kind = "ModelVersion"
+    spec_model = ModelVersionSpec
+    status_model = ModelVersionStatus
 
+    # ------------------------------------------------------------------ prepare
 
-def _reconcile(
-    ref: ObjectRef,
-    raw_spec: dict[str, Any],
-    raw_status: dict[str, Any],
-    ctx: ReconcileContext,
-    previous_spec: dict[str, Any] | None,
-    attempt: int,
-) -> Outcome:
-    spec = parse_spec(ModelVersionSpec, raw_spec)
-    adopting = spec.model_package_arn
-    if adopting is None and spec.inference_specification is None:
-        raise Stalled("InvalidInferenceSpecification", "spec.inferenceSpecification: required to register")
-    previous = _previous(previous_spec)
-    region = spec.region or ctx.config.default_region
-    check_role(ctx.config, ref.namespace, spec.role_arn)
-    has_group = spec.model_package_group_name is not None or spec.model_package_group_ref is not None
-    group = resolve_group(spec, ref, region, ctx) if has_group else None
-    if group and group.startswith("arn:") and spec.model_package_group_name is not None:
-        check_target_account(
-            ctx.config, ref.namespace, group, spec.role_arn, ctx.own_account, "spec.modelPackageGroupName"
-        )
-    for field, arn_given in (
-        ("spec.modelPackageGroupName", group if group and group.startswith("arn:") else None),
-        ("spec.modelPackageArn", adopting),
-    ):
-        # A client of one region cannot reach another region's registry: say so instead of NotFound.
-        if arn_given and arn_given.split(":")[3] != region:
+    def prepare(self, run: VersionRun) -> None:
+        spec, ctx, ref = run.spec, run.ctx, run.ref
+        if spec.model_package_arn is None and spec.inference_specification is None:
             raise Stalled(
-                "RegionMismatch",
-                f"{field} is in region {arn_given.split(':')[3]}, but this version's region is {region} "
-                "(spec.region, else the operator's defaultRegion)",
+                "InvalidInferenceSpecification", "spec.inferenceSpecification: required to register"
             )
-    if adopting:
-        check_target_account(
-            ctx.config, ref.namespace, adopting, spec.role_arn, ctx.own_account, "spec.modelPackageArn"
-        )
-        holder = ctx.claims.holder(adopting, ref.uid)
-        if holder is not None:
+        region = region_of(spec.region, run.recorded, ctx)
+        if "region" in run.recorded and spec.region is None and region != ctx.config.default_region:
+            run.event(
+                "RegionKept",
+                f"stays in {region}, where it was first reconciled; the operator's defaultRegion is now "
+                f"{ctx.config.default_region} (set spec.region on new objects to choose)",
+            )
+        run.record(region=region)
+        check_role(ctx.config, ref.namespace, spec.role_arn)
+        has_group = spec.model_package_group_name is not None or spec.model_package_group_ref is not None
+        group = self._resolve_group(run, region) if has_group else None
+        if group and group.startswith("arn:") and spec.model_package_group_name is not None:
+            check_target_account(
+                ctx.config, ref.namespace, group, spec.role_arn, ctx.own_account, "spec.modelPackageGroupName"
+            )
+        adopting = spec.model_package_arn
+        for field_name, arn_given in (
+            ("spec.modelPackageGroupName", group if group and group.startswith("arn:") else None),
+            ("spec.modelPackageArn", adopting),
+        ):
+            # A client of one region cannot reach another region's registry: say so instead of NotFound.
+            parsed = facts.parse_arn(arn_given) if arn_given else None
+            if parsed is not None and parsed.region != region:
+                raise Stalled(
+                    "RegionMismatch",
+                    f"{field_name} is in region {parsed.region}, but this version's region is {region} "
+                    "(spec.region, else the operator's defaultRegion when it was first reconciled)",
+                )
+        if adopting:
+            check_target_account(
+                ctx.config, ref.namespace, adopting, spec.role_arn, ctx.own_account, "spec.modelPackageArn"
+            )
+            other = holder(ctx.claims(adopting), ref.uid)
+            if other is not None:
+                raise Stalled(
+                    "AlreadyManaged",
+                    f"spec.modelPackageArn {adopting} is already managed by ModelVersion "
+                    f"{other.namespace}/{other.name}",
+                )
+        run.resolved["group"] = group
+
+    def _resolve_group(self, run: VersionRun, region: str) -> str:
+        """The group as CreateModelPackage takes it: a name, or an ARN for a group in another account."""
+        spec, ref, ctx = run.spec, run.ref, run.ctx
+        if spec.model_package_group_name is not None:
+            return spec.model_package_group_name
+        assert spec.model_package_group_ref is not None  # the CRD requires exactly one of the two
+        name = spec.model_package_group_ref.name
+        info = ctx.groups(ref.namespace, name)
+        if info is None:
+            raise Retry(
+                "WaitingForGroup",
+                f"ModelPackageGroup {ref.namespace}/{name} (spec.modelPackageGroupRef) does not exist yet",
+                WAIT_FOR_GROUP_SECONDS,
+            )
+        if info.region is not None and info.region != region:
             raise Stalled(
-                "AlreadyManaged",
-                f"spec.modelPackageArn {adopting} is already managed by ModelVersion "
-                f"{holder.namespace}/{holder.name}",
+                "GroupInOtherRegion",
+                f"spec.modelPackageGroupRef: ModelPackageGroup {name} is in region {info.region}, "
+                f"this version in {region}",
             )
-    registry = ctx.registry(region, spec.role_arn)
-    events: list[Event] = []
-    arn = raw_status.get("modelPackageArn") or adopting
-    try:
-        described = registry.describe_package(arn) if arn else None
-        if adopting and described is None:
-            raise Retry("NotFound", f"spec.modelPackageArn {adopting} does not exist in SageMaker", 30.0)
-        if arn and described is None:
-            return deleted_outcome(arn)
-        if adopting and described is not None:
-            _check_adoptable(spec, group, described)
-            if not raw_status.get("modelPackageArn"):
-                events.append(Event("Normal", "Adopted", f"adopted {adopting}; no new version registered"))
-            group = group or described.get("ModelPackageGroupName", "")
+        if info.deleting or not info.ready or not info.group_name:
+            raise Retry(
+                "WaitingForGroup",
+                f"ModelPackageGroup {ref.namespace}/{name} (spec.modelPackageGroupRef) is not Ready yet",
+                WAIT_FOR_GROUP_SECONDS,
+            )
+        return info.group_arn or info.group_name
+
+    # ------------------------------------------------------------------ observe / create / update
+
+    def _registry(self, run: VersionRun) -> SageMakerRegistry:
+        return run.ctx.registry(run.status["region"], run.spec.role_arn)
+
+    def observe(self, run: VersionRun) -> VersionObservation:
+        recorded_arn = run.recorded.get("modelPackageArn")
+        adopting = run.spec.model_package_arn
+        arn = recorded_arn or adopting
+        group = run.resolved.get("group")
+        if not arn:
+            return VersionObservation(exists=False, group=group)
+        described = self._registry(run).describe_package(arn)
         if described is None:
-            assert group is not None  # required by the CRD unless adopting
-            request = requests.create_model_package_request(spec, group, ref.uid)
-            arn = registry.create_package(request)
-            approval = request["ModelApprovalStatus"]
-            events.append(Event("Normal", "Registered", f"registered {arn} ({approval})"))
-            if spec.approval_description is not None:
-                # CreateModelPackage takes no approval description; it can only be set by an update.
-                registry.update_package(arn, ApprovalDescription=spec.approval_description)
-            return Outcome(
-                State.READY,
-                "Registered",
-                f"registered as {arn}",
-                status=_status(arn, region, group, approval, "Completed"),
-                events=events,
+            if adopting and not recorded_arn:
+                raise Retry("NotFound", f"spec.modelPackageArn {adopting} does not exist in SageMaker", 30.0)
+            run.record(modelPackageStatus=DELETED)
+            raise Stalled(
+                "DeletedInRegistry",
+                f"model package {arn} no longer exists in SageMaker; it was deleted outside the operator. "
+                "Delete and re-apply this ModelVersion to register it again",
             )
-        approval, changed = _update(registry, arn, spec, previous, described, events)
-        package_status = described.get("ModelPackageStatus")
-        group = group or described.get("ModelPackageGroupName", "")
-    except AwsError as err:
-        raise from_aws_error(err, attempt) from err
-    if package_status not in (None, "Completed"):
-        raise Retry("PackageNotCompleted", f"{arn} is {package_status} in SageMaker", 10.0)
-    return Outcome(
-        State.READY,
-        "Adopted"
-        if adopting and not raw_status.get("modelPackageArn")
-        else "Updated"
-        if changed
-        else "UpToDate",
-        f"{arn} is {approval}",
-        status=_status(arn, region, group, approval, package_status),
-        events=events,
+        if adopting:
+            _check_adoptable(run.spec, group, described)
+            if not recorded_arn:
+                run.event("Adopted", f"adopted {adopting}; no new version registered")
+        observed = VersionObservation(exists=True, arn=str(described["ModelPackageArn"]), described=described)
+        observed.group = group or str(described.get("ModelPackageGroupName", ""))
+        self._diff(run, observed)
+        return observed
+
+    def _diff(self, run: VersionRun, observed: VersionObservation) -> None:
+        """What UpdateModelPackage and the tag calls must change; sets up_to_date."""
+        spec, described = run.spec, observed.described or {}
+        approval = described.get("ModelApprovalStatus") or "PendingManualApproval"
+        changes: dict[str, Any] = {}
+        if spec.approval_status is not None and spec.approval_status != approval:
+            changes["ModelApprovalStatus"] = str(spec.approval_status)
+        if spec.approval_description is not None and spec.approval_description != described.get(
+            "ApprovalDescription"
+        ):
+            changes["ApprovalDescription"] = spec.approval_description
+        to_set, to_remove = requests.map_changes(
+            spec.customer_metadata_properties,
+            described.get("CustomerMetadataProperties") or {},
+            _applied(run, "appliedMetadataKeys", spec.customer_metadata_properties),
+        )
+        if to_set:
+            changes["CustomerMetadataProperties"] = to_set
+        if to_remove:
+            changes["CustomerMetadataPropertiesToRemove"] = to_remove
+        observed.changes = changes
+        observed.tags_to_add, observed.tags_to_delete = self._tag_changes(run, observed)
+        observed.up_to_date = not changes and not observed.tags_to_add and not observed.tags_to_delete
+        # Until the removals are done, the keys to remove stay recorded: a failed update must not forget
+        # them, or they would never be removed.
+        run.record(appliedMetadataKeys=_keys(spec.customer_metadata_properties, to_remove))
+        run.record(appliedTagKeys=_keys(spec.tags, observed.tags_to_delete))
+
+    def _tag_changes(self, run: VersionRun, observed: VersionObservation) -> tuple[dict[str, str], list[str]]:
+        if observed.arn is None:
+            return {}, []
+        try:
+            return tag_changes(
+                self._registry(run),
+                observed.arn,
+                run.spec.tags,
+                _applied(run, "appliedTagKeys", run.spec.tags),
+            )
+        except AwsError as err:
+            if _tags_refused(err):
+                self._tags_not_supported(run, err)
+                return {}, []
+            raise
+
+    def _tags_not_supported(self, run: VersionRun, err: AwsError) -> None:
+        # AWS documents that versioned packages do not support tags (Model Registry FAQ); some regions
+        # accept them anyway. Registration stands either way; the condition says what happened.
+        run.conditions.append(
+            (
+                TAGS_CONDITION,
+                False,
+                "NotSupported",
+                f"spec.tags: SageMaker does not support tags on versioned model packages ({err.describe()}); "
+                "tag the ModelPackageGroup instead",
+            )
+        )
+
+    def create(self, run: VersionRun, observed: VersionObservation) -> VersionObservation:
+        spec = run.spec
+        assert observed.group is not None  # required by the CRD unless adopting
+        request = requests.create_model_package_request(spec, observed.group, run.ref.uid)
+        registry = self._registry(run)
+        arn = registry.create_package(request)
+        parsed = facts.parse_package_arn(arn)
+        # Recorded before anything else can fail: the object now holds this version, whatever follows.
+        run.record(
+            modelPackageArn=arn,
+            modelPackageVersion=parsed.version if parsed else None,
+            modelPackageGroupName=facts.group_name_from_arn(observed.group),
+            modelPackageGroupArn=parsed.group_arn if parsed else None,
+            approvalStatus=request["ModelApprovalStatus"],
+            appliedMetadataKeys=_keys(spec.customer_metadata_properties),
+        )
+        run.event("Registered", f"registered {arn} ({request['ModelApprovalStatus']})")
+        observed = VersionObservation(exists=True, arn=arn, group=observed.group, registered=True)
+        try:
+            observed.described = registry.describe_package(arn) or {"ModelPackageArn": arn}
+        except AwsError as err:
+            if err.kind is not AwsErrorKind.ACCESS_DENIED:
+                raise
+            # Registered into another account's group whose policy grants CreateModelPackage only (the
+            # seed's cross-account set-up): the version exists, but this identity cannot look at it.
+            run.conditions.append(
+                (
+                    OBSERVED_CONDITION,
+                    False,
+                    "AccessDenied",
+                    f"registered, but its status cannot be read: {err.describe()}. Grant "
+                    "sagemaker:DescribeModelPackage (CrossAccountRegistryAccess spec.registry.actions) "
+                    "to see it",
+                )
+            )
+            observed.described = {
+                "ModelPackageArn": arn,
+                "ModelApprovalStatus": request["ModelApprovalStatus"],
+            }
+            observed.unobservable = True
+            return observed
+        self._diff(run, observed)
+        if not observed.up_to_date:  # CreateModelPackage takes no approval description, nor tags
+            observed = self.update(run, observed)
+        return observed
+
+    def update(self, run: VersionRun, observed: VersionObservation) -> VersionObservation:
+        assert observed.arn is not None and observed.described is not None
+        registry = self._registry(run)
+        changes = observed.changes
+        if changes:
+            registry.update_package(observed.arn, **changes)
+            described = dict(observed.described)
+            if "ModelApprovalStatus" in changes:
+                before = described.get("ModelApprovalStatus") or "PendingManualApproval"
+                if not observed.registered:
+                    run.event("ApprovalUpdated", f"approval {before} -> {changes['ModelApprovalStatus']}")
+                described["ModelApprovalStatus"] = changes["ModelApprovalStatus"]
+            if "CustomerMetadataProperties" in changes or "CustomerMetadataPropertiesToRemove" in changes:
+                if not observed.registered:
+                    run.event("MetadataUpdated", "customer metadata properties updated")
+                run.record(appliedMetadataKeys=_keys(run.spec.customer_metadata_properties))
+            observed.described = described
+        if observed.tags_to_add or observed.tags_to_delete:
+            try:
+                apply_tags(registry, observed.arn, observed.tags_to_add, observed.tags_to_delete)
+                run.event("TagsUpdated", describe_change(observed.tags_to_add, observed.tags_to_delete))
+            except AwsError as err:
+                if not _tags_refused(err):
+                    raise
+                self._tags_not_supported(run, err)
+            else:
+                run.record(appliedTagKeys=_keys(run.spec.tags))
+        return observed
+
+    # ------------------------------------------------------------------ report
+
+    def report(self, run: VersionRun, observed: VersionObservation) -> Outcome:
+        described = observed.described or {}
+        arn = observed.arn or ""
+        parsed = facts.parse_package_arn(arn)
+        approval = described.get("ModelApprovalStatus") or "PendingManualApproval"
+        package_status = str(described.get("ModelPackageStatus") or "Pending")
+        if observed.unobservable:
+            run.record(approvalStatus=approval, modelPackageStatus=None, lastSyncedTime=now_iso())
+            return run.outcome(State.READY, "Registered", f"registered as {arn}; its status cannot be read")
+        run.record(
+            modelPackageArn=arn,
+            modelPackageVersion=parsed.version if parsed else None,
+            modelPackageGroupName=facts.group_name_from_arn(observed.group or ""),
+            modelPackageGroupArn=parsed.group_arn if parsed else None,
+            approvalStatus=approval,
+            modelPackageStatus=package_status,
+            lastSyncedTime=now_iso(),
+        )
+        if run.spec.tags and not any(c[0] == TAGS_CONDITION for c in run.conditions):
+            run.conditions.append((TAGS_CONDITION, True, "Applied", "spec.tags are on the version"))
+        return package_outcome(run, arn, package_status, approval, described, observed)
+
+    # ------------------------------------------------------------------ delete
+
+    def delete(self, run: Run[ModelVersionSpec | None]) -> Outcome | None:
+        policy = run.raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN)
+        arn = run.recorded.get("modelPackageArn")
+        if policy != DeletionPolicy.DELETE or not arn:
+            return None
+        region = region_of(run.raw_spec.get("region"), run.recorded, run.ctx)
+        role_arn = run.raw_spec.get("roleArn")
+        check_role(run.ctx.config, run.ref.namespace, role_arn)
+        existed = run.ctx.registry(region, role_arn).delete_package(arn)
+        message = f"deleted {arn}" if existed else f"{arn} was already gone"
+        run.event("Deleted", message)
+        return run.outcome(State.READY, "Deleted", message)
+
+
+def package_outcome(
+    run: VersionRun,
+    arn: str,
+    package_status: str,
+    approval: str,
+    described: dict[str, Any],
+    observed: VersionObservation | None = None,
+) -> Outcome:
+    """Ready only once SageMaker says Completed; Pending and InProgress are waited for; Failed is Stalled
+    with SageMaker's own details."""
+    if package_status == "Completed":
+        if observed is not None and observed.registered:
+            reason = "Registered"
+        elif any(e.reason == "Adopted" for e in run.events):
+            reason = "Adopted"
+        elif observed is not None and not observed.up_to_date:
+            reason = "Updated"
+        else:
+            reason = "UpToDate"
+        return run.outcome(State.READY, reason, f"{arn} is {approval}")
+    if package_status in ("Pending", "InProgress"):
+        delay = min(60.0, PACKAGE_PENDING_SECONDS * 2 ** min(run.attempt, 6))
+        return run.outcome(
+            State.PROGRESSING, "PackagePending", f"{arn} is {package_status} in SageMaker", retry_after=delay
+        )
+    details = _status_details(described)
+    return run.outcome(
+        State.STALLED,
+        f"Package{package_status}",
+        f"{arn} is {package_status} in SageMaker" + (f": {details}" if details else ""),
     )
+
+
+def _status_details(described: dict[str, Any]) -> str:
+    details = described.get("ModelPackageStatusDetails") or {}
+    failed = [
+        f"{item.get('Name')}: {item.get('Status')}"
+        + (f" ({item['FailureReason']})" if item.get("FailureReason") else "")
+        for key in ("ValidationStatuses", "ImageScanStatuses")
+        for item in details.get(key, []) or []
+        if item.get("Status") not in (None, "Completed", "NotStarted")
+    ]
+    return "; ".join(failed)
+
+
+def _keys(desired: dict[str, str] | None, pending_removal: list[str] | None = None) -> list[str] | None:
+    keys = sorted(set(desired or {}) | set(pending_removal or []))
+    return keys or None
+
+
+def _applied(run: Run[Any], key: str, desired: dict[str, str] | None) -> list[str]:
+    """The keys this object applied. An object from before the operator recorded them (an upgrade) owns
+    the keys its spec holds now; it never removes a key it cannot show it applied."""
+    recorded = run.recorded.get(key)
+    if recorded is not None:
+        return list(recorded)
+    return list(desired or {})
+
+
+def _tags_refused(err: AwsError) -> bool:
+    return err.kind is AwsErrorKind.VALIDATION and err.operation in ("AddTags", "ListTags", "DeleteTags")
 
 
 def _check_adoptable(spec: ModelVersionSpec, group: str | None, described: dict[str, Any]) -> None:
     """An adopted version must be what the spec says: AWS cannot change it, so never overwrite silently."""
     actual_group = str(described.get("ModelPackageGroupName", ""))
-    if group is not None and group_name_from_arn(group).lower() != actual_group.lower():
-        field = "spec.modelPackageGroupName" if spec.model_package_group_name else "spec.modelPackageGroupRef"
+    if group is not None and facts.sagemaker_name(facts.group_name_from_arn(group)) != facts.sagemaker_name(
+        actual_group
+    ):
+        field_name = (
+            "spec.modelPackageGroupName" if spec.model_package_group_name else "spec.modelPackageGroupRef"
+        )
         raise Stalled(
-            "GroupMismatch", f"{field}: the adopted version belongs to group {actual_group}, not {group}"
+            "GroupMismatch", f"{field_name}: the adopted version belongs to group {actual_group}, not {group}"
         )
     if spec.inference_specification is not None:
         ours = requests.to_aws_shape(spec.inference_specification)
@@ -207,66 +430,4 @@ def _check_adoptable(spec: ModelVersionSpec, group: str | None, described: dict[
             )
 
 
-def _previous(previous_spec: dict[str, Any] | None) -> ModelVersionSpec | None:
-    if not previous_spec:
-        return None
-    try:
-        return ModelVersionSpec.model_validate(previous_spec)
-    except ValueError:
-        return None  # an old invalid spec says nothing about what was applied
-
-
-def _update(
-    registry: Any,
-    arn: str,
-    spec: ModelVersionSpec,
-    previous: ModelVersionSpec | None,
-    described: dict[str, Any],
-    events: list[Event],
-) -> tuple[str, bool]:
-    """Bring the mutable fields in line; returns (approval status now in the registry, changed?)."""
-    approval = described.get("ModelApprovalStatus") or "PendingManualApproval"
-    changes: dict[str, Any] = {}
-    if spec.approval_status is not None and spec.approval_status != approval:
-        changes["ModelApprovalStatus"] = str(spec.approval_status)
-        events.append(Event("Normal", "ApprovalUpdated", f"approval {approval} -> {spec.approval_status}"))
-        approval = str(spec.approval_status)
-    if spec.approval_description is not None and spec.approval_description != described.get(
-        "ApprovalDescription"
-    ):
-        changes["ApprovalDescription"] = spec.approval_description
-    metadata = requests.metadata_update(
-        spec.customer_metadata_properties,
-        described.get("CustomerMetadataProperties"),
-        previous.customer_metadata_properties if previous else None,
-    )
-    if metadata:
-        events.append(Event("Normal", "MetadataUpdated", "customer metadata properties updated"))
-    changes.update(metadata)
-    if changes:
-        registry.update_package(arn, **changes)
-    tagged = sync_tags(registry, arn, spec.tags, previous.tags if previous else None, events)
-    return approval, bool(changes) or tagged
-
-
-def delete(
-    ref: ObjectRef,
-    raw_spec: dict[str, Any],
-    raw_status: dict[str, Any] | None,
-    ctx: ReconcileContext,
-    attempt: int = 0,
-) -> Outcome | None:
-    """Remove the package when the policy says Delete; None when there is nothing to do."""
-    policy = raw_spec.get("deletionPolicy", DeletionPolicy.RETAIN)
-    arn = (raw_status or {}).get("modelPackageArn")
-    if policy != DeletionPolicy.DELETE or not arn:
-        return None
-    region = raw_spec.get("region") or ctx.config.default_region
-    role_arn = raw_spec.get("roleArn")
-
-    def step() -> Outcome:
-        check_role(ctx.config, ref.namespace, role_arn)
-        existed = ctx.registry(region, role_arn).delete_package(arn)
-        return deleted(f"deleted {arn}" if existed else f"{arn} was already gone")
-
-    return outcome_of(step, attempt)
+KIND = ModelVersionKind()

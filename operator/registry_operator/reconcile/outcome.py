@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-
-from registry_operator.aws.errors import AwsError, AwsErrorKind
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -67,23 +65,6 @@ class Retry(Exception):
         self.delay = delay
 
 
-def outcome_of(step: Callable[[], Outcome], attempt: int = 0) -> Outcome:
-    """Run a reconcile or deletion step; what it raised becomes the Outcome that says so."""
-    try:
-        return step()
-    except Stalled as s:
-        return Outcome(State.STALLED, s.reason, s.message)
-    except Retry as r:
-        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
-    except AwsError as err:
-        r = from_aws_error(err, attempt)
-        return Outcome(State.PROGRESSING, r.reason, r.message, retry_after=r.delay)
-
-
-def deleted(message: str) -> Outcome:
-    return Outcome(State.READY, "Deleted", message, events=[Event("Normal", "Deleted", message)])
-
-
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -107,11 +88,6 @@ def parse_spec(model: type[M], raw: dict[str, Any]) -> M:
 
 def retry_delay(attempt: int, base: float = 5.0, cap: float = 300.0) -> float:
     return min(cap, base * (2 ** min(attempt, 10)))
-
-
-def from_aws_error(err: AwsError, attempt: int) -> Retry:
-    base = {AwsErrorKind.THROTTLED: 10.0}.get(err.kind, 5.0)
-    return Retry(str(err.kind), err.describe(), retry_delay(attempt, base))
 
 
 def conditions(
@@ -155,9 +131,20 @@ def conditions(
     return result
 
 
-def status_patch(outcome: Outcome, generation: int, previous_conditions: list[dict[str, Any]] | None) -> dict:
-    """The whole status write of one reconcile: kind fields, observedGeneration, conditions."""
-    patch = dict(outcome.status)
+def status_patch(
+    outcome: Outcome,
+    generation: int,
+    previous: Mapping[str, Any] | None,
+    owned_fields: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The whole status write of one reconcile, as a merge patch: the kind's fields as the run ended with
+    them (a field the run no longer holds, say a kmsKeyId the spec dropped, is removed with null),
+    observedGeneration and the conditions."""
+    previous = previous or {}
+    patch: dict[str, Any] = dict(outcome.status)
+    for key in owned_fields:
+        if key not in patch and previous.get(key) is not None:
+            patch[key] = None
     patch["observedGeneration"] = generation
-    patch["conditions"] = conditions(outcome, generation, previous_conditions)
+    patch["conditions"] = conditions(outcome, generation, previous.get("conditions"))
     return patch

@@ -7,26 +7,50 @@ from dataclasses import dataclass
 
 from registry_operator import policy
 from registry_operator.reconcile.locks import KeyedLocks
+from registry_operator.reconcile.outcome import Stalled
 
 
 @dataclass(frozen=True)
 class PolicyTarget:
     """One resource policy (a bucket's, a repository's, a group's) as get/put/delete callables."""
 
-    key: Hashable  # identifies the document across all resources, e.g. ("s3", account, bucket)
+    key: Hashable  # identifies the document across all objects, e.g. ("s3", bucket)
+    what: str  # "bucket policy of training-artifacts", for messages
+    max_size: int  # the service's limit on the document (characters; bytes for S3)
+    limit_source: str  # where the limit is documented, for the message
     get: Callable[[], str | None]
     put: Callable[[str], None]
     delete: Callable[[], None]
 
 
+def _check_size(target: PolicyTarget, text: str, doc: policy.Document, ours: int) -> None:
+    size = len(text.encode()) if target.key[0] == "s3" else len(text)
+    if size > target.max_size:
+        total = len(doc.get("Statement", []))
+        raise Stalled(
+            "PolicyTooLarge",
+            f"the {target.what} would be {size:,} characters with this object's statements, over the limit "
+            f"of {target.max_size:,} ({target.limit_source}); it holds {total} statements, {total - ours} of "
+            "them from others. Nothing was changed: remove statements from it or use another target",
+        )
+
+
 def ensure(target: PolicyTarget, statements: list[policy.Statement], locks: KeyedLocks) -> bool:
     """Our statements are in the document; True when it had to be written."""
-    with locks(target.key):  # re-read under the lock: another resource may have just written it
+    with locks(target.key):  # re-read under the lock: another object may have just written it
         current = policy.parse(target.get())
         updated, changed = policy.upsert(current, statements)
         if changed:
-            target.put(policy.render(updated))
+            text = policy.render(updated)
+            _check_size(target, text, updated, len(statements))
+            target.put(text)
         return changed
+
+
+def present(target: PolicyTarget, statements: list[policy.Statement]) -> bool:
+    """Whether the document already holds exactly these statements (a read, no write)."""
+    _, changed = policy.upsert(policy.parse(target.get()), statements)
+    return not changed
 
 
 def withdraw(target: PolicyTarget, sids: set[str], locks: KeyedLocks) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,7 +13,6 @@ from registry_operator.api.model_version import (
     InferenceSpecification,
     ModelVersionSpec,
 )
-from registry_operator.aws.sagemaker import to_tag_list
 
 
 def to_aws_shape(model: BaseModel) -> dict[str, Any]:
@@ -89,34 +89,17 @@ def create_model_package_request(spec: ModelVersionSpec, group: str, client_toke
         request["ModelPackageDescription"] = spec.model_package_description
     if spec.customer_metadata_properties:
         request["CustomerMetadataProperties"] = dict(spec.customer_metadata_properties)
-    if spec.tags:
-        request["Tags"] = to_tag_list(spec.tags)
+    # No Tags: AWS refuses them on a versioned package ("you cannot supply a tag argument" with a group
+    # name, botocore sagemaker model, CreateModelPackageInput.Tags); they are added after registration.
     return request
 
 
-def metadata_update(
-    desired: dict[str, str] | None, current: dict[str, str] | None, previously_desired: dict[str, str] | None
-) -> dict[str, Any]:
-    """UpdateModelPackage parameters that bring customer metadata to `desired`.
-
-    Only keys this resource's spec used to hold are removed, so metadata that a pipeline or a person
-    added in SageMaker survives.
-    """
-    to_set, to_remove = map_changes(desired, current or {}, previously_desired)
-    changes: dict[str, Any] = {}
-    if to_set:
-        changes["CustomerMetadataProperties"] = to_set
-    if to_remove:
-        changes["CustomerMetadataPropertiesToRemove"] = to_remove
-    return changes
-
-
 def map_changes(
-    desired: dict[str, str] | None, current: dict[str, str], previously_desired: dict[str, str] | None
+    desired: Mapping[str, str] | None, current: Mapping[str, str], applied: Iterable[str]
 ) -> tuple[dict[str, str], list[str]]:
-    """(keys to add or change, keys to remove) for metadata and tags alike: only keys the spec used to
-    hold are removed, so keys a pipeline or a person added in SageMaker survive."""
-    desired, previously_desired = desired or {}, previously_desired or {}
+    """(keys to add or change, keys to remove) for metadata and tags alike: only keys this object applied
+    (recorded in its status) are removed, so keys a pipeline or a person added in SageMaker survive."""
+    desired = desired or {}
     to_add = {k: v for k, v in desired.items() if current.get(k) != v}
-    to_delete = sorted(k for k in previously_desired if k not in desired and k in current)
+    to_delete = sorted(k for k in set(applied) if k not in desired and k in current)
     return to_add, to_delete

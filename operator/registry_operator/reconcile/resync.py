@@ -1,23 +1,29 @@
-"""Per-group resync: one ListModelPackages per group and interval observes every version's approval.
+"""Per-group resync: one ListModelPackages per group and interval observes every version's approval and
+package status.
 
 Describing each version instead would cost one call per version per interval; the list returns
-ModelApprovalStatus for all of a group's versions at once.
+ModelApprovalStatus and ModelPackageStatus for all of a group's versions at once. A version missing from
+the list is described once before it is reported deleted, so a list that differs in case or lags never
+reports a live version as gone.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile.outcome import Event, Outcome, State, status_patch
+from registry_operator.reconcile.model_version import DELETED
+from registry_operator.reconcile.outcome import Event, Outcome, State, now_iso
 
 
 @dataclass(frozen=True)
 class TrackedVersion:
-    """What the resync needs of one registered ModelVersion."""
+    """What the resync needs of one registered ModelVersion, as its object records it."""
 
     namespace: str
     name: str
@@ -30,6 +36,7 @@ class TrackedVersion:
     status_approval: str | None
     generation: int = 0
     package_status: str | None = None
+    ready: bool = True  # Ready=True for the current generation
 
 
 @dataclass(frozen=True)
@@ -41,92 +48,108 @@ class GroupKey:
 
 @dataclass
 class VersionChange:
+    """What the resync learned of one version: the status fields to write and, when readiness flips,
+    the outcome whose conditions to write."""
+
     version: TrackedVersion
     status: dict[str, Any]
     events: list[Event] = field(default_factory=list)
-    missing: bool = False
+    outcome: Outcome | None = None
 
 
-DELETED = "Deleted"
-
-
-def deleted_outcome(arn: str) -> Outcome:
-    return Outcome(
-        State.STALLED,
-        "DeletedInRegistry",
-        f"model package {arn} no longer exists in SageMaker; it was deleted outside the operator. "
-        "Delete and re-apply this ModelVersion to register it again",
-        status={"modelPackageStatus": DELETED},
-    )
-
-
-def deleted_status(v: TrackedVersion) -> dict[str, Any]:
-    return status_patch(deleted_outcome(v.arn), v.generation, None)
-
-
-def by_group(versions: list[TrackedVersion]) -> dict[GroupKey, list[TrackedVersion]]:
+def by_group(versions: Iterable[TrackedVersion]) -> dict[GroupKey, list[TrackedVersion]]:
     groups: dict[GroupKey, list[TrackedVersion]] = defaultdict(list)
     for v in versions:
         groups[GroupKey(v.region, v.role_arn, v.group)].append(v)
     return groups
 
 
-def resync_group(
-    registry: SageMakerRegistry, key: GroupKey, versions: list[TrackedVersion]
-) -> list[VersionChange]:
-    """Compare the registry's view of one group with the tracked versions; correct or mirror approvals.
+def _deleted(v: TrackedVersion) -> VersionChange:
+    message = (
+        f"model package {v.arn} no longer exists in SageMaker; it was deleted outside the operator. "
+        "Delete and re-apply this ModelVersion to register it again"
+    )
+    return VersionChange(
+        v,
+        {"modelPackageStatus": DELETED},
+        [Event("Warning", "DeletedInRegistry", f"{v.arn} was deleted outside the operator")],
+        Outcome(State.STALLED, "DeletedInRegistry", message),
+    )
 
-    Raises AwsError when the group cannot be listed; the caller logs it and tries next interval.
+
+def _observed(v: TrackedVersion, approval: str, package_status: str) -> VersionChange | None:
+    """A version the registry still holds, as it is now; None when the object's status already says so."""
+    status: dict[str, Any] = {}
+    events: list[Event] = []
+    if approval != v.status_approval and v.spec_approval is None:
+        status["approvalStatus"] = approval
+        events.append(Event("Normal", "ApprovalChanged", f"approval is now {approval} in SageMaker"))
+    if package_status != v.package_status:
+        status["modelPackageStatus"] = package_status
+    completed = package_status == "Completed"
+    outcome = None
+    if completed and not v.ready:
+        # Pending when the object was last written, or wrongly thought deleted: Ready now.
+        outcome = Outcome(State.READY, "Registered", f"{v.arn} is {approval}")
+    elif not completed and package_status not in ("Pending", "InProgress") and v.ready:
+        outcome = Outcome(
+            State.STALLED, f"Package{package_status}", f"{v.arn} is {package_status} in SageMaker"
+        )
+    if not status and outcome is None:
+        return None
+    status["lastSyncedTime"] = now_iso()
+    return VersionChange(v, status, events, outcome)
+
+
+def resync_group(
+    registry: SageMakerRegistry,
+    key: GroupKey,
+    versions: list[TrackedVersion],
+    still_wanted: Callable[[TrackedVersion], bool] = lambda v: True,
+) -> list[VersionChange]:
+    """Compare the registry's view of one group with the versions' recorded status: mirror approvals and
+    package status, and set back approvals that git decides.
+
+    `still_wanted` re-reads an object before its approval is written back, so a spec changed since the
+    view was taken is never overwritten with the old one. Raises AwsError when the group cannot be
+    listed; the caller logs it and tries next interval.
     """
-    approvals = {
-        s["ModelPackageArn"]: s.get("ModelApprovalStatus") for s in registry.list_packages(key.group)
-    }
+    summaries = {s["ModelPackageArn"].lower(): s for s in registry.list_packages(key.group)}
     changes: list[VersionChange] = []
     for v in versions:
-        if v.arn not in approvals:
-            if v.package_status != DELETED:  # reported once, not every interval
-                changes.append(
-                    VersionChange(
-                        v,
-                        deleted_status(v),
-                        [
-                            Event(
-                                "Warning", "DeletedInRegistry", (f"{v.arn} was deleted outside the operator")
-                            )
-                        ],
-                        missing=True,
+        with attribution.acting_for(v.namespace, v.name, v.uid):
+            summary = summaries.get(v.arn.lower())
+            if summary is None:
+                described = registry.describe_package(v.arn)
+                if described is None:
+                    if v.package_status != DELETED:  # reported once, not every interval
+                        changes.append(_deleted(v))
+                    continue
+                summary = described
+            approval = str(summary.get("ModelApprovalStatus") or "PendingManualApproval")
+            package_status = str(summary.get("ModelPackageStatus") or "Pending")
+            if v.spec_approval is not None and approval != v.spec_approval and still_wanted(v):
+                # git is the source of truth for this version: change the registry back
+                try:
+                    registry.update_package(v.arn, ModelApprovalStatus=v.spec_approval)
+                except AwsError as err:
+                    changes.append(
+                        VersionChange(v, {}, [Event("Warning", "DriftCorrectionFailed", err.describe())])
                     )
+                    continue
+                event = Event(
+                    "Normal",
+                    "DriftCorrected",
+                    f"approval was changed to {approval} in SageMaker; set back to {v.spec_approval}",
                 )
-            continue
-        actual = approvals[v.arn]
-        if v.spec_approval is not None and actual != v.spec_approval:
-            # git is the source of truth for this version: change the registry back
-            try:
-                registry.update_package(v.arn, ModelApprovalStatus=v.spec_approval)
-            except AwsError as err:
-                changes.append(
-                    VersionChange(v, {}, [Event("Warning", "DriftCorrectionFailed", err.describe())])
+                change = _observed(v, v.spec_approval, package_status) or VersionChange(
+                    v, {"lastSyncedTime": now_iso()}
                 )
+                change.status["approvalStatus"] = v.spec_approval
+                change.events.insert(0, event)
+                changes.append(change)
                 continue
-            changes.append(
-                VersionChange(
-                    v,
-                    {"approvalStatus": v.spec_approval},
-                    [
-                        Event(
-                            "Normal",
-                            "DriftCorrected",
-                            f"approval was changed to {actual} in SageMaker; set back to {v.spec_approval}",
-                        )
-                    ],
-                )
-            )
-        elif v.spec_approval is None and actual != v.status_approval:
-            changes.append(
-                VersionChange(
-                    v,
-                    {"approvalStatus": actual},
-                    [Event("Normal", "ApprovalChanged", f"approval is now {actual} in SageMaker")],
-                )
-            )
+            change = _observed(v, approval, package_status)
+            if change is not None:
+                changes.append(change)
     return changes

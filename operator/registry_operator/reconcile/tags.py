@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile.outcome import Event
 from registry_operator.reconcile.requests import map_changes
 
 
-def sync_tags(
-    registry: SageMakerRegistry,
-    arn: str,
-    desired: dict[str, str] | None,
-    previously_desired: dict[str, str] | None,
-    events: list[Event],
-) -> bool:
-    """True when tags were changed. No ListTags at all when neither spec has tags."""
-    if not desired and not previously_desired:
-        return False
-    to_add, to_delete = map_changes(desired, registry.list_tags(arn), previously_desired)
+def tag_changes(
+    registry: SageMakerRegistry, arn: str, desired: dict[str, str] | None, applied: Iterable[str]
+) -> tuple[dict[str, str], list[str]]:
+    """(tags to set, keys to remove); no ListTags at all when the object neither wants nor owns any."""
+    applied = list(applied)
+    if not desired and not applied:
+        return {}, []
+    return map_changes(desired, registry.list_tags(arn), applied)
+
+
+def apply_tags(registry: SageMakerRegistry, arn: str, to_add: dict[str, str], to_delete: list[str]) -> None:
     if to_add:
         registry.add_tags(arn, to_add)
     if to_delete:
         registry.delete_tags(arn, to_delete)
-    if to_add or to_delete:
-        events.append(Event("Normal", "TagsUpdated", f"tags set: {sorted(to_add)}, removed: {to_delete}"))
-    return bool(to_add or to_delete)
+
+
+def describe_change(to_add: dict[str, str], to_delete: list[str]) -> str:
+    return f"tags set: {sorted(to_add)}, removed: {to_delete}"

@@ -10,7 +10,7 @@ import pytest
 from botocore.config import Config
 from localaws_support import NO_RETRY, REGION, REGISTRY_ROLE, TRAINER_ROLE, ClientFactory
 
-from registry_operator.localaws.server import LocalAWS
+from registry_testbed.localaws.server import LocalAWS
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 from localaws_support import REGION, ClientFactory
 
-from registry_operator.localaws.client import LocalAWSAdmin
-from registry_operator.localaws.server import LocalAWS
+from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.server import LocalAWS
 
 
 def test_health(local_aws: LocalAWS) -> None:
@@ -137,12 +137,12 @@ def test_a_second_server_starts_and_stops_cleanly() -> None:
 
 
 def test_serve_runs_until_sigterm_and_logs_its_url() -> None:
-    # `registry-operator local-aws`: one log line with the URL, then serves until SIGTERM and exits 0.
+    # `registry-testbed local-aws`: one log line with the URL, then serves until SIGTERM and exits 0.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "registry_operator.cli", "local-aws", "--port", str(port)],
+        [sys.executable, "-m", "registry_testbed.cli", "local-aws", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -10,8 +10,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from localaws_support import NO_RETRY, ClientFactory
 
-from registry_operator.localaws.client import LocalAWSAdminError
-from registry_operator.localaws.server import LocalAWS
+from registry_testbed.localaws.client import LocalAWSAdminError
+from registry_testbed.localaws.server import LocalAWS
 
 
 def _fault(operation: str, rate: float, error: str = "ThrottlingException", **extra: Any) -> dict[str, Any]:

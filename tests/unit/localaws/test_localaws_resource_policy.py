@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from registry_operator.localaws.errors import AWSError
-from registry_operator.localaws.resource_policy import Decision, evaluate, parse_policy, wildcard_match
+from registry_testbed.localaws.errors import AWSError
+from registry_testbed.localaws.resource_policy import Decision, evaluate, parse_policy, wildcard_match
 
 CALLER = frozenset(
     {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -39,9 +40,13 @@ class LocalAWSAdmin:
         """Both counters at once: {"calls": {...}, "faults": {...}}."""
         return self._request("GET", "calls")
 
-    def calls(self) -> dict[str, int]:
-        """Requests received per `service:Operation`, including those answered with an injected fault."""
-        return self.counters()["calls"]
+    def calls(self, obj: str | None = None) -> dict[str, int]:
+        """Requests received per `service:Operation`, including those answered with an injected fault;
+        with `obj` ("namespace/name", or "namespace/" for every object of a namespace) only the calls the
+        operator made for those objects."""
+        if obj is None:
+            return self.counters()["calls"]
+        return self._request("GET", f"calls?object={urllib.parse.quote(obj, safe='')}")["calls"]
 
     def faults_injected(self) -> dict[str, int]:
         return self.counters()["faults"]

@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry_operator.localcluster.build import _go, _log, cache_root
+from registry_testbed.localcluster.build import _go, _log, cache_root
 
 HELM_VERSION = os.environ.get("HELM_VERSION", "3.22.0")
 KSTATUS_SOURCE = Path(__file__).resolve().parents[3] / "tools" / "kstatus"

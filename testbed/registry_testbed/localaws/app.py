@@ -21,7 +21,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from .control import ControlEndpoints
 from .errors import AWSError
-from .faults import FAULT_ERRORS, CallCounter, FaultInjector
+from .faults import FAULT_ERRORS, CallCounter, FaultInjector, object_of
 from .identity import IdentityResolver
 from .operations import AwsCall, OperationIdentifier
 from .registry import RegistryStore
@@ -70,7 +70,7 @@ class LocalAWSApp:
             return self.moto(environ, start_response)
 
         call = self.operations.identify(environ)
-        self.calls.record_call(call.key)
+        self.calls.record_call(call.key, object_of(environ.get("HTTP_USER_AGENT", "")))
         decision = self.faults.decide(call.key)
         if decision.latency_s > 0:
             time.sleep(decision.latency_s)

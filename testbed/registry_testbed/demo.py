@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from registry_operator import devstack
-from registry_operator.localcluster import cluster
+from registry_testbed import devstack
+from registry_testbed.localcluster import cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "manifests" / "examples" / "iris"
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if endpoint:
         _say(f"using the AWS endpoint in AWS_ENDPOINT_URL: {endpoint}")
     else:
-        _say("embedded AWS (registry-operator local-aws)")
+        _say("embedded AWS (registry-testbed local-aws)")
         aws_proc, endpoint = devstack.start_local_aws(logs / "local-aws.log")
     operator = None
     try:
@@ -111,7 +111,7 @@ def _ready(obj: dict) -> dict:
 
 def cross_account_story(k: Any, endpoint: str, operator: devstack.Process) -> None:
     """The seed's cross-account registration: refused before the access exists, registered after."""
-    from registry_operator.localaws.seed_accounts import TRAINING_ROLE, client_as, training_resources
+    from registry_testbed.localaws.seed_accounts import TRAINING_ROLE, client_as, training_resources
 
     _say("cross-account: the training account (222222222222) has its bucket, ECR repository and KMS key")
     key_arn = training_resources(endpoint)

@@ -70,7 +70,7 @@ def start_local_aws(log: Path, port: int | None = None, timeout: float = 30.0) -
     url = f"http://127.0.0.1:{port}"
     process = _spawn(
         "local-aws",
-        [sys.executable, "-m", "registry_operator.cli", "local-aws", "--port", str(port)],
+        [sys.executable, "-m", "registry_testbed.cli", "local-aws", "--port", str(port)],
         log,
         dict(os.environ),
     )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry_operator.localcluster.build import Binaries, binaries, ensure_binaries
+from registry_testbed.localcluster.build import Binaries, binaries, ensure_binaries
 
 APISERVER_READY_TIMEOUT = 120.0
 ETCD_READY_TIMEOUT = 30.0

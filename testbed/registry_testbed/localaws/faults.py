@@ -123,14 +123,23 @@ class FaultInjector:
 
 
 class CallCounter:
+    """Calls and injected faults per `service:Operation`, in all and per Kubernetes object.
+
+    The operator names the object each call is made for in its User-Agent (`k8s-object/<ns>/<name>/<uid>`),
+    so a test can count the calls of its own object while the operator works on others.
+    """
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
+        self._by_object: dict[str, Counter[str]] = {}
 
-    def record_call(self, key: str) -> None:
+    def record_call(self, key: str, obj: str | None = None) -> None:
         with self._lock:
             self._calls[key] += 1
+            if obj is not None:
+                self._by_object.setdefault(obj, Counter())[key] += 1
 
     def record_fault(self, key: str) -> None:
         with self._lock:
@@ -140,7 +149,26 @@ class CallCounter:
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self._by_object.clear()
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
+    def snapshot(self, obj: str | None = None) -> dict[str, dict[str, int]]:
+        """Both counters; with `obj` ("namespace/name", or "namespace/" for a whole namespace) the calls
+        made for those objects only."""
         with self._lock:
-            return {"calls": dict(self._calls), "faults": dict(self._faults)}
+            if obj is None:
+                return {"calls": dict(self._calls), "faults": dict(self._faults)}
+            calls: Counter[str] = Counter()
+            for name, counts in self._by_object.items():
+                if name == obj or (obj.endswith("/") and name.startswith(obj)):
+                    calls.update(counts)
+            return {"calls": dict(calls)}
+
+
+def object_of(user_agent: str) -> str | None:
+    """ "namespace/name" of the object a call was made for, from the operator's User-Agent token."""
+    for part in user_agent.split():
+        if part.startswith("k8s-object/"):
+            pieces = part.split("/")
+            if len(pieces) >= 3:
+                return f"{pieces[1]}/{pieces[2]}"
+    return None

@@ -1,4 +1,4 @@
-"""Serving the embedded AWS: `serve()` for `registry-operator local-aws`, `LocalAWS` for tests.
+"""Serving the embedded AWS: `serve()` for `registry-testbed local-aws`, `LocalAWS` for tests.
 
 moto keeps its state in module-level backends, so every server in one process shares moto's resources
 (the registry store is per server). Tests therefore use one server at a time and reset between tests.

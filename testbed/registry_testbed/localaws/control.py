@@ -2,6 +2,7 @@
 
 GET    /_localaws/health        -> {"status": "ok"}
 GET    /_localaws/calls         -> {"calls": {"svc:Op": n, ...}, "faults": {"svc:Op": n, ...}}
+GET    /_localaws/calls?object=ns/name -> {"calls": {...}} made for that object ("ns/" for a namespace)
 POST   /_localaws/calls/reset   -> zero both counters
 GET    /_localaws/faults        -> {"rules": [...]} (each rule also reports how many faults it injected)
 PUT    /_localaws/faults        <- {"rules": [{"operation", "rate", "error", "latencyMs", "count"}], "seed"?}
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from .faults import FaultRule, RuleError
 from .responses import StartResponse, json_response
@@ -29,7 +31,7 @@ class ControlEndpoints:
         self._app = app
         self._routes: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[int, Any]]] = {
             ("GET", "/_localaws/health"): lambda _: (200, {"status": "ok"}),
-            ("GET", "/_localaws/calls"): lambda _: (200, app.calls.snapshot()),
+            ("GET", "/_localaws/calls"): self._calls,
             ("POST", "/_localaws/calls/reset"): self._reset_calls,
             ("GET", "/_localaws/faults"): lambda _: (200, {"rules": app.faults.rules()}),
             ("PUT", "/_localaws/faults"): self._put_faults,
@@ -49,6 +51,11 @@ class ControlEndpoints:
             )
         status, payload = route(environ)
         return json_response(start_response, status, payload, _JSON)
+
+    def _calls(self, environ: dict[str, Any]) -> tuple[int, Any]:
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        obj = query.get("object", [None])[0]
+        return 200, self._app.calls.snapshot(obj)
 
     def _reset_calls(self, _: dict[str, Any]) -> tuple[int, Any]:
         self._app.calls.reset()

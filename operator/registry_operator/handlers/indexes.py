@@ -1,0 +1,121 @@
+"""Cross-object views as kopf indexes: kopf fills them from the initial listing before any handler runs,
+so a handler never decides on a view that is still being built (which groups are Ready, which object
+holds which package). They are caches of what the objects record in their status, nothing more.
+
+async: they run on every watch event, and a sync function would cost a worker-thread hop each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import kopf
+
+from registry_operator.api.kinds import by_kind
+from registry_operator.reconcile.claims import Claim, claim_key
+from registry_operator.reconcile.context import GroupInfo
+from registry_operator.reconcile.resync import GroupKey, TrackedVersion
+
+GROUPS = by_kind("ModelPackageGroup").selector
+VERSIONS = by_kind("ModelVersion").selector
+ACCESSES = by_kind("CrossAccountRegistryAccess").selector
+
+
+def ready_now(body: kopf.Body) -> bool:
+    generation = body.get("metadata", {}).get("generation")
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True" and c.get("observedGeneration") == generation
+        for c in body.get("status", {}).get("conditions", []) or []
+    )
+
+
+@kopf.index(*GROUPS)
+async def group_objects(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[Any, GroupInfo]:
+    """ModelPackageGroups by (namespace, name): what ModelVersions with a modelPackageGroupRef wait on."""
+    st = body.get("status", {}) or {}
+    spec = body.get("spec", {}) or {}
+    return {
+        (namespace, name): GroupInfo(
+            namespace=namespace,
+            name=name,
+            group_name=st.get("modelPackageGroupName"),
+            group_arn=st.get("modelPackageGroupArn"),
+            region=st.get("region") or spec.get("region"),
+            role_arn=spec.get("roleArn"),
+            ready=ready_now(body),
+            deleting=bool(body["metadata"].get("deletionTimestamp")),
+        )
+    }
+
+
+@kopf.index(*VERSIONS)
+async def package_claims(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[str, Claim] | None:
+    """ModelVersions by the package they hold or adopt: no two objects manage one package."""
+    st = body.get("status", {}) or {}
+    arn = st.get("modelPackageArn") or (body.get("spec", {}) or {}).get("modelPackageArn")
+    if not arn:
+        return None
+    meta = body["metadata"]
+    return {
+        claim_key(arn): Claim(
+            meta["uid"], namespace, name, meta.get("creationTimestamp", ""), bool(st.get("modelPackageArn"))
+        )
+    }
+
+
+@kopf.index(*VERSIONS)
+async def registered_versions(
+    body: kopf.Body, namespace: str, name: str, **_: Any
+) -> dict[GroupKey, TrackedVersion] | None:
+    """Registered ModelVersions by group: what the per-group resync lists."""
+    meta = body["metadata"]
+    st = body.get("status", {}) or {}
+    spec = body.get("spec", {}) or {}
+    if meta.get("deletionTimestamp") or not st.get("modelPackageArn") or not st.get("region"):
+        return None
+    # the ARN, not the name: versions naming one group differently still share one List call
+    group = (
+        st.get("modelPackageGroupArn") or spec.get("modelPackageGroupName") or st.get("modelPackageGroupName")
+    )
+    version = TrackedVersion(
+        namespace=namespace,
+        name=name,
+        uid=meta["uid"],
+        region=st["region"],
+        role_arn=spec.get("roleArn"),
+        group=group,
+        arn=st["modelPackageArn"],
+        spec_approval=spec.get("approvalStatus"),
+        status_approval=st.get("approvalStatus"),
+        generation=int(meta.get("generation") or 0),
+        package_status=st.get("modelPackageStatus"),
+        ready=ready_now(body),
+    )
+    return {GroupKey(version.region, version.role_arn, version.group): version}
+
+
+@kopf.index(*ACCESSES)
+async def access_objects(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[Any, str] | None:
+    """CrossAccountRegistryAccess objects, for the periodic re-check of their statements and grants."""
+    if body["metadata"].get("deletionTimestamp"):
+        return None
+    return {(namespace, name): body["metadata"]["uid"]}
+
+
+def values(index: kopf.Index[Any, Any] | None, key: Any) -> list[Any]:
+    """The values under one key (a copy: kopf updates the index from the event loop meanwhile)."""
+    if index is None:
+        return []
+    for _ in range(5):
+        try:
+            store = index.get(key)
+            return list(store) if store is not None else []
+        except RuntimeError:  # changed while copied: copy again
+            continue
+    return []
+
+
+def keys(index: kopf.Index[Any, Any] | None) -> Iterator[Any]:
+    """The keys of an index, read on the event loop (where kopf writes it)."""
+    return iter(list(index) if index is not None else [])

@@ -1,0 +1,214 @@
+"""One reconcile shape for every kind, and the one runner that drives it.
+
+Each kind answers four questions about one object (Crossplane's managed-resource shape):
+
+- `observe`: what AWS holds now, read together with what this object recorded in its status;
+- `create`: bring into being what does not exist yet;
+- `update`: bring what exists in line with the spec;
+- `delete`: withdraw what this object applied (only what it recorded).
+
+The runner owns everything else, the same way for every kind: spec validation, attributing the AWS
+calls to the object, turning what a step raised into an outcome (the one table in `aws.facts`), and the
+status fields the run ends with, so that a later failure never loses what an earlier step recorded.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from registry_operator.aws import attribution, facts
+from registry_operator.aws.errors import AwsError
+from registry_operator.reconcile.context import ReconcileContext
+from registry_operator.reconcile.outcome import (
+    Event,
+    ObjectRef,
+    Outcome,
+    Retry,
+    Stalled,
+    State,
+    parse_spec,
+    retry_delay,
+)
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+ObsT = TypeVar("ObsT", bound="Observation")
+
+# A refusal from AWS that the same request meets again (a policy over its size limit, a group that
+# still holds versions) may be cured outside Kubernetes; it is looked at again this rarely.
+STALLED_RECHECK_SECONDS = 600.0
+# Status fields every kind shares; the runner writes them, never a kind.
+COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions"})
+
+
+@dataclass
+class Observation:
+    """What `observe` found: does the object's AWS counterpart exist, and is it as the spec wants it."""
+
+    exists: bool
+    up_to_date: bool = True
+
+
+@dataclass
+class Run(Generic[SpecT]):
+    """One reconcile (or deletion) of one object."""
+
+    ref: ObjectRef
+    spec: SpecT  # validated; a deletion of an object whose spec no longer validates reads raw_spec
+    recorded: Mapping[str, Any]  # the status as last written: what earlier runs applied
+    ctx: ReconcileContext
+    raw_spec: Mapping[str, Any]
+    attempt: int = 0
+    status: dict[str, Any] = field(default_factory=dict)  # the kind's status fields this run ends with
+    events: list[Event] = field(default_factory=list)
+    conditions: list[tuple[str, bool, str, str]] = field(default_factory=list)
+    resolved: dict[str, Any] = field(default_factory=dict)  # what prepare looked up for later steps
+    # Writes the status as it stands to the object before an AWS write that must not be forgotten
+    # (None: the caller writes the status once, at the end).
+    checkpoint: Callable[[dict[str, Any]], None] | None = None
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None:
+        self.events.append(Event("Warning" if warning else "Normal", reason, message))
+
+    def record(self, **fields: Any) -> None:
+        """Set status fields (camelCase); None removes one that no longer applies."""
+        for key, value in fields.items():
+            if value is None:
+                self.status.pop(key, None)
+            else:
+                self.status[key] = value
+
+    def outcome(self, state: State, reason: str, message: str, retry_after: float | None = None) -> Outcome:
+        return Outcome(
+            state, reason, message, dict(self.status), list(self.events), retry_after, self.conditions
+        )
+
+
+class ManagedKind(ABC, Generic[SpecT, ObsT]):
+    """One kind's answers to observe / create / update / delete; see the module docstring."""
+
+    kind: ClassVar[str]
+    spec_model: ClassVar[type[BaseModel]]
+    status_model: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def status_fields(cls) -> frozenset[str]:
+        """The kind's own status fields (camelCase), which its runs own and may remove."""
+        names = {info.alias or name for name, info in cls.status_model.model_fields.items()}
+        return frozenset(names - COMMON_STATUS_FIELDS)
+
+    def prepare(self, run: Run[SpecT]) -> None:
+        """Checks beyond the schema: authorization, references to other objects. Raises Stalled or Retry."""
+
+    @abstractmethod
+    def observe(self, run: Run[SpecT]) -> ObsT: ...
+
+    @abstractmethod
+    def create(self, run: Run[SpecT], observed: ObsT) -> ObsT: ...
+
+    @abstractmethod
+    def update(self, run: Run[SpecT], observed: ObsT) -> ObsT: ...
+
+    @abstractmethod
+    def report(self, run: Run[SpecT], observed: ObsT) -> Outcome:
+        """The outcome of a run that raised nothing: Ready, or what is still pending in AWS."""
+
+    @abstractmethod
+    def delete(self, run: Run[SpecT | None]) -> Outcome | None:
+        """Withdraw what the object applied (as recorded in its status); None when there is nothing to do.
+        A target that is already gone counts as withdrawn (`aws.facts.target_gone`). `run.spec` is None
+        when the spec no longer validates: deletion never depends on it."""
+
+
+def _recorded(kind: ManagedKind[Any, Any], raw_status: Mapping[str, Any] | None) -> dict[str, Any]:
+    fields = kind.status_fields()
+    return {k: v for k, v in (raw_status or {}).items() if k in fields and v is not None}
+
+
+def _failed(run_status: dict[str, Any], run: Run[Any] | None, exc: Exception, attempt: int) -> Outcome:
+    events = list(run.events) if run else []
+    conditions = list(run.conditions) if run else []
+    if isinstance(exc, Stalled):
+        return Outcome(State.STALLED, exc.reason, exc.message, run_status, events, None, conditions)
+    if isinstance(exc, Retry):
+        return Outcome(State.PROGRESSING, exc.reason, exc.message, run_status, events, exc.delay, conditions)
+    assert isinstance(exc, AwsError)
+    m = facts.meaning(exc)
+    if m.meaning is facts.Meaning.STALLED:
+        return Outcome(
+            State.STALLED, m.reason, m.message, run_status, events, STALLED_RECHECK_SECONDS, conditions
+        )
+    return Outcome(
+        State.PROGRESSING,
+        m.reason,
+        m.message,
+        run_status,
+        events,
+        retry_delay(attempt, m.base_delay),
+        conditions,
+    )
+
+
+def reconcile(
+    kind: ManagedKind[Any, Any],
+    ref: ObjectRef,
+    raw_spec: Mapping[str, Any],
+    raw_status: Mapping[str, Any] | None,
+    ctx: ReconcileContext,
+    attempt: int = 0,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
+) -> Outcome:
+    """Observe, then create or update, then report; whatever a step raises becomes the outcome, with
+    every status field recorded up to that point."""
+    recorded = _recorded(kind, raw_status)
+    run: Run[Any] | None = None
+    with attribution.acting_for(ref.namespace, ref.name, ref.uid):
+        try:
+            spec = parse_spec(kind.spec_model, dict(raw_spec))
+            run = Run(
+                ref,
+                spec,
+                recorded,
+                ctx,
+                dict(raw_spec),
+                attempt,
+                status=dict(recorded),
+                checkpoint=checkpoint,
+            )
+            kind.prepare(run)
+            observed = kind.observe(run)
+            if not observed.exists:
+                observed = kind.create(run, observed)
+            elif not observed.up_to_date:
+                observed = kind.update(run, observed)
+            return kind.report(run, observed)
+        except (Stalled, Retry, AwsError) as exc:
+            return _failed(run.status if run else dict(recorded), run, exc, attempt)
+
+
+def delete(
+    kind: ManagedKind[Any, Any],
+    ref: ObjectRef,
+    raw_spec: Mapping[str, Any],
+    raw_status: Mapping[str, Any] | None,
+    ctx: ReconcileContext,
+    attempt: int = 0,
+) -> Outcome | None:
+    """Withdraw what the object recorded; None when there was nothing to withdraw. A spec that no longer
+    validates still names what to withdraw through the status, so deletion never depends on it."""
+    recorded = _recorded(kind, raw_status)
+    with attribution.acting_for(ref.namespace, ref.name, ref.uid):
+        spec: BaseModel | None
+        try:
+            spec = kind.spec_model.model_validate(dict(raw_spec))
+        except ValueError:
+            spec = None
+        run = Run(ref, spec, recorded, ctx, dict(raw_spec), attempt, status=dict(recorded))
+        try:
+            return kind.delete(run)
+        except (Stalled, Retry, AwsError) as exc:
+            return _failed(run.status, run, exc, attempt)

@@ -1,0 +1,63 @@
+"""`registry-testbed`: the development test bed of sagemaker-registry-operator (never in its image):
+the embedded AWS, the local control plane, the demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_local_aws(args: argparse.Namespace) -> int:
+    from registry_testbed.localaws.server import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from registry_testbed.localcluster import cluster
+
+    state_dir = Path(args.state_dir)
+    if args.action == "up":
+        info = cluster.up(state_dir)
+        print(f"kube-apiserver ready; export KUBECONFIG={info.kubeconfig}")
+    elif args.action == "down":
+        cluster.down(state_dir)
+    else:
+        from registry_testbed.localcluster.build import ensure_binaries
+
+        print(ensure_binaries())
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from registry_testbed import demo
+
+    return demo.main(["--keep"] if args.keep else [])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="registry-testbed", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    local_aws = sub.add_parser("local-aws", help="serve the embedded AWS (moto plus the model registry)")
+    local_aws.add_argument("--host", default="127.0.0.1")
+    local_aws.add_argument("--port", type=int, default=4566)
+    local_aws.set_defaults(func=_cmd_local_aws)
+
+    cl = sub.add_parser("cluster", help="local kube-apiserver and etcd built from the Go modules")
+    cl.add_argument("action", choices=["up", "down", "build"])
+    cl.add_argument("--state-dir", default=".local", help="kubeconfig, certificates, data and logs")
+    cl.set_defaults(func=_cmd_cluster)
+
+    demo = sub.add_parser("demo", help="the seed's registration done by the operator on the local stack")
+    demo.add_argument("--keep", action="store_true", help="leave everything running")
+    demo.set_defaults(func=_cmd_demo)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
