@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,8 @@ def local_aws() -> Iterator[LocalAWS]:
 @pytest.fixture
 def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContext:
     local_aws.admin.reset()
+    # Packages complete at once here; test_package_status_is_observed_not_assumed covers the wait.
+    local_aws.admin.set_settings(packageCompletionSeconds=0)
     for k, v in {
         "AWS_ENDPOINT_URL": local_aws.endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -108,18 +111,17 @@ def test_missing_group_ref_waits_without_aws_calls(ctx: ReconcileContext, local_
 
 def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    old = _spec(customerMetadataProperties={"a": "1", "b": "2"}, tags={"t": "1"})
+    old = _spec(customerMetadataProperties={"a": "1", "b": "2"})
     created = runner.reconcile(model_version.KIND, _ref(), old, {}, ctx)
     arn = created.status["modelPackageArn"]
     sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"addedInConsole": "x"})
-    new = _spec(approvalStatus="Approved", customerMetadataProperties={"a": "1"}, tags={"u": "2"})
+    new = _spec(approvalStatus="Approved", customerMetadataProperties={"a": "1"})
     out = runner.reconcile(model_version.KIND, _ref(generation=2), new, created.status, ctx)
     assert out.state is State.READY and out.reason == "Updated"
     described = sm.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "Approved"
     assert described["CustomerMetadataProperties"] == {"a": "1", "addedInConsole": "x"}
-    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
-    assert tags == {"u": "2"}
+    assert out.status["appliedMetadataKeys"] == ["a"]  # "b" removed, "addedInConsole" never ours
 
 
 def test_not_permitted_role_makes_no_aws_call(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
@@ -331,3 +333,48 @@ def test_existing_group_is_adopted_not_recreated(ctx: ReconcileContext, sm: Any,
     assert (out.state, out.reason) == (State.READY, "Adopted")
     assert [e.reason for e in out.events] == ["Adopted", "DescriptionDiffers", "TagsUpdated"]
     assert "sagemaker:CreateModelPackageGroup" not in local_aws.admin.calls()
+
+
+def test_package_status_is_observed_not_assumed(ctx: ReconcileContext, local_aws: LocalAWS, sm: Any) -> None:
+    """Ready only once SageMaker says Completed; a Failed package is Stalled with SageMaker's details."""
+    _group(ctx)
+    local_aws.admin.set_settings(packageCompletionSeconds=2)
+    first = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    assert (first.state, first.reason) == (State.PROGRESSING, "PackagePending"), first
+    assert first.status["modelPackageStatus"] == "Pending" and first.status["modelPackageArn"]
+    assert first.retry_after is not None
+    time.sleep(2.1)
+    again = runner.reconcile(model_version.KIND, _ref(), _spec(), first.status, ctx)
+    assert (again.state, again.status["modelPackageStatus"]) == (State.READY, "Completed"), again
+
+    sm.create_model_package_group(ModelPackageGroupName="broken")
+    local_aws.admin.set_settings(packageCompletionSeconds=0, failPackagesInGroups=["broken"])
+    failed = runner.reconcile(model_version.KIND, _ref("b", uid="u-broken"), _spec("broken"), {}, ctx)
+    assert (failed.state, failed.reason) == (State.STALLED, "PackageFailed"), failed
+    assert "could not be validated" in failed.message and failed.status["modelPackageArn"]
+
+
+def test_a_failed_follow_up_keeps_the_registered_arn(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
+    """The version exists once CreateModelPackage answered: whatever fails after, status holds its ARN."""
+    _group(ctx)
+    local_aws.admin.set_faults(
+        [{"operation": "sagemaker:UpdateModelPackage", "rate": 1.0, "error": "InternalFailure"}]
+    )
+    out = runner.reconcile(model_version.KIND, _ref(), _spec(approvalDescription="first cut"), {}, ctx)
+    assert out.state is State.PROGRESSING and out.reason == "AwsServerError", out
+    assert out.status["modelPackageArn"].endswith("/iris/1")
+    local_aws.admin.clear_faults()
+    done = runner.reconcile(
+        model_version.KIND, _ref(), _spec(approvalDescription="first cut"), out.status, ctx
+    )
+    assert done.state is State.READY and done.status["modelPackageArn"] == out.status["modelPackageArn"]
+    deleted = runner.delete(model_version.KIND, _ref(), _spec(deletionPolicy="Delete"), done.status, ctx)
+    assert deleted is not None and deleted.state is State.READY  # never orphaned
+
+
+def test_tags_on_a_version_are_refused_by_aws_and_registration_stands(ctx: ReconcileContext) -> None:
+    _group(ctx)
+    out = runner.reconcile(model_version.KIND, _ref(), _spec(tags={"team": "ml"}), {}, ctx)
+    assert out.state is State.READY, out
+    tags = {c[0]: c for c in out.extra_conditions}[model_version.TAGS_CONDITION]
+    assert tags[1:3] == (False, "NotSupported") and "spec.tags" in tags[3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,8 @@ def local_aws() -> Iterator[LocalAWS]:
 @pytest.fixture
 def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     local_aws.admin.reset()
+    # Packages complete at once here; test_package_status_is_observed_not_assumed covers the wait.
+    local_aws.admin.set_settings(packageCompletionSeconds=0)
     for k, v in {
         "AWS_ENDPOINT_URL": local_aws.endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -239,3 +242,145 @@ def test_concurrent_resources_on_one_bucket_keep_every_statement(world: dict[str
     }
     assert {f"arn:aws:s3:::artifacts/model-{i}/*" for i in range(8)} <= resources
     assert FOREIGN in _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
+
+
+REFUSED_ROLE = "arn:aws:iam::222222222222:role/not-allowed"
+
+
+def _random_spec(rng: random.Random, keys: list[str], allowed: bool = True) -> dict[str, Any]:
+    training: dict[str, Any] = {"roleArn": TRAINING_ROLE if allowed else REFUSED_ROLE}
+    if rng.random() < 0.8:
+        training["s3Bucket"] = rng.choice(["artifacts", "artifacts-2"])
+        if rng.random() < 0.5:
+            training["s3KeyPrefix"] = rng.choice(["a/", "b/"])
+    if rng.random() < 0.7:
+        training["ecrRepository"] = rng.choice(["decision-trees-sample", "repo-2"])
+    if rng.random() < 0.6:
+        training["kmsKeyId"] = rng.choice(keys)
+    spec = _spec(keys[0])
+    spec["training"] = training
+    if rng.random() < 0.4:
+        spec.pop("registry")
+    return spec
+
+
+def _ours(doc_text: str | None) -> list[dict[str, Any]]:
+    if doc_text is None:
+        return []
+    return [s for s in _statements(doc_text) if str(s.get("Sid", "")).startswith("ModelRegistry")]
+
+
+def _policy_text(fn: Any, key: str, missing: type[Exception], **kwargs: Any) -> str | None:
+    try:
+        return str(fn(**kwargs)[key])
+    except missing:
+        return None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_sequence_of_edits_refusals_faults_crashes_and_rechecks_converges(
+    world: dict[str, Any], seed: int
+) -> None:
+    """Random edits among allowed and refused targets, injected AWS failures, periodic re-checks and
+    crashes that lose a status write: the policies end with exactly the current spec's statements."""
+    rng = random.Random(seed)
+    s3, ecr, kms, sm = world["s3"], world["ecr"], world["kms"], world["sm"]
+    s3.create_bucket(Bucket="artifacts-2", CreateBucketConfiguration={"LocationConstraint": REGION})
+    ecr.create_repository(repositoryName="repo-2")
+    keys = [world["key"], kms.create_key()["KeyMetadata"]["KeyId"]]
+    recorded: dict[str, Any] = {}
+
+    def checkpoint(status: dict[str, Any]) -> None:
+        recorded.clear()
+        recorded.update(status)
+
+    spec = _random_spec(rng, keys)
+    for _ in range(14):
+        action = rng.choice(["edit", "edit", "refused-edit", "recheck", "crash"])
+        if action == "edit":
+            spec = _random_spec(rng, keys)
+        elif action == "refused-edit":
+            spec = _random_spec(rng, keys, allowed=False)
+        world["admin"].set_faults(
+            [
+                {"operation": op, "rate": rng.choice([0.0, 0.5, 0.9]), "error": "InternalFailure"}
+                for op in (
+                    "s3:PutBucketPolicy",
+                    "ecr:SetRepositoryPolicy",
+                    "kms:CreateGrant",
+                    "kms:RevokeGrant",
+                    "sagemaker:PutModelPackageGroupPolicy",
+                )
+            ],
+            seed=seed,
+        )
+        out = runner.reconcile(
+            cross_account.KIND, REF, spec, dict(recorded), world["ctx"], checkpoint=checkpoint
+        )
+        if action != "crash":  # a crash loses the final status write; the checkpoints stay
+            recorded.clear()
+            recorded.update(out.status)
+    world["admin"].clear_faults()
+    spec = _random_spec(rng, keys)  # whoever edited last, the spec ends allowed
+    for _ in range(3):
+        out = runner.reconcile(
+            cross_account.KIND, REF, spec, dict(recorded), world["ctx"], checkpoint=checkpoint
+        )
+        recorded.clear()
+        recorded.update(out.status)
+    assert out.state is State.READY, out
+
+    wanted = cross_account.plan(
+        cross_account.CrossAccountRegistryAccessSpec.model_validate(spec), REF.namespace, REF.name, REGION
+    )
+    expected = {(p.service, p.target): sorted(p.statements, key=lambda s: s["Sid"]) for p in wanted.policies}
+    for bucket in ("artifacts", "artifacts-2"):
+        text = _policy_text(s3.get_bucket_policy, "Policy", s3.exceptions.ClientError, Bucket=bucket)
+        assert sorted(_ours(text), key=lambda s: s["Sid"]) == expected.get(("s3", bucket), []), bucket
+        if bucket == "artifacts":
+            assert text is not None and FOREIGN in _statements(text)  # foreign statements untouched
+    for repo in ("decision-trees-sample", "repo-2"):
+        text = _policy_text(
+            ecr.get_repository_policy,
+            "policyText",
+            ecr.exceptions.RepositoryPolicyNotFoundException,
+            repositoryName=repo,
+        )
+        assert _ours(text) == expected.get(("ecr", repo), []), repo
+    text = _policy_text(
+        sm.get_model_package_group_policy,
+        "ResourcePolicy",
+        sm.exceptions.ClientError,
+        ModelPackageGroupName="decision-trees",
+    )
+    assert _ours(text) == expected.get(("sagemaker", "decision-trees"), [])
+    for key in keys:
+        names = [g.get("Name") for g in kms.list_grants(KeyId=key)["Grants"]]
+        assert names == [g.name for g in wanted.grants if g.key_id == key], key
+
+
+def test_a_crash_after_the_aws_write_forgets_nothing(world: dict[str, Any]) -> None:
+    """The new bucket is recorded (checkpointed) before its policy is written: a crash that loses the
+    final status write still lets the next edit withdraw from it."""
+    world["s3"].create_bucket(Bucket="artifacts-2", CreateBucketConfiguration={"LocationConstraint": REGION})
+    spec = _spec(world["key"])
+    spec["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts"}
+    spec.pop("registry")
+    checkpoints: list[dict[str, Any]] = []
+    first = runner.reconcile(cross_account.KIND, REF, spec, {}, world["ctx"], checkpoint=checkpoints.append)
+    assert first.state is State.READY
+    moved = {**spec, "training": {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts-2"}}
+    checkpoints.clear()
+    crashed = runner.reconcile(
+        cross_account.KIND, REF, moved, first.status, world["ctx"], checkpoint=checkpoints.append
+    )
+    assert crashed.state is State.READY and _ours(
+        world["s3"].get_bucket_policy(Bucket="artifacts-2")["Policy"]
+    )
+    # what the status holds: the crash lost `crashed.status`, not what was checkpointed before the write
+    after_crash = checkpoints[-1] if checkpoints else first.status
+    back = {**spec, "training": {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts"}}
+    out = runner.reconcile(cross_account.KIND, REF, back, after_crash, world["ctx"])
+    assert out.state is State.READY, out
+    with pytest.raises(world["s3"].exceptions.ClientError):  # nothing of ours left: the policy is gone
+        world["s3"].get_bucket_policy(Bucket="artifacts-2")

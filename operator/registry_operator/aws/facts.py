@@ -143,12 +143,18 @@ class Meaning(StrEnum):
     STALLED = "Stalled"  # retrying the same request cannot help: Stalled=True, re-checked rarely
 
 
+# A refusal the same request meets again may still be cured outside Kubernetes (statements removed from
+# a full policy, a key re-enabled); it is looked at again this rarely.
+STALLED_RECHECK_SECONDS = 600.0
+
+
 @dataclass(frozen=True)
 class ErrorMeaning:
     meaning: Meaning
     reason: str
     message: str
-    base_delay: float = 5.0
+    base_delay: float = 5.0  # RETRY: the first backoff, doubling per attempt
+    recheck: float = STALLED_RECHECK_SECONDS  # STALLED: when to look again
 
 
 # A withdrawal from one of these is complete: the thing it would be withdrawn from no longer exists.
@@ -199,10 +205,12 @@ def meaning(err: AwsError) -> ErrorMeaning:
     if err.kind in (AwsErrorKind.SERVER, AwsErrorKind.UNREACHABLE):
         return ErrorMeaning(Meaning.RETRY, str(err.kind), err.describe())
     if err.kind is AwsErrorKind.CONFLICT and "still contains" in err.message:
+        # Deleting a namespace deletes a group and its versions together: looked at again soon.
         return ErrorMeaning(
             Meaning.STALLED,
             "GroupNotEmpty",
             f"{err.describe()}: delete its versions first (or set spec.deletionPolicy: Retain)",
+            recheck=30.0,
         )
     if err.kind is AwsErrorKind.CONFLICT:
         return ErrorMeaning(Meaning.RETRY, "Conflict", err.describe())

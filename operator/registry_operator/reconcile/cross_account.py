@@ -520,7 +520,7 @@ class CrossAccountAccessKind(ManagedKind[CrossAccountRegistryAccessSpec, AccessO
         except AwsError as err:
             m = facts.meaning(err)
             retry = m.meaning is facts.Meaning.RETRY
-            delay = retry_delay(run.attempt, m.base_delay) if retry else STALLED_RECHECK_SECONDS
+            delay = retry_delay(run.attempt, m.base_delay) if retry else m.recheck
             return PartResult(condition, False, m.reason, m.message, retry=retry, delay=delay)
         return PartResult(condition, True, "Applied", message) if report else None
 

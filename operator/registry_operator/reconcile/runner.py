@@ -38,9 +38,7 @@ from registry_operator.reconcile.outcome import (
 SpecT = TypeVar("SpecT", bound=BaseModel)
 ObsT = TypeVar("ObsT", bound="Observation")
 
-# A refusal from AWS that the same request meets again (a policy over its size limit, a group that
-# still holds versions) may be cured outside Kubernetes; it is looked at again this rarely.
-STALLED_RECHECK_SECONDS = 600.0
+STALLED_RECHECK_SECONDS = facts.STALLED_RECHECK_SECONDS
 # Status fields every kind shares; the runner writes them, never a kind.
 COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions"})
 
@@ -139,9 +137,7 @@ def _failed(run_status: dict[str, Any], run: Run[Any] | None, exc: Exception, at
     assert isinstance(exc, AwsError)
     m = facts.meaning(exc)
     if m.meaning is facts.Meaning.STALLED:
-        return Outcome(
-            State.STALLED, m.reason, m.message, run_status, events, STALLED_RECHECK_SECONDS, conditions
-        )
+        return Outcome(State.STALLED, m.reason, m.message, run_status, events, m.recheck, conditions)
     return Outcome(
         State.PROGRESSING,
         m.reason,

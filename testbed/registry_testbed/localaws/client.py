@@ -66,5 +66,12 @@ class LocalAWSAdmin:
     def clear_faults(self) -> None:
         self._request("DELETE", "faults")
 
+    def settings(self) -> dict[str, Any]:
+        return self._request("GET", "settings")
+
+    def set_settings(self, **settings: Any) -> dict[str, Any]:
+        """packageCompletionSeconds, groupDeletionSeconds, failPackagesInGroups (see control.py)."""
+        return self._request("PUT", "settings", settings)
+
     def reset(self) -> None:
         self._request("POST", "reset")

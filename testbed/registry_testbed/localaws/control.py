@@ -7,7 +7,11 @@ POST   /_localaws/calls/reset   -> zero both counters
 GET    /_localaws/faults        -> {"rules": [...]} (each rule also reports how many faults it injected)
 PUT    /_localaws/faults        <- {"rules": [{"operation", "rate", "error", "latencyMs", "count"}], "seed"?}
 DELETE /_localaws/faults        -> no rules
-POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters and fault rules
+GET    /_localaws/settings      -> {"packageCompletionSeconds", "groupDeletionSeconds",
+                                    "failPackagesInGroups"}
+PUT    /_localaws/settings      <- any of those: how long packages stay Pending/InProgress, how long a
+                                   deleted group stays Deleting, and which groups' packages end Failed
+POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters, fault rules, settings
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class ControlEndpoints:
             ("GET", "/_localaws/faults"): lambda _: (200, {"rules": app.faults.rules()}),
             ("PUT", "/_localaws/faults"): self._put_faults,
             ("DELETE", "/_localaws/faults"): self._clear_faults,
+            ("GET", "/_localaws/settings"): lambda _: (200, app.store.lifecycle.to_json()),
+            ("PUT", "/_localaws/settings"): self._put_settings,
             ("POST", "/_localaws/reset"): self._reset,
         }
 
@@ -79,6 +85,31 @@ class ControlEndpoints:
             return 400, {"error": str(exc)}
         self._app.faults.set_rules(rules, seed=seed)
         return 200, {"rules": self._app.faults.rules()}
+
+    def _put_settings(self, environ: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            doc = json.loads(environ["wsgi.input"].read(length) or b"{}") if length > 0 else {}
+        except ValueError as exc:
+            return 400, {"error": f"body is not JSON: {exc}"}
+        if not isinstance(doc, dict):
+            return 400, {"error": "body must be a JSON object"}
+        lifecycle = self._app.store.lifecycle
+        for key, attr in (
+            ("packageCompletionSeconds", "package_seconds"),
+            ("groupDeletionSeconds", "group_deletion_seconds"),
+        ):
+            if key in doc:
+                value = doc[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    return 400, {"error": f"{key} must be a non-negative number"}
+                setattr(lifecycle, attr, float(value))
+        if "failPackagesInGroups" in doc:
+            patterns = doc["failPackagesInGroups"]
+            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                return 400, {"error": "failPackagesInGroups must be a list of group name patterns"}
+            lifecycle.fail_groups = list(patterns)
+        return 200, lifecycle.to_json()
 
     def _clear_faults(self, _: dict[str, Any]) -> tuple[int, Any]:
         self._app.faults.clear()

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from .resource_policy import ResourcePolicy
@@ -65,6 +66,7 @@ class ModelPackage:
     customer_metadata: dict[str, str]
     tags: dict[str, str]
     client_token: str | None
+    fate: str = "Completed"  # what the package becomes after Pending and InProgress
     approval_description: str | None = None
     last_modified_time: float | None = None
     last_modified_by: str | None = None
@@ -81,6 +83,7 @@ class ModelPackageGroup:
     created_by: str
     tags: dict[str, str]
     policy: ResourcePolicy | None = None
+    deleting_since: float | None = None  # DeleteModelPackageGroup was called: Deleting, then gone
     packages: dict[int, ModelPackage] = field(default_factory=dict)
     versions: list[int] = field(default_factory=list)  # live versions, ascending, for O(page) listing
     next_version: int = 1
@@ -100,6 +103,37 @@ class ModelPackageGroup:
                 yield self.packages[self.versions[index]]
 
 
+@dataclass
+class Lifecycle:
+    """How long SageMaker's asynchronous states last here, and which packages fail.
+
+    A new package is Pending, then InProgress, then Completed (or Failed) as DescribeModelPackage and
+    ListModelPackages report it (ModelPackageStatus, SageMaker API reference); a deleted group is
+    Deleting until it is gone (ModelPackageGroupStatus: Pending, InProgress, Completed, Failed,
+    Deleting, DeleteFailed). Completion happens over `package_seconds`: half Pending, half InProgress.
+    """
+
+    package_seconds: float = 0.5
+    group_deletion_seconds: float = 0.5
+    fail_groups: list[str] = field(default_factory=list)  # fnmatch patterns of group names
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "packageCompletionSeconds": self.package_seconds,
+            "groupDeletionSeconds": self.group_deletion_seconds,
+            "failPackagesInGroups": list(self.fail_groups),
+        }
+
+
+def package_status(package: ModelPackage, lifecycle: Lifecycle, now: float) -> str:
+    age = now - package.creation_time
+    if age < lifecycle.package_seconds / 2:
+        return "Pending"
+    if age < lifecycle.package_seconds:
+        return "InProgress"
+    return package.fate
+
+
 class RegistryStore:
     """All groups and packages of every account and region; callers hold `lock` for each request."""
 
@@ -107,10 +141,24 @@ class RegistryStore:
         self.lock = threading.RLock()
         self._groups: dict[tuple[str, str], dict[str, ModelPackageGroup]] = {}
         self._clock_last = 0.0
+        self.lifecycle = Lifecycle()
 
     def reset(self) -> None:
         with self.lock:
             self._groups.clear()
+            self.lifecycle = Lifecycle()
+
+    def _expire(self, account: str, region: str) -> None:
+        """Groups whose deletion has run its course are gone."""
+        groups = self._groups.get((account, region), {})
+        now = time.time()
+        for key in [
+            k
+            for k, g in groups.items()
+            if g.deleting_since is not None
+            and now - g.deleting_since >= self.lifecycle.group_deletion_seconds
+        ]:
+            del groups[key]
 
     def now(self) -> float:
         # Strictly increasing, so CreationTime order equals creation order even within one clock tick.
@@ -120,10 +168,12 @@ class RegistryStore:
             return current
 
     def groups(self, account: str, region: str) -> dict[str, ModelPackageGroup]:
+        self._expire(account, region)
         return self._groups.get((account, region), {})
 
     def find_group(self, account: str, region: str, name: str) -> ModelPackageGroup | None:
         # Names are unique case-insensitively: their ARNs are lower-cased.
+        self._expire(account, region)
         return self._groups.get((account, region), {}).get(name.lower())
 
     def add_group(
@@ -149,7 +199,9 @@ class RegistryStore:
         return group
 
     def remove_group(self, group: ModelPackageGroup) -> None:
-        self._groups.get((group.account, group.region), {}).pop(group.name.lower(), None)
+        """DeleteModelPackageGroup: the group is Deleting for a while, then gone."""
+        group.deleting_since = time.time()
+        self._expire(group.account, group.region)
 
     def add_package(
         self,
@@ -175,6 +227,9 @@ class RegistryStore:
             customer_metadata=customer_metadata,
             tags=tags,
             client_token=client_token,
+            fate="Failed"
+            if any(fnmatchcase(group.name, p) for p in self.lifecycle.fail_groups)
+            else "Completed",
         )
         group.packages[version] = package
         group.versions.append(version)  # versions only grow, so the list stays sorted

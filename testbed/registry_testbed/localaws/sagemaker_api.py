@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,7 @@ from .registry import (
     group_arn,
     package_arn,
     package_arn_prefix,
+    package_status,
 )
 from .resource_policy import Decision, evaluate, parse_policy
 from .validation import InputValidator
@@ -60,6 +62,24 @@ class CallContext:
 
 
 Handler = Callable[[CallContext, dict[str, Any]], dict[str, Any]]
+
+
+def _status_details(package: ModelPackage, status: str) -> dict[str, Any]:
+    """ModelPackageStatusDetails: a failed package names what failed and why (ModelPackageStatusItem:
+    Name, Status, FailureReason; SageMaker API reference)."""
+    if status != "Failed":
+        return {"ValidationStatuses": [], "ImageScanStatuses": []}
+    return {
+        "ValidationStatuses": [
+            {
+                "Name": package.group.name,
+                "Status": "Failed",
+                "FailureReason": "the model artifacts could not be validated (failure injected by the "
+                "embedded AWS's failPackagesInGroups setting)",
+            }
+        ],
+        "ImageScanStatuses": [],
+    }
 
 
 def _tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
@@ -202,20 +222,18 @@ class SageMakerRegistryAPI:
 
     # -- serialisation ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _group_summary(group: ModelPackageGroup) -> dict[str, Any]:
+    def _group_summary(self, group: ModelPackageGroup) -> dict[str, Any]:
         out: dict[str, Any] = {
             "ModelPackageGroupName": group.name,
             "ModelPackageGroupArn": group.arn,
             "CreationTime": group.creation_time,
-            "ModelPackageGroupStatus": "Completed",
+            "ModelPackageGroupStatus": "Deleting" if group.deleting_since is not None else "Completed",
         }
         if group.description is not None:
             out["ModelPackageGroupDescription"] = group.description
         return out
 
-    @staticmethod
-    def _package_summary(package: ModelPackage) -> dict[str, Any]:
+    def _package_summary(self, package: ModelPackage) -> dict[str, Any]:
         group = package.group
         out: dict[str, Any] = {
             "ModelPackageName": group.name,
@@ -223,7 +241,7 @@ class SageMakerRegistryAPI:
             "ModelPackageVersion": package.version,
             "ModelPackageArn": package.arn,
             "CreationTime": package.creation_time,
-            "ModelPackageStatus": "Completed",
+            "ModelPackageStatus": package_status(package, self._store.lifecycle, time.time()),
             "ModelApprovalStatus": package.approval_status,
         }
         description = package.spec.get("ModelPackageDescription")
@@ -231,9 +249,9 @@ class SageMakerRegistryAPI:
             out["ModelPackageDescription"] = description
         return out
 
-    @staticmethod
-    def _describe(package: ModelPackage) -> dict[str, Any]:
+    def _describe(self, package: ModelPackage) -> dict[str, Any]:
         group = package.group
+        status = package_status(package, self._store.lifecycle, time.time())
         out: dict[str, Any] = dict(package.spec)
         out.update(
             {
@@ -242,8 +260,8 @@ class SageMakerRegistryAPI:
                 "ModelPackageVersion": package.version,
                 "ModelPackageArn": package.arn,
                 "CreationTime": package.creation_time,
-                "ModelPackageStatus": "Completed",
-                "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
+                "ModelPackageStatus": status,
+                "ModelPackageStatusDetails": _status_details(package, status),
                 "CertifyForMarketplace": False,
                 "ModelApprovalStatus": package.approval_status,
                 "CreatedBy": {"IamIdentity": {"Arn": package.created_by}},
@@ -316,6 +334,8 @@ class SageMakerRegistryAPI:
     def _delete_group(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self._require_group(ctx, params["ModelPackageGroupName"])
         self._authorize(ctx, group, "sagemaker:DeleteModelPackageGroup", [group.arn])
+        if group.deleting_since is not None:
+            return {}  # already being deleted
         if group.packages:
             raise conflict_error(
                 f"Model Package Group {group.arn} cannot be deleted because it still contains Model Packages"
@@ -368,7 +388,17 @@ class SageMakerRegistryAPI:
                     "give ModelPackageGroupName."
                 )
             raise validation_error("Missing ARN.")
+        if params.get("Tags"):
+            # botocore sagemaker model, CreateModelPackageInput.Tags: "If you supply ModelPackageGroupName,
+            # your model package belongs to the model group you specify and uses the tags associated with
+            # the model group. In this case, you cannot supply a tag argument."
+            raise validation_error(
+                "Tags cannot be supplied with ModelPackageGroupName: versioned model "
+                "packages use the tags of their model package group."
+            )
         group = self._require_group(ctx, group_ref)
+        if group.deleting_since is not None:
+            raise validation_error(f"Model Package Group {group.arn} is being deleted.")
         self._authorize(ctx, group, "sagemaker:CreateModelPackage", [group.package_arn(group.next_version)])
         token = params.get("ClientToken")
         if token and token in group.client_tokens:
@@ -536,6 +566,10 @@ class SageMakerRegistryAPI:
 
     def _add_tags(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         target = self._tagged(ctx, params["ResourceArn"], "sagemaker:AddTags")
+        if isinstance(target, ModelPackage):
+            # Versioned model packages do not support tags (SageMaker Model Registry FAQ; ACK's SageMaker
+            # controller: "versioned model package cannot have tags"): tag the group instead.
+            raise validation_error("Tags are not supported for versioned model packages.")
         merged = {**target.tags, **_tags_to_dict(params["Tags"])}
         if len(merged) > 50:
             raise validation_error("A resource can have at most 50 tags.")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from localaws_support import DEFAULT_ACCOUNT, NO_RETRY, REGION, ClientFactory, inference_spec
+
+from registry_testbed.localaws.server import LocalAWS
 
 
 @pytest.fixture
@@ -113,6 +116,32 @@ def test_delete_group_refused_while_versions_exist(sm: Any) -> None:
 
     sm.delete_model_package(ModelPackageName=arn)
     sm.delete_model_package_group(ModelPackageGroupName="iris")
+    with pytest.raises(ClientError) as exc:
+        eventually_gone(sm)
+    assert _error(exc)[0] == "ValidationException"
+
+
+def eventually_gone(sm: Any) -> None:
+    for _ in range(100):
+        sm.describe_model_package_group(ModelPackageGroupName="iris")
+        time.sleep(0.05)
+
+
+def test_group_deletion_passes_through_deleting(sm: Any, local_aws: LocalAWS) -> None:
+    # DeleteModelPackageGroup is asynchronous: DescribeModelPackageGroup reports ModelPackageGroupStatus
+    # "Deleting" (an enum value of ModelPackageGroupStatus, botocore sagemaker model) until the group is
+    # gone, as AWS's own CloudFormation provider waits for.
+    local_aws.admin.set_settings(groupDeletionSeconds=30)
+    sm.create_model_package_group(ModelPackageGroupName="iris")
+    sm.delete_model_package_group(ModelPackageGroupName="iris")
+    assert (
+        sm.describe_model_package_group(ModelPackageGroupName="iris")["ModelPackageGroupStatus"] == "Deleting"
+    )
+    sm.delete_model_package_group(ModelPackageGroupName="iris")  # a second delete while Deleting: accepted
+    with pytest.raises(ClientError) as exc:
+        sm.create_model_package(ModelPackageGroupName="iris", InferenceSpecification=inference_spec())
+    assert _error(exc)[0] == "ValidationException"
+    local_aws.admin.set_settings(groupDeletionSeconds=0)
     with pytest.raises(ClientError) as exc:
         sm.describe_model_package_group(ModelPackageGroupName="iris")
     assert _error(exc)[0] == "ValidationException"

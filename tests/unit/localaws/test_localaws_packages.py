@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from localaws_support import DEFAULT_ACCOUNT, NO_RETRY, REGION, ClientFactory, inference_spec
+
+from registry_testbed.localaws.server import LocalAWS
 
 
 @pytest.fixture
@@ -49,9 +52,10 @@ def test_client_token_makes_create_idempotent(sm: Any) -> None:
     assert [p["ModelPackageVersion"] for p in listed] == [1, 2]
 
 
-def test_defaults_and_stored_fields(sm: Any) -> None:
-    # DescribeModelPackage: ModelApprovalStatus defaults to PendingManualApproval, ModelPackageStatus
-    # Completed, and the description, inference specification and customer metadata come back as sent.
+def test_defaults_and_stored_fields(sm: Any, local_aws: LocalAWS) -> None:
+    # DescribeModelPackage: ModelApprovalStatus defaults to PendingManualApproval, and the description,
+    # inference specification and customer metadata come back as sent.
+    local_aws.admin.set_settings(packageCompletionSeconds=0)
     arn = _create(sm, ModelPackageDescription="irises", CustomerMetadataProperties={"gitCommit": "3f2a9c1"})
     described = sm.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "PendingManualApproval"
@@ -188,17 +192,17 @@ def test_delete_package_never_reuses_its_version(sm: Any) -> None:
     assert _create(sm).endswith("/iris/2")
 
 
-def test_tags_on_versions_and_groups(sm: Any) -> None:
-    # AddTags/ListTags/DeleteTags take any SageMaker resource ARN, including model package versions.
-    arn = _create(sm, Tags=[{"Key": "team", "Value": "ml"}])
-    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
-    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}, {"Key": "team", "Value": "ds"}])
-    assert {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]} == {
-        "team": "ds",
-        "stage": "dev",
-    }
-    sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
-    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "stage", "Value": "dev"}]
+def test_versions_take_no_tags_groups_do(sm: Any) -> None:
+    # CreateModelPackageInput.Tags (botocore sagemaker model): "If you supply ModelPackageGroupName, ...
+    # you cannot supply a tag argument." Versioned packages do not support tags (Model Registry FAQ).
+    with pytest.raises(ClientError) as exc:
+        _create(sm, Tags=[{"Key": "team", "Value": "ml"}])
+    assert _code(exc) == "ValidationException"
+    arn = _create(sm)
+    with pytest.raises(ClientError) as exc:
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}])
+    assert _code(exc) == "ValidationException"
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == []
 
     group_arn = sm.describe_model_package_group(ModelPackageGroupName="Iris")["ModelPackageGroupArn"]
     sm.add_tags(ResourceArn=group_arn, Tags=[{"Key": "owner", "Value": "me"}])
@@ -207,6 +211,33 @@ def test_tags_on_versions_and_groups(sm: Any) -> None:
     with pytest.raises(ClientError) as exc:
         sm.list_tags(ResourceArn=arn.replace("/1", "/42"))
     assert _code(exc) == "ValidationException"
+
+
+def test_packages_pass_pending_and_in_progress_before_completed(sm: Any, local_aws: LocalAWS) -> None:
+    # ModelPackageStatus (botocore sagemaker model enum): Pending | InProgress | Completed | Failed |
+    # Deleting. A new package is not Completed at once; Describe and List report the same status.
+    local_aws.admin.set_settings(packageCompletionSeconds=3)
+    arn = _create(sm)
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelPackageStatus"] == "Pending"
+    (summary,) = sm.list_model_packages(ModelPackageGroupName="Iris")["ModelPackageSummaryList"]
+    assert summary["ModelPackageStatus"] == "Pending"
+    seen = {"Pending"}
+    for _ in range(80):
+        seen.add(sm.describe_model_package(ModelPackageName=arn)["ModelPackageStatus"])
+        if "Completed" in seen:
+            break
+        time.sleep(0.1)
+    assert seen == {"Pending", "InProgress", "Completed"}
+
+
+def test_a_failing_package_names_what_failed(sm: Any, local_aws: LocalAWS) -> None:
+    # ModelPackageStatusDetails.ValidationStatuses: Name, Status, FailureReason (ModelPackageStatusItem).
+    local_aws.admin.set_settings(packageCompletionSeconds=0, failPackagesInGroups=["Ir*"])
+    arn = _create(sm)
+    described = sm.describe_model_package(ModelPackageName=arn)
+    assert described["ModelPackageStatus"] == "Failed"
+    (item,) = described["ModelPackageStatusDetails"]["ValidationStatuses"]
+    assert item["Status"] == "Failed" and item["FailureReason"]
 
 
 def test_other_sagemaker_operations_still_reach_moto(sm: Any) -> None:
