@@ -48,6 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from registry_operator import leader
 
         # Blocks until this replica leads; a replica that loses the lease exits at once.
+        health.HEALTH.standby.set()
         leader.wait_for_leadership(
             memo.kube, args.leader_election_namespace, args.leader_election_name, leader.identity()
         )

@@ -2,7 +2,10 @@
 
 One small threaded server beside kopf, on `registry-operator run --metrics-port` (8080 by default).
 
-- `/readyz` answers 200 once kopf has run the start-up handlers and begun watching, 503 before.
+- `/readyz` answers 200 once kopf has run the start-up handlers and begun watching, and also while a
+  replica stands by for leadership (`--leader-elect`): readiness says the process is healthy, not that
+  it leads, so a Deployment of two replicas becomes Available and rolls normally. Which replica leads
+  is in its log and in the Lease.
 - `/healthz` answers 200 while the operator's event loop is responsive: a heartbeat task on the
   loop ticks every few seconds, and a loop that has not ticked for `STALE_AFTER_SECONDS` (blocked,
   deadlocked) answers 503 so that the kubelet restarts the pod. The server runs in its own thread,
@@ -36,6 +39,7 @@ class Health:
 
     def __init__(self) -> None:
         self.ready = threading.Event()  # passed to kopf.run(ready_flag=...)
+        self.standby = threading.Event()  # a healthy replica waiting for the leader lease
         self._beat = time.monotonic()
         self._beating = False
 
@@ -58,9 +62,11 @@ class Health:
         return 200, "ok\n"
 
     def readiness(self) -> tuple[int, str]:
-        if not self.ready.is_set():
-            return 503, "starting: start-up handlers not finished\n"
-        return self.liveness()
+        if self.ready.is_set():
+            return self.liveness()
+        if self.standby.is_set():
+            return 200, "standby: healthy, waiting for the leader lease\n"
+        return 503, "starting: start-up handlers not finished\n"
 
 
 HEALTH = Health()

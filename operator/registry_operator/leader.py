@@ -3,10 +3,19 @@
 The election algorithm is the kubernetes client's own (kubernetes.leaderelection); it ships only a
 ConfigMap lock, so the Lease lock below is written here. Updates are conditional on the Lease's
 resourceVersion, so two candidates racing for an expired lease cannot both win.
+
+Two leaders must never act at once, so:
+- every Lease request times out well inside the renew deadline (a hung connection to a restarting API
+  server must not outlive the lease);
+- a failed request (API server down, TLS error, time-out) is a failed renewal: the library retries until
+  its renew deadline, then the leader exits;
+- any other exception in the election thread ends the process (the library's thread would otherwise
+  die silently and leave a leader acting without a lease); the pod restarts and stands by again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -23,6 +32,8 @@ from kubernetes.leaderelection.leaderelectionrecord import LeaderElectionRecord
 LEASE_SECONDS = 15
 RENEW_DEADLINE_SECONDS = 10
 RETRY_SECONDS = 2
+# (connect, read) seconds for each Lease request: a renewal that cannot finish in this time has failed.
+REQUEST_TIMEOUT = (2, 3)
 
 log = logging.getLogger("registry_operator.leader")
 
@@ -37,9 +48,12 @@ class LeaseLock:
 
     def get(self, name: str, namespace: str) -> tuple[bool, Any]:
         try:
-            lease = self._api.read_namespaced_lease(name, namespace)
+            lease = self._api.read_namespaced_lease(name, namespace, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
             return False, exc
+        except Exception as exc:  # unreachable, TLS, time-out: the same as a failed read to the library
+            log.warning(f"cannot read lease {namespace}/{name}: {exc}")
+            return False, _Unavailable(str(exc))
         self._version = lease.metadata.resource_version
         spec = lease.spec
         if spec is None or not spec.holder_identity:
@@ -66,17 +80,32 @@ class LeaseLock:
 
     def create(self, name: str, namespace: str, election_record: LeaderElectionRecord) -> bool:
         try:
-            self._api.create_namespaced_lease(namespace, self._body(election_record))
-        except ApiException:
+            self._api.create_namespaced_lease(
+                namespace, self._body(election_record), _request_timeout=REQUEST_TIMEOUT
+            )
+        except Exception as exc:  # 409 (someone else created it), or the API server unreachable
+            log.debug(f"cannot create lease {namespace}/{name}: {exc}")
             return False
         return True
 
     def update(self, name: str, namespace: str, updated_record: LeaderElectionRecord) -> bool:
         try:
-            self._api.replace_namespaced_lease(name, namespace, self._body(updated_record))
-        except ApiException:  # 409: someone else wrote it since our read
+            self._api.replace_namespaced_lease(
+                name, namespace, self._body(updated_record), _request_timeout=REQUEST_TIMEOUT
+            )
+        except Exception as exc:  # 409: someone else wrote it since our read; or the API server is away
+            log.debug(f"cannot renew lease {namespace}/{name}: {exc}")
             return False
         return True
+
+
+class _Unavailable:
+    """What the library reads of a failed lease read it did not get an HTTP answer for: not a 404, so it
+    does not try to create the lease, and counts the attempt as failed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.body = json.dumps({"code": 503, "message": reason})
 
 
 def _micro_time(value: str) -> str:
@@ -86,6 +115,11 @@ def _micro_time(value: str) -> str:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # the library stamps local time
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _exit() -> None:
+    logging.shutdown()
+    os._exit(1)
 
 
 def identity() -> str:
@@ -99,8 +133,16 @@ def wait_for_leadership(api: client.ApiClient, namespace: str, name: str, me: st
 
     def lost() -> None:
         log.error(f"{me} lost the leader lease {namespace}/{name}; exiting so that only the new leader acts")
-        logging.shutdown()
-        os._exit(1)
+        _exit()
+
+    def elect() -> None:
+        try:
+            election.run()
+        except BaseException:
+            log.exception(f"{me}: leader election failed; exiting so that no replica acts without a lease")
+            _exit()
+        # run() returns only after losing the lease, and lost() has ended the process by then.
+        _exit()
 
     config = electionconfig.Config(
         LeaseLock(name, namespace, me, api),
@@ -111,7 +153,7 @@ def wait_for_leadership(api: client.ApiClient, namespace: str, name: str, me: st
         onstopped_leading=lost,
     )
     election = leaderelection.LeaderElection(config)
-    threading.Thread(target=election.run, name="leader-election", daemon=True).start()
+    threading.Thread(target=elect, name="leader-election", daemon=True).start()
     log.info(f"{me} waiting to lead (lease {namespace}/{name})")
     while not leading.wait(1.0):
         pass

@@ -51,3 +51,11 @@ def version(
         "metadata": {"name": name, "namespace": namespace},
         "spec": body,
     }
+
+
+# An inference specification as boto3 takes it, for versions registered outside the operator.
+AWS_INFERENCE = {
+    "Containers": [{"Image": XGBOOST}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}

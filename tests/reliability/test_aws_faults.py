@@ -49,7 +49,7 @@ def test_faults_converge_without_duplicates(stack: Any, tmp_path: Any) -> None:
         what="Throttled shown in status",
     )
     time.sleep(THROTTLE_SECONDS)
-    throttled_calls = admin.calls().get("sagemaker:CreateModelPackage", 0)
+    throttled_calls = admin.calls("faults/").get("sagemaker:CreateModelPackage", 0)
     per_version_per_minute = throttled_calls / VERSIONS / (THROTTLE_SECONDS / 60)
 
     # Phase 2: 20% of every call fails (half throttling, half 5xx) with 50 ms added latency.

@@ -71,7 +71,7 @@ def test_api_server_restart_mid_run(stack: Any, tmp_path: Any) -> None:
         for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="cp")
         for p in page["ModelPackageSummaryList"]
     ]
-    creates = stack.admin.calls().get("sagemaker:CreateModelPackage", 0)
+    creates = stack.admin.calls("control-plane/").get("sagemaker:CreateModelPackage", 0)
     print(
         f"\nkube-apiserver down 5 s, back in {ready_after:.1f} s; all {VERSIONS} Ready {recovered:.0f} s "
         "after "

@@ -1,5 +1,11 @@
 """The operator SIGKILLed at random moments while 500 ModelVersions and 5 accesses are created, and
-restarted each time: exactly 500 versions in the registry, one grant per key, every statement there."""
+restarted each time: exactly 500 versions in the registry, one grant per key, every statement there.
+
+Kills come on progress, not on a clock: after a random number of CreateModelPackage calls made since
+the last start (and at a random moment within the reconciles in flight), so every life of the process
+makes progress by construction, however slow the machine is. A clock-driven killer could fire again
+before a slow start-up finished, and the run would never end.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ NAMESPACES = ["crash"]
 VERSIONS = 500
 ACCESSES = 5
 MIN_KILLS = 10
+# Creates seen between one start and the next kill: enough for every life to make progress.
+CREATES_PER_LIFE = (5, 40)
 OPERATOR_CONFIG = """
 defaultRegion: us-east-2
 namespaces:
@@ -50,13 +58,24 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
     rng = random.Random(20261128)
     kills = 0
     done = threading.Event()
+    lives: list[float] = []
+
+    def creates() -> int:
+        return stack.admin.calls("crash/").get("sagemaker:CreateModelPackage", 0)
 
     def killer() -> None:
         nonlocal kills
         while not done.is_set() or kills < MIN_KILLS:
-            time.sleep(rng.uniform(0.5, 3.0))
+            started_at, seen = time.monotonic(), creates()
+            wanted = seen + rng.randint(*CREATES_PER_LIFE)
+            while creates() < wanted and not (done.is_set() and kills >= MIN_KILLS):
+                if time.monotonic() - started_at > 300:
+                    return  # no progress at all: the assertions below say what is missing
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 0.3))  # somewhere inside the reconciles in flight
             stack.operator.kill()  # SIGKILL: no finalizers, no status flush, nothing graceful
             kills += 1
+            lives.append(time.monotonic() - started_at)
             stack.operator.start()
 
     started = time.monotonic()
@@ -97,10 +116,11 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
     in_status = {i["status"]["modelPackageArn"] for i in items}
     grants = {key: kms.list_grants(KeyId=key)["Grants"] for key in keys}
     statements = json.loads(s3.get_bucket_policy(Bucket="crash-artifacts")["Policy"])["Statement"]
-    calls = stack.admin.calls()
+    calls = stack.admin.calls("crash/")
     print(
-        f"\n{kills} SIGKILLs in {elapsed:.0f} s; versions in the registry: {len(arns)} "
-        f"(distinct {len(set(arns))}); creates: {calls.get('sagemaker:CreateModelPackage')}; "
+        f"\n{kills} SIGKILLs in {elapsed:.0f} s (lives of {min(lives):.1f}-{max(lives):.1f} s); "
+        f"versions in the registry: {len(arns)} (distinct {len(set(arns))}); "
+        f"creates: {calls.get('sagemaker:CreateModelPackage')}; "
         f"grants per key: {sorted(len(g) for g in grants.values())}; bucket statements: {len(statements)}"
     )
     assert kills >= MIN_KILLS

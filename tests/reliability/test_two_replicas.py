@@ -4,13 +4,20 @@ first is killed, and nothing is duplicated."""
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 import manifests
+import pytest
 import yaml
 from kube import ready_names
 from runner import OperatorRunner
 from waiting import eventually
+
+from registry_operator import leader
+from registry_testbed import devstack
+from registry_testbed.localcluster import cluster
 
 NAMESPACES = ["replicas"]
 OPERATOR_ARGS = ["--leader-elect", "--leader-election-namespace", "replicas"]
@@ -32,7 +39,7 @@ def _apply(kube: Any, tmp_path: Any, names: range) -> None:
 
 
 def _registered_lines(runner: OperatorRunner) -> int:
-    return runner.log.read_text(errors="replace").count("Registered: registered as")
+    return runner.log.read_text(errors="replace").count("AWS sagemaker:CreateModelPackage succeeded")
 
 
 def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
@@ -73,7 +80,7 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
             for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="replicas")
             for p in page["ModelPackageSummaryList"]
         ]
-        creates = stack.admin.calls().get("sagemaker:CreateModelPackage", 0)
+        creates = stack.admin.calls("replicas/").get("sagemaker:CreateModelPackage", 0)
         print(
             f"\nleader {leader_id} registered 30, follower registered {_registered_lines(second)} "
             f"after taking over {takeover:.1f} s after a SIGKILL of the leader (lease 15 s); "
@@ -84,4 +91,66 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
         assert takeover < 15 + 2 * 2 + 5  # lease duration, two retry periods, and slack for a busy machine
     finally:
         second.stop()
+        first.start()  # leave the module's stack as it was for its teardown
+
+
+def _readyz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+def test_an_api_server_outage_longer_than_the_lease_never_leaves_two_leaders(
+    stack: Any, tmp_path: Any
+) -> None:
+    """The leader cannot renew while kube-apiserver is down: it must stop (exit) before the standby can
+    take the expired lease, never keep reconciling beside it. The standby is ready (healthy) meanwhile."""
+    kube = stack.kube
+    if kube.info.external:
+        pytest.skip("needs the local control plane: it stops kube-apiserver")
+    sm = stack.client("sagemaker")
+    sm.create_model_package_group(ModelPackageGroupName="outage")
+    first = stack.operator
+    eventually(lambda: _holder(kube), timeout=60, what="a leader")
+    leader_id = _holder(kube)
+    port = devstack.free_port()
+    second = OperatorRunner(
+        kube,
+        stack.endpoint,
+        tmp_path / "standby.log",
+        first.config,
+        [*first.extra_args, "--metrics-port", str(port)],
+    )
+    second.start()
+    try:
+        eventually(lambda: _readyz(port) == 200, timeout=60, what="the standby ready (healthy, not leading)")
+        assert _holder(kube) == leader_id
+        cluster.restart_apiserver(kube.info.kubeconfig.parent, downtime=float(leader.LEASE_SECONDS + 5))
+        # The old leader gave up its lease by ending itself; the standby leads.
+        eventually(lambda: not first.process.alive(), timeout=30, what="the old leader exited")
+        eventually(
+            lambda: _holder(kube) not in ("", leader_id), timeout=90, what="the standby took the lease"
+        )
+        path = tmp_path / "after.yaml"
+        path.write_text(
+            yaml.safe_dump_all(
+                [manifests.version(f"o-{i}", "replicas", group_name="outage") for i in range(5)]
+            )
+        )
+        kube.kubectl("apply", "-f", str(path))
+        eventually(
+            lambda: {f"o-{i}" for i in range(5)} <= ready_names(kube, "modelversions", "replicas"),
+            timeout=180,
+            interval=2,
+            what="versions applied after the outage Ready",
+        )
+        print(f"\nold leader exit code {first.process.proc.returncode}; new holder {_holder(kube)}")
+        assert second.process is not None and second.process.alive()
+    finally:
+        second.stop()
+        first.stop()
         first.start()  # leave the module's stack as it was for its teardown

@@ -15,18 +15,33 @@ import kopf
 from registry_operator.api.kinds import by_kind
 from registry_operator.reconcile.claims import Claim, claim_key
 from registry_operator.reconcile.context import GroupInfo
-from registry_operator.reconcile.resync import GroupKey, TrackedVersion
+from registry_operator.reconcile.resync import REGISTRY_WAITS, GroupKey, TrackedVersion
 
 GROUPS = by_kind("ModelPackageGroup").selector
 VERSIONS = by_kind("ModelVersion").selector
 ACCESSES = by_kind("CrossAccountRegistryAccess").selector
 
 
+def _ready(body: kopf.Body) -> dict[str, Any]:
+    return next(
+        (c for c in body.get("status", {}).get("conditions", []) or [] if c.get("type") == "Ready"), {}
+    )
+
+
 def ready_now(body: kopf.Body) -> bool:
-    generation = body.get("metadata", {}).get("generation")
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True" and c.get("observedGeneration") == generation
-        for c in body.get("status", {}).get("conditions", []) or []
+    ready = _ready(body)
+    return ready.get("status") == "True" and ready.get("observedGeneration") == body["metadata"].get(
+        "generation"
+    )
+
+
+def waiting_on_registry(body: kopf.Body) -> bool:
+    """Not Ready for its current generation only because of the registry's own progress."""
+    ready = _ready(body)
+    return (
+        ready.get("status") == "False"
+        and ready.get("reason") in REGISTRY_WAITS
+        and ready.get("observedGeneration") == body["metadata"].get("generation")
     )
 
 
@@ -91,6 +106,7 @@ async def registered_versions(
         generation=int(meta.get("generation") or 0),
         package_status=st.get("modelPackageStatus"),
         ready=ready_now(body),
+        waiting_on_registry=waiting_on_registry(body),
     )
     return {GroupKey(version.region, version.role_arn, version.group): version}
 

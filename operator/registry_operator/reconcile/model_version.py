@@ -355,8 +355,11 @@ def package_outcome(
     """Ready only once SageMaker says Completed; Pending and InProgress are waited for; Failed is Stalled
     with SageMaker's own details."""
     if package_status == "Completed":
-        if observed is not None and observed.registered:
-            reason = "Registered"
+        if (observed is not None and observed.registered) or run.recorded.get("modelPackageStatus") in (
+            "Pending",
+            "InProgress",
+        ):
+            reason = "Registered"  # in this run, or in an earlier one that waited for SageMaker
         elif any(e.reason == "Adopted" for e in run.events):
             reason = "Adopted"
         elif observed is not None and not observed.up_to_date:

@@ -37,6 +37,9 @@ class TrackedVersion:
     generation: int = 0
     package_status: str | None = None
     ready: bool = True  # Ready=True for the current generation
+    # Why it is not Ready, when it is not; only a wait the registry ends (a pending package, a package
+    # thought deleted) is the resync's to end. Anything else is the handler's.
+    waiting_on_registry: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class VersionChange:
     status: dict[str, Any]
     events: list[Event] = field(default_factory=list)
     outcome: Outcome | None = None
+
+
+# Ready=False reasons that only the registry's own progress ends.
+REGISTRY_WAITS = frozenset({"PackagePending", "DeletedInRegistry"})
 
 
 def by_group(versions: Iterable[TrackedVersion]) -> dict[GroupKey, list[TrackedVersion]]:
@@ -88,7 +95,7 @@ def _observed(v: TrackedVersion, approval: str, package_status: str) -> VersionC
         status["modelPackageStatus"] = package_status
     completed = package_status == "Completed"
     outcome = None
-    if completed and not v.ready:
+    if completed and not v.ready and v.waiting_on_registry:
         # Pending when the object was last written, or wrongly thought deleted: Ready now.
         outcome = Outcome(State.READY, "Registered", f"{v.arn} is {approval}")
     elif not completed and package_status not in ("Pending", "InProgress") and v.ready:
