@@ -115,7 +115,13 @@ def test_an_api_server_outage_longer_than_the_lease_never_leaves_two_leaders(
     sm = stack.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="outage")
     first = stack.operator
-    eventually(lambda: _holder(kube), timeout=60, what="a leader")
+    log_from = len(first.log.read_text(errors="replace"))
+    first.restart()  # it may still be waiting for a lease the test before left behind
+    eventually(
+        lambda: "is the leader" in first.log.read_text(errors="replace")[log_from:],
+        timeout=90,
+        what="the first replica leading",
+    )
     leader_id = _holder(kube)
     port = devstack.free_port()
     second = OperatorRunner(
