@@ -59,7 +59,11 @@ def stack(
     namespaces: list[str] = request.module.NAMESPACES
     tmp = tmp_path_factory.mktemp(request.module.__name__)
     config = tmp / "operator.yaml"
-    config.write_text(getattr(request.module, "OPERATOR_CONFIG", "defaultRegion: us-east-2\n"))
+    # By default the module's namespaces may register into the groups its tests make with boto3.
+    default = "defaultRegion: us-east-2\nnamespaces:\n" + "".join(
+        f"  {ns}:\n    groups: ['*']\n" for ns in namespaces
+    )
+    config.write_text(getattr(request.module, "OPERATOR_CONFIG", default))
     aws, endpoint = devstack.start_local_aws(tmp / "local-aws.log")
     for ns in namespaces:
         kube.create_namespace(ns)
