@@ -68,6 +68,8 @@ def stack(
     for ns in namespaces:
         kube.create_namespace(ns)
     args = [arg for ns in namespaces for arg in ("--namespace", ns)]
+    # Each module's operator keeps its cluster-name record in its own namespace: modules share the API server.
+    args += ["--state-namespace", namespaces[0]]
     args += getattr(request.module, "OPERATOR_ARGS", [])
     env = getattr(request.module, "OPERATOR_ENV", {})
     runner = OperatorRunner(kube, endpoint, tmp / "operator.log", config, args, env)
