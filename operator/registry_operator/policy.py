@@ -33,9 +33,12 @@ class PolicyError(ValueError):
     """A document the operator would write that real AWS would refuse (or that is unsafe)."""
 
 
-def sid(prefix: str, namespace: str, name: str) -> str:
-    """The Sid of one statement owned by one resource: stable across restarts and spec changes."""
-    digest = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()[:12]
+def sid(prefix: str, namespace: str, name: str, cluster: str = "default") -> str:
+    """The Sid of one statement owned by one object: stable across restarts and spec changes, and
+    distinct per cluster, so two clusters with the same namespace/name never share a statement. The
+    cluster named "default" hashes as before clusters had names, so upgrading rewrites no policy."""
+    owner = f"{namespace}/{name}" if cluster == "default" else f"{cluster}/{namespace}/{name}"
+    digest = hashlib.sha256(owner.encode()).hexdigest()[:12]
     return f"{prefix}{digest}"
 
 

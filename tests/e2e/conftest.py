@@ -71,6 +71,9 @@ def operator_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
         f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
         f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
+        "    groups: ['*']\n    s3Buckets: ['*']\n    ecrRepositories: ['*']\n    kmsKeys: ['*']\n"
+        # each test's own namespace (t-<random>) may use the groups its test makes with boto3
+        "  't-*':\n    groups: ['*']\n"
     )
     return path
 

@@ -59,7 +59,11 @@ def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
     config = OperatorConfig.model_validate(
         {
             "namespaces": {
-                "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY, TRAINING]}
+                "ml": {
+                    "roleArns": [REGISTRY_ROLE, TRAINING_ROLE],
+                    "grantAccounts": [REGISTRY, TRAINING],
+                    **SCOPES,
+                }
             }
         }
     )
@@ -95,6 +99,7 @@ def _spec(key: str, **extra: Any) -> dict[str, Any]:
 
 
 REF = ObjectRef("ml", "decision-trees", "uid-1", 1)
+SCOPES = {"groups": ["*"], "s3Buckets": ["*"], "ecrRepositories": ["*"], "kmsKeys": ["*"]}
 
 
 def _statements(text: str) -> list[dict[str, Any]]:
@@ -207,11 +212,19 @@ def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world
     [
         ({}, "spec.training.roleArn"),
         (
-            {"namespaces": {"ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [TRAINING]}}},
+            {
+                "namespaces": {
+                    "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [TRAINING], **SCOPES}
+                }
+            },
             "spec.registryAccountId",
         ),
         (
-            {"namespaces": {"ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY]}}},
+            {
+                "namespaces": {
+                    "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY], **SCOPES}
+                }
+            },
             "spec.trainingAccountId",
         ),
     ],

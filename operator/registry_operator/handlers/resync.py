@@ -14,8 +14,15 @@ from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
 from registry_operator.handlers import indexes, kube, reconcilers
 from registry_operator.reconcile.kinds import RECONCILERS
-from registry_operator.reconcile.outcome import status_patch
-from registry_operator.reconcile.resync import TrackedVersion, VersionChange, by_group, resync_group
+from registry_operator.reconcile.outcome import Stalled, status_patch
+from registry_operator.reconcile.resync import (
+    TrackedVersion,
+    VersionChange,
+    by_group,
+    refused,
+    request,
+    resync_group,
+)
 
 VERSIONS = by_kind("ModelVersion")
 ACCESSES = by_kind("CrossAccountRegistryAccess")
@@ -59,7 +66,17 @@ def _resync_versions(memo: kopf.Memo, tracked: list[TrackedVersion], logger: Any
     """One pass over all groups (in a worker thread); returns the number of versions written."""
     failing: dict[Any, str] = memo.setdefault("resync_failing", {})
     changed = 0
-    for key, versions in by_group(tracked).items():
+    allowed = []
+    for v in tracked:
+        try:
+            memo.context.authorize(v.namespace, request(v, memo.context.own_account))
+        except Stalled as stalled:
+            change = refused(v, stalled)
+            if change is not None:
+                changed += _write(memo, change, logger)
+            continue
+        allowed.append(v)
+    for key, versions in by_group(allowed).items():
         registry = memo.context.registry(key.region, key.role_arn)
         try:
             changes = resync_group(registry, key, versions, lambda v: _still_wanted(memo, v))
