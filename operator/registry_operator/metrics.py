@@ -68,6 +68,8 @@ disable_created_metrics()
 PREFIX = "registry_operator"
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 
+RESULTS = ("ready", "progressing", "stalled", "error")
+
 RECONCILES = Counter(
     f"{PREFIX}_reconciles",
     "Reconciles that reached a decision, by kind and result.",
@@ -408,8 +410,10 @@ def observe_reconcile(kind: str) -> Callable[[F], F]:
                 result = _result(_current.outcome)
                 return value
             except Exception as exc:
-                # kopf.TemporaryError: status.apply wrote a Progressing outcome and asked for a retry
-                result = _result(_current.outcome) if _current.outcome else _error_result(exc)
+                # kopf.TemporaryError follows a written outcome (status.apply asks for a retry). Any other
+                # exception is an error even after an outcome was decided: writing it may be what failed.
+                retried = _is_retry(exc)
+                result = _result(_current.outcome) if retried and _current.outcome else _error_result(exc)
                 raise
             finally:
                 if result is not None:
@@ -423,12 +427,26 @@ def observe_reconcile(kind: str) -> Callable[[F], F]:
     return wrap
 
 
+def register_kind(kind: str) -> None:
+    """Export a kind's reconcile series at 0 before its first reconcile: a counter series that appears
+    with its first increment has no earlier sample, so rate() and increase() miss that increment (the
+    first error of a kind would never reach an alert)."""
+    for result in RESULTS:
+        RECONCILES.labels(kind, result)
+    RECONCILE_SECONDS.labels(kind)
+    TIME_TO_READY.labels(kind)
+
+
 def _result(state: str | None) -> str | None:
     return None if state is None else state.lower()
 
 
+def _is_retry(exc: Exception) -> bool:
+    return type(exc).__name__ == "TemporaryError"  # by name: metrics stays free of kopf imports
+
+
 def _error_result(exc: Exception) -> str:
-    return "progressing" if type(exc).__name__ == "TemporaryError" else "error"
+    return "progressing" if _is_retry(exc) else "error"
 
 
 # --------------------------------------------------------------------------- AWS calls

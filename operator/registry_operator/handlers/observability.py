@@ -37,3 +37,4 @@ async def count_ready(type: str, body: kopf.Body, **_: Any) -> None:
 
 for _info in KINDS:
     kopf.on.event(*_info.selector)(count_ready)
+    metrics.register_kind(_info.kind)
