@@ -111,3 +111,8 @@ class Prometheus:
 def finite_points(result: list[dict[str, Any]]) -> int:
     """How many points of a range query's series hold a number (histogram quantiles of nothing are NaN)."""
     return sum(1 for series in result for _, v in series["values"] if math.isfinite(float(v)))
+
+
+def with_data(result: list[dict[str, Any]]) -> int:
+    """How many series of a range query hold at least one number."""
+    return sum(1 for series in result if finite_points([series]))
