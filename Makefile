@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries demo test test-unit test-e2e test-reliability bench lint crds cluster-up cluster-down clean
+.PHONY: setup binaries prometheus demo test test-unit test-e2e test-reliability bench lint crds cluster-up cluster-down clean
 
 setup: $(STAMP)
 
@@ -24,13 +24,23 @@ binaries: setup
 	$(BIN)/registry-testbed cluster build
 	$(BIN)/python -m registry_testbed.localcluster.tools  # helm and kstatus, for the packaging tests
 
-test: setup lint binaries
+# Prometheus and promtool from Debian's package: promtool checks and unit-tests the shipped alert rules,
+# and the observability e2e test runs a real Prometheus. Installed when missing (as root, like CI).
+PROMETHEUS_DEB := prometheus=2.42.0+ds-5+deb12u*
+prometheus:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "Prometheus is needed: apt-get install prometheus (as root)"; exit 1; }; \
+	  echo "installing Debian's $(PROMETHEUS_DEB) (prometheus and promtool)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    '$(PROMETHEUS_DEB)' >/dev/null; }
+
+test: setup lint binaries prometheus
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-unit: setup binaries
+test-unit: setup binaries prometheus
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-test-e2e: setup binaries
+test-e2e: setup binaries prometheus
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 # Crash, fault and hostile-input suites; -rP prints the figures each test reports.

@@ -9,6 +9,7 @@ from typing import Any
 
 import kopf
 
+from registry_operator import metrics
 from registry_operator.api.kinds import by_kind
 from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
@@ -76,11 +77,14 @@ def _resync_versions(memo: kopf.Memo, tracked: list[TrackedVersion], logger: Any
                 changed += _write(memo, change, logger)
             continue
         allowed.append(v)
-    for key, versions in by_group(allowed).items():
+    groups = by_group(allowed)
+    metrics.RESYNC.pass_started(groups)
+    for key, versions in groups.items():
         registry = memo.context.registry(key.region, key.role_arn)
         try:
             changes = resync_group(registry, key, versions, lambda v: _still_wanted(memo, v))
         except AwsError as err:
+            metrics.RESYNC.failed(key)
             # Logged when it starts or changes, not every interval: a version registered from another
             # account cannot be listed unless its access grants sagemaker:ListModelPackages.
             if failing.get(key) != err.code:
@@ -90,11 +94,13 @@ def _resync_versions(memo: kopf.Memo, tracked: list[TrackedVersion], logger: Any
                 )
             failing[key] = err.code
             continue
+        metrics.RESYNC.listed(key)
         if failing.pop(key, None) is not None:
             logger.info(f"resync of group {key.group} in {key.region} works again")
         for change in changes:
             with attribution.acting_for(change.version.namespace, change.version.name, change.version.uid):
                 changed += _write(memo, change, logger)
+    metrics.RESYNC.pass_finished()
     return changed
 
 
