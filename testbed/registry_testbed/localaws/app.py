@@ -1,7 +1,7 @@
 """The embedded AWS as one WSGI application.
 
 Every AWS request is identified (`service:Operation`), counted, offered to the fault injector, checked or
-answered here where moto is kinder than AWS (bucket and repository policies: `intercepted`),
+answered here where moto is kinder than AWS (bucket and repository policies, KMS grants: `intercepted`),
 answered by the in-memory model registry (the SageMaker model-registry operations moto lacks or gets
 wrong), or forwarded to moto's own server application for everything else. Requests under `/_localaws/`
 are the control endpoints (`control.py`): never counted, never faulted, never forwarded.
@@ -25,6 +25,7 @@ from .errors import AWSError
 from .faults import FAULT_ERRORS, CallCounter, FaultInjector, object_of
 from .identity import IdentityResolver
 from .intercept import Handler, Request, read_body
+from .kms_grants import GrantStore
 from .operations import AwsCall, OperationIdentifier
 from .registry import RegistryStore
 from .responses import StartResponse, aws_error, json_response
@@ -46,11 +47,17 @@ class LocalAWSApp:
         # Loaded up front so the first registry request is not the one that pays for it.
         service_model = botocore.session.get_session().get_service_model("sagemaker")
         self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
+        self.grants = GrantStore()
         self.intercepted: dict[str, Handler] = {
             "s3:PutBucketPolicy": s3_policies.put_bucket_policy,
             "s3:GetBucketPolicy": s3_policies.owner_only,
             "s3:DeleteBucketPolicy": s3_policies.owner_only,
             "ecr:SetRepositoryPolicy": ecr_policies.set_repository_policy,
+            "kms:CreateGrant": self.grants.create_grant,
+            "kms:ListGrants": self.grants.list_grants,
+            "kms:ListRetirableGrants": self.grants.list_retirable_grants,
+            "kms:RevokeGrant": self.grants.revoke_grant,
+            "kms:RetireGrant": self.grants.retire_grant,
         }
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.control = ControlEndpoints(self)
@@ -59,6 +66,7 @@ class LocalAWSApp:
         """Wipe every AWS resource: moto's backends (all processes' state lives there) and the registry."""
         moto_api_backend.reset()
         self.store.reset()
+        self.grants.reset()
         self.identities.clear()
 
     def reset_all(self) -> None:
@@ -74,6 +82,7 @@ class LocalAWSApp:
             if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 # Someone reset moto directly: the registry's resources must not outlive moto's.
                 self.store.reset()
+                self.grants.reset()
                 self.identities.clear()
             return self.moto(environ, start_response)
 
