@@ -81,6 +81,8 @@ class LeaseLock:
         )
 
     def create(self, name: str, namespace: str, election_record: LeaderElectionRecord) -> bool:
+        # A Lease seen earlier and deleted since: a create must not carry the old resourceVersion.
+        self._version = None
         try:
             self._api.create_namespaced_lease(
                 namespace, self._body(election_record), _request_timeout=REQUEST_TIMEOUT
