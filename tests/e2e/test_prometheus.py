@@ -213,6 +213,10 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
                     cross: {
                         "roleArns": [TRAINING_ROLE, REGISTRY_ROLE],
                         "grantAccounts": [REGISTRY_ACCOUNT, TRAINING_ACCOUNT],
+                        "groups": ["*"],
+                        "s3Buckets": ["*"],
+                        "ecrRepositories": ["*"],
+                        "kmsKeys": ["*"],
                     }
                 },
             }
