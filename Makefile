@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries demo test test-unit test-e2e test-reliability bench lint crds cluster-up cluster-down clean
+.PHONY: setup binaries demo test test-unit test-e2e test-reliability test-argocd bench lint crds cluster-up \
+	cluster-down clean argocd-deps argocd-binary argocd-up argocd-down
 
 setup: $(STAMP)
 
@@ -36,6 +37,29 @@ test-e2e: setup binaries
 # Crash, fault and hostile-input suites; -rP prints the figures each test reports.
 test-reliability: setup binaries
 	$(BIN)/pytest tests/reliability -rP $(PYTEST_ARGS)
+
+# Debian packages the Argo CD tier runs (installed when missing: CI starts from a clean machine as root).
+ARGOCD_DEBS := redis-server git
+
+argocd-deps:
+	tools/apt-install.sh $(ARGOCD_DEBS)
+
+# Argo CD built from its Go module on first use (about 10 minutes on 2 cores), cached like kube-apiserver.
+argocd-binary: setup
+	$(BIN)/registry-testbed argocd build
+
+# Argo CD (application-controller, repo-server, redis) on the local control plane, syncing the iris
+# example from a git repository in .local/gitops-repo.
+argocd-up: setup binaries argocd-deps argocd-binary
+	$(BIN)/registry-testbed argocd up --state-dir .local
+
+argocd-down: setup
+	$(BIN)/registry-testbed argocd down --state-dir .local
+
+# Argo CD syncing the examples from git against the local control plane and the operator; -rP prints
+# the Application states observed, with timestamps.
+test-argocd: setup binaries argocd-deps argocd-binary
+	$(BIN)/pytest tests/argocd -rP $(PYTEST_ARGS)
 
 # DESIGN §8's performance figures from one run (a private control plane, the embedded AWS, the
 # operator); `make bench QUICK=1` runs 100 and 1,000 instead of 1,000 and 10,000 ModelVersions.
