@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
 .PHONY: setup binaries demo test test-unit test-e2e test-reliability test-argocd bench lint crds cluster-up \
-	cluster-down clean argocd-deps argocd-binary argocd-up argocd-down
+	cluster-down clean argocd-deps argocd-binary argocd-up argocd-down image image-deps test-image
 
 setup: $(STAMP)
 
@@ -60,6 +60,22 @@ argocd-down: setup
 # the Application states observed, with timestamps.
 test-argocd: setup binaries argocd-deps argocd-binary
 	$(BIN)/pytest tests/argocd -rP $(PYTEST_ARGS)
+
+# The operator image, built from the Dockerfile with podman (the base is made from Debian packages when
+# the public python image cannot be pulled); `make image IMAGE=name:tag` names it.
+IMAGE ?= sagemaker-registry-operator:0.1.0
+IMAGE_DEBS := podman runc mmdebstrap
+
+image-deps:
+	tools/apt-install.sh $(IMAGE_DEBS)
+
+image: image-deps
+	tools/image/build.sh $(IMAGE)
+
+# The operator run from the image (non-root, host network) against the local control plane and the
+# embedded AWS; -rP prints the image size and the user it runs as.
+test-image: setup binaries image
+	IMAGE=$(IMAGE) $(BIN)/pytest tests/image -rP $(PYTEST_ARGS)
 
 # DESIGN §8's performance figures from one run (a private control plane, the embedded AWS, the
 # operator); `make bench QUICK=1` runs 100 and 1,000 instead of 1,000 and 10,000 ModelVersions.
