@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
 .PHONY: setup binaries demo test test-unit test-e2e test-reliability test-argocd bench lint crds cluster-up \
-	cluster-down clean argocd-deps argocd-binary argocd-up argocd-down image image-deps test-image
+	cluster-down clean argocd-deps argocd-up argocd-down image image-deps test-image
 
 setup: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: setup
 binaries: setup
 	$(BIN)/registry-testbed cluster build
 	$(BIN)/python -m registry_testbed.localcluster.tools  # helm and kstatus, for the packaging tests
+	# Argo CD (about 10 minutes on 2 cores): its own health assessment of the health checks, and the
+	# Argo CD tier
+	$(BIN)/registry-testbed argocd build
 
 test: setup lint binaries
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -44,13 +47,9 @@ ARGOCD_DEBS := redis-server git
 argocd-deps:
 	tools/apt-install.sh $(ARGOCD_DEBS)
 
-# Argo CD built from its Go module on first use (about 10 minutes on 2 cores), cached like kube-apiserver.
-argocd-binary: setup
-	$(BIN)/registry-testbed argocd build
-
 # Argo CD (application-controller, repo-server, redis) on the local control plane, syncing the iris
 # example from a git repository in .local/gitops-repo.
-argocd-up: setup binaries argocd-deps argocd-binary
+argocd-up: setup binaries argocd-deps
 	$(BIN)/registry-testbed argocd up --state-dir .local
 
 argocd-down: setup
@@ -58,7 +57,7 @@ argocd-down: setup
 
 # Argo CD syncing the examples from git against the local control plane and the operator; -rP prints
 # the Application states observed, with timestamps.
-test-argocd: setup binaries argocd-deps argocd-binary
+test-argocd: setup binaries argocd-deps
 	$(BIN)/pytest tests/argocd -rP $(PYTEST_ARGS)
 
 # The operator image, built from the Dockerfile with podman (the base is made from Debian packages when
