@@ -110,16 +110,16 @@ def _wait_established(info: ClusterInfo, crds: tuple[str, ...], timeout: float =
 
 def install(info: ClusterInfo, argo: ArgoCD) -> None:
     """Argo CD's CRDs and base config, the default project and the operator's health checks."""
-    _kubectl(info, "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Namespace",
-                                                          "metadata": {"name": NAMESPACE}}))  # fmt: skip
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    _kubectl(info, "apply", "-f", "-", input=json.dumps(namespace))
     # The Application CRD is larger than client-side apply's last-applied annotation allows.
     for path in _manifests(argo.crds):
         _kubectl(info, "apply", "--server-side", "--force-conflicts", "-f", str(path))
     _wait_established(info, ("applications.argoproj.io", "appprojects.argoproj.io"))
     for path in _manifests(argo.config):
         _kubectl(info, "apply", "-n", NAMESPACE, "-f", str(path))
-    _kubectl(info, "-n", NAMESPACE, "patch", "configmap", "argocd-cm", "--type", "merge",
-             "--patch-file", str(HEALTH_CONFIG))  # fmt: skip
+    patch = ["patch", "configmap", "argocd-cm", "--type", "merge", "--patch-file", str(HEALTH_CONFIG)]
+    _kubectl(info, "-n", NAMESPACE, *patch)
     _kubectl(info, "apply", "-f", "-", input=json.dumps(DEFAULT_PROJECT))
 
 
