@@ -275,8 +275,8 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
         raise
     state["startup_seconds"] = round(time.monotonic() - started, 2)
     record()
-    _log(f"Argo CD v{argo.home.name.removeprefix('argocd-v')} up in {state['startup_seconds']:.1f} s "
-         f"(logs: {logs}/argocd-*.log)")  # fmt: skip
+    version = argo.home.name.removeprefix("argocd-v")
+    _log(f"Argo CD v{version} up in {state['startup_seconds']:.1f} s (logs: {logs}/argocd-*.log)")
     return _info(state, state_dir)
 
 
