@@ -91,9 +91,12 @@ def operator(
 
 
 @pytest.fixture
-def namespace(kube: Kube) -> str:
-    # Namespaces are never deleted: the local control plane has no controller-manager to finish it.
-    return kube.create_namespace(f"t-{uuid.uuid4().hex[:8]}")
+def namespace(kube: Kube) -> Iterator[str]:
+    name = kube.create_namespace(f"t-{uuid.uuid4().hex[:8]}")
+    yield name
+    # Not waited for: the namespace controller finishes it once the operator has released its
+    # resources' finalizers, which can outlast the test.
+    kube.delete("namespace", name)
 
 
 @pytest.fixture(autouse=True)
