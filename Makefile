@@ -28,15 +28,10 @@ binaries: setup
 	# Argo CD tier
 	$(BIN)/registry-testbed argocd build
 
-# Prometheus and promtool from Debian's package: promtool checks and unit-tests the shipped alert rules,
-# and the observability e2e test runs a real Prometheus. Installed when missing (as root, like CI).
-PROMETHEUS_DEB := prometheus=2.42.0+ds-5+deb12u*
+# Prometheus and promtool from Debian's package (bookworm: 2.42.0): promtool checks and unit-tests the
+# shipped alert rules, and the observability e2e test runs a real Prometheus.
 prometheus:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
-	  [ "$$(id -u)" = 0 ] || { echo "Prometheus is needed: apt-get install prometheus (as root)"; exit 1; }; \
-	  echo "installing Debian's $(PROMETHEUS_DEB) (prometheus and promtool)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    '$(PROMETHEUS_DEB)' >/dev/null; }
+	tools/apt-install.sh prometheus
 
 test: setup lint binaries prometheus
 	$(BIN)/pytest $(PYTEST_ARGS)

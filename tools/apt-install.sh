@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the named Debian packages that are not installed yet (the Argo CD tier needs redis-server
-# and git, the image build podman, runc and mmdebstrap). CI starts from a clean machine as root;
+# and git, the image build podman, runc and mmdebstrap, the alert rule tests prometheus). CI starts from a clean machine as root;
 # elsewhere sudo is used when available.
 set -euo pipefail
 missing=()
