@@ -98,6 +98,12 @@ class CommonStatus(ApiModel):
         description="When the operator last wrote what AWS holds into this status.",
         json_schema_extra={"format": "date-time"},
     )
+    kopf: dict[str, Any] | None = Field(
+        default=None,
+        description="The operator's own bookkeeping (the last handled spec, handler progress); kept in "
+        "status so that one reconcile is one write.",
+        json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
+    )
 
 
 def immutable_rule(field: str, hint: str = "") -> dict[str, Any]:

@@ -67,6 +67,8 @@ def _structural(node: Any) -> Any:
         node.pop("default")
     if node.get("additionalProperties") is False:
         node.pop("additionalProperties")
+    if node.get("x-kubernetes-preserve-unknown-fields") and node.get("additionalProperties") is True:
+        node.pop("additionalProperties")  # "any keys" is what preserving unknown fields already says
     pattern_props = node.pop("patternProperties", None)
     names = node.pop("propertyNames", None)
     if pattern_props is not None or names is not None:

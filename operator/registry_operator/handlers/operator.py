@@ -14,6 +14,7 @@ from registry_operator.handlers import (  # noqa: F401 (importing registers the 
     kube,
     observability,
     reconcilers,
+    storage,
 )
 from registry_operator.handlers.resync import resync_forever
 from registry_operator.reconcile.claims import Claim, claim_key
@@ -26,10 +27,8 @@ FINALIZER = f"{GROUP}/finalizer"
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.progress_storage = storage.Progress()
+    settings.persistence.diffbase_storage = storage.DiffBase()
     # Sync handlers run in this pool; it bounds how many AWS calls are in flight at once.
     settings.execution.max_workers = memo.max_workers
     settings.watching.server_timeout = 300

@@ -40,7 +40,7 @@ ObsT = TypeVar("ObsT", bound="Observation")
 
 STALLED_RECHECK_SECONDS = facts.STALLED_RECHECK_SECONDS
 # Status fields every kind shares; the runner writes them, never a kind.
-COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions"})
+COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions", "kopf"})
 
 
 @dataclass
