@@ -42,3 +42,24 @@ def test_progress_lives_in_status_and_an_old_record_is_purged_from_annotations()
     patch = kopf.Patch()
     progress.purge(key="reconcile_version", body=kopf.Body(old), patch=patch)  # type: ignore[arg-type]
     assert patch["metadata"]["annotations"] == {"modelregistry.io/reconcile_version": None}
+
+
+def test_the_essence_is_the_spec_labels_and_foreign_annotations_only() -> None:
+    body = kopf.Body(
+        {
+            "apiVersion": "modelregistry.io/v1alpha1",
+            "kind": "ModelVersion",
+            "metadata": {
+                "name": "v",
+                "labels": {"team": "ml"},
+                "annotations": {ANNOTATION: "{}", "note": "kept"},
+                "resourceVersion": "7",
+            },
+            "spec": {"approvalStatus": "Approved"},
+            "status": {"kopf": {"lastHandledConfiguration": "{}"}, "conditions": []},
+        }
+    )
+    assert storage.DiffBase().build(body=body) == {
+        "spec": {"approvalStatus": "Approved"},
+        "metadata": {"labels": {"team": "ml"}, "annotations": {"note": "kept"}},
+    }

@@ -29,6 +29,19 @@ class DiffBase(kopf.MultiDiffBaseStorage):
         self._annotation = kopf.AnnotationsDiffBaseStorage(prefix=GROUP, key=ANNOTATION_KEY)
         super().__init__([self._status, self._annotation])
 
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> Any:
+        """The essence kopf compares, built once from what it keeps (kopf's own multi-storage deep-copies
+        the whole body, status included, once per storage and again for itself: three copies per event)."""
+        meta = body.get("metadata", {})
+        light = {k: v for k, v in body.items() if k not in ("status", "metadata")}
+        light["metadata"] = {k: meta[k] for k in ("labels", "annotations") if k in meta}
+        essence = kopf.DiffBaseStorage.build(self, body=kopf.Body(light), extra_fields=extra_fields)
+        annotations = essence.get("metadata", {}).get("annotations", {})
+        for key in self._annotation.make_keys(ANNOTATION_KEY, body=body):
+            annotations.pop(key, None)
+        self._annotation.remove_empty_stanzas(essence)
+        return essence
+
     def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: Any) -> None:
         self._status.store(body=body, patch=patch, essence=essence)
         if self._annotation.fetch(body=body) is not None:  # upgraded: the annotation goes, once
