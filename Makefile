@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries demo test test-unit test-e2e test-reliability bench lint crds cluster-up cluster-down clean
+.PHONY: setup binaries prometheus demo test test-unit test-e2e test-reliability test-argocd bench lint crds \
+	cluster-up cluster-down clean argocd-deps argocd-up argocd-down image image-deps test-image
 
 setup: $(STAMP)
 
@@ -23,19 +24,62 @@ demo: setup
 binaries: setup
 	$(BIN)/registry-testbed cluster build
 	$(BIN)/python -m registry_testbed.localcluster.tools  # helm and kstatus, for the packaging tests
+	# Argo CD (about 10 minutes on 2 cores): its own health assessment of the health checks, and the
+	# Argo CD tier
+	$(BIN)/registry-testbed argocd build
 
-test: setup lint binaries
+# Prometheus and promtool from Debian's package (bookworm: 2.42.0): promtool checks and unit-tests the
+# shipped alert rules, and the observability e2e test runs a real Prometheus.
+prometheus:
+	tools/apt-install.sh prometheus
+
+test: setup lint binaries prometheus
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-unit: setup binaries
+test-unit: setup binaries prometheus
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-test-e2e: setup binaries
+test-e2e: setup binaries prometheus
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 # Crash, fault and hostile-input suites; -rP prints the figures each test reports.
 test-reliability: setup binaries
 	$(BIN)/pytest tests/reliability -rP $(PYTEST_ARGS)
+
+# Debian packages the Argo CD tier runs (installed when missing: CI starts from a clean machine as root).
+ARGOCD_DEBS := redis-server git
+
+argocd-deps:
+	tools/apt-install.sh $(ARGOCD_DEBS)
+
+# Argo CD (application-controller, repo-server, redis) on the local control plane, syncing the iris
+# example from a git repository in .local/gitops-repo.
+argocd-up: setup binaries argocd-deps
+	$(BIN)/registry-testbed argocd up --state-dir .local
+
+argocd-down: setup
+	$(BIN)/registry-testbed argocd down --state-dir .local
+
+# Argo CD syncing the examples from git against the local control plane and the operator; -rP prints
+# the Application states observed, with timestamps.
+test-argocd: setup binaries argocd-deps
+	$(BIN)/pytest tests/argocd -rP $(PYTEST_ARGS)
+
+# The operator image, built from the Dockerfile with podman (the base is made from Debian packages when
+# the public python image cannot be pulled); `make image IMAGE=name:tag` names it.
+IMAGE ?= sagemaker-registry-operator:0.1.0
+IMAGE_DEBS := podman runc mmdebstrap
+
+image-deps:
+	tools/apt-install.sh $(IMAGE_DEBS)
+
+image: image-deps
+	tools/image/build.sh $(IMAGE)
+
+# The operator run from the image (non-root, host network) against the local control plane and the
+# embedded AWS; -rP prints the image size and the user it runs as.
+test-image: setup binaries image
+	IMAGE=$(IMAGE) $(BIN)/pytest tests/image -rP $(PYTEST_ARGS)
 
 # DESIGN §8's performance figures from one run (a private control plane, the embedded AWS, the
 # operator); `make bench QUICK=1` runs 100 and 1,000 instead of 1,000 and 10,000 ModelVersions.

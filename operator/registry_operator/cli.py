@@ -34,9 +34,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"registry-operator: cannot serve --metrics-port {args.metrics_port}: {exc}", file=sys.stderr)
         return 2
     clients = ClientFactory(client_config(pool_size=args.max_workers * 2))
+    api = kube.connect()
+    from registry_operator import cluster_identity
+
+    try:
+        renamed_from = cluster_identity.ensure(api, args.state_namespace, config)
+    except ConfigError as exc:
+        print(f"registry-operator: {exc}", file=sys.stderr)
+        return 2
+    if renamed_from:
+        print(
+            f"registry-operator: cluster renamed from {renamed_from} to {config.cluster_name}",
+            file=sys.stderr,
+        )
     memo = kopf.Memo(
         max_workers=args.max_workers,
-        kube=kube.connect(),
+        config_path=Path(args.config) if args.config else None,
+        kube=api,
         context=ReconcileContext(
             config=config,
             clients=clients,
@@ -50,7 +64,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # Blocks until this replica leads; a replica that loses the lease exits at once.
         health.HEALTH.standby.set()
         leader.wait_for_leadership(
-            memo.kube, args.leader_election_namespace, args.leader_election_name, leader.identity()
+            memo.kube,
+            args.leader_election_namespace or args.state_namespace,
+            args.leader_election_name,
+            leader.identity(),
         )
     kopf.run(
         clusterwide=not args.namespace,
@@ -100,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with several replicas, only the holder of a Lease acts; the others wait to take over",
     )
-    run.add_argument("--leader-election-namespace", default=os.environ.get("POD_NAMESPACE", "default"))
+    run.add_argument(
+        "--state-namespace",
+        default=os.environ.get("POD_NAMESPACE", "default"),
+        help="the operator's own namespace: where it records the cluster's name (ConfigMap "
+        "sagemaker-registry-operator-cluster) and, by default, its leader Lease",
+    )
+    run.add_argument("--leader-election-namespace", default=None, help="default: --state-namespace")
     run.add_argument("--leader-election-name", default="sagemaker-registry-operator")
     run.add_argument("--log-format", choices=["text", "json"], default="text")
     run.add_argument("--verbose", action="store_true")

@@ -29,6 +29,8 @@ from kubernetes.client.rest import ApiException
 from kubernetes.leaderelection import electionconfig, leaderelection
 from kubernetes.leaderelection.leaderelectionrecord import LeaderElectionRecord
 
+from registry_operator import metrics
+
 LEASE_SECONDS = 15
 RENEW_DEADLINE_SECONDS = 10
 RETRY_SECONDS = 2
@@ -79,6 +81,8 @@ class LeaseLock:
         )
 
     def create(self, name: str, namespace: str, election_record: LeaderElectionRecord) -> bool:
+        # A Lease seen earlier and deleted since: a create must not carry the old resourceVersion.
+        self._version = None
         try:
             self._api.create_namespaced_lease(
                 namespace, self._body(election_record), _request_timeout=REQUEST_TIMEOUT
@@ -130,6 +134,11 @@ def wait_for_leadership(api: client.ApiClient, namespace: str, name: str, me: st
     """Block until this process leads; from then on losing the lease ends the process at once, since a
     replica that cannot renew must stop acting before another one starts."""
     leading = threading.Event()
+    metrics.LEADER.set(0)
+
+    def started() -> None:
+        metrics.LEADER.set(1)
+        leading.set()
 
     def lost() -> None:
         log.error(f"{me} lost the leader lease {namespace}/{name}; exiting so that only the new leader acts")
@@ -149,7 +158,7 @@ def wait_for_leadership(api: client.ApiClient, namespace: str, name: str, me: st
         lease_duration=LEASE_SECONDS,
         renew_deadline=RENEW_DEADLINE_SECONDS,
         retry_period=RETRY_SECONDS,
-        onstarted_leading=leading.set,
+        onstarted_leading=started,
         onstopped_leading=lost,
     )
     election = leaderelection.LeaderElection(config)

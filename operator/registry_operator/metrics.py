@@ -1,7 +1,10 @@
 """Prometheus metrics of the operator, and the per-thread object a reconcile is working on.
 
-Four families, all prefixed `registry_operator_`:
+All families are prefixed `registry_operator_`. No label ever carries an ARN or an object's name or
+namespace: every label value comes from a bounded set (kinds, results, AWS operations and error codes,
+condition types and CamelCase reasons).
 
+Reconciles and AWS:
 - `reconciles_total{kind, result}`: one per reconcile that reached a decision; `result` is `ready`,
   `progressing` (retried: waiting for a group, AccessDenied, throttling), `stalled` or `error` (an
   unexpected exception).
@@ -9,30 +12,63 @@ Four families, all prefixed `registry_operator_`:
 - `aws_calls_total{service, operation, outcome}`: every AWS API call the operator's clients make
   (after botocore's own retries), `outcome` being `success` or the AWS error code
   (`ThrottlingException`, `AccessDeniedException`, ...) or, when no answer came, the exception name.
-- `resources{kind, ready}`: the objects the operator watches, by their `Ready` condition
-  (`True`, `False`, `Unknown`), as last seen on the watch.
+- `aws_errors_total{service, operation, code, category}`: the failed ones among those calls, with the
+  operator's reading of the code as `category` (`Throttled`, `AccessDenied`, `NotFound`,
+  `AwsValidationError`, `Conflict`, `ResourceLimitExceeded`, `AwsServerError`, `AwsUnreachable`).
+- `aws_throttled_requests_total{service, operation}`: every attempt AWS answered with a throttling
+  error, botocore's retries included (throttling that retries absorbed shows here only).
 
-The process collectors of prometheus-client (memory, CPU, open files) come with the default registry.
+Objects, as last seen on the watch:
+- `resources{kind, ready}`: by their `Ready` condition (`True`, `False`, `Unknown`).
+- `resource_conditions{kind, condition, status, reason}`: by each of `Ready`, `Reconciling` and
+  `Stalled`, with the condition's reason. A condition about an older generation counts as `Unknown`
+  with reason `StaleGeneration`, a missing one as `Unknown` with reason `NoCondition`.
+- `time_to_ready_seconds{kind}`: histogram of the time from the last apply of a spec (the newest
+  `managedFields` entry that owns spec fields, else `creationTimestamp`) to Ready for that generation.
+
+Periodic resync (per group of registered versions; groups are never labels, there may be thousands):
+- `resync_groups{result}`: tracked groups by the result of their last List (`success`, `failure`).
+- `resync_oldest_success_timestamp_seconds`: Unix time as of which every tracked group has been listed
+  successfully (a group never listed counts from when it was first tracked; with none tracked, the end
+  of the last pass). `time() -` this is the resync lag.
+- `resync_interval_seconds`: the configured interval, for comparing the lag with it.
+- `resync_duration_seconds`: histogram of the time of one pass over all groups.
+
+The process:
+- `leader`: 1 while this replica acts (holds the leader Lease, or runs without `--leader-elect`),
+  0 while it waits to lead.
+- `build_info{version, python_version, kopf_version, botocore_version}`: always 1.
+- The process collectors of prometheus-client (memory, CPU, open files) come with the default registry.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import platform
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from datetime import datetime
+from importlib.metadata import version
+from typing import Any, NamedTuple, TypeVar
 
-from prometheus_client import REGISTRY, Counter, Histogram, disable_created_metrics
+from botocore.exceptions import BotoCoreError
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from registry_operator import __version__
+from registry_operator.aws.errors import AwsErrorKind, kind_of
 
 # `*_created` series (one timestamp per label set) only double the output here
 disable_created_metrics()
 
 PREFIX = "registry_operator"
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
+
+RESULTS = ("ready", "progressing", "stalled", "error")
 
 RECONCILES = Counter(
     f"{PREFIX}_reconciles",
@@ -50,58 +86,172 @@ AWS_CALLS = Counter(
     "AWS API calls (after botocore's retries), by service, operation and outcome.",
     ["service", "operation", "outcome"],
 )
+AWS_ERRORS = Counter(
+    f"{PREFIX}_aws_errors",
+    "Failed AWS API calls (after botocore's retries), by service, operation, error code and category.",
+    ["service", "operation", "code", "category"],
+)
+AWS_THROTTLED = Counter(
+    f"{PREFIX}_aws_throttled_requests",
+    "AWS request attempts answered with a throttling error, botocore's retries included.",
+    ["service", "operation"],
+)
+# From a second (an apply settled at once) to hours (a version waiting for its cross-account access).
+TIME_TO_READY = Histogram(
+    f"{PREFIX}_time_to_ready_seconds",
+    "Time from the last apply of an object's spec to Ready for that generation, by kind.",
+    ["kind"],
+    buckets=(1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0),
+)
+RESYNC_SECONDS = Histogram(
+    f"{PREFIX}_resync_duration_seconds",
+    "Time of one periodic resync pass over every group of registered versions.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0),
+)
+LEADER = Gauge(
+    f"{PREFIX}_leader",
+    "1 while this replica acts (leads, or runs without leader election), 0 while it waits to lead.",
+)
+BUILD = Info(f"{PREFIX}_build", "The operator's version and the versions it runs on.")
+BUILD.info(
+    {
+        "version": __version__,
+        "python_version": platform.python_version(),
+        "kopf_version": version("kopf"),
+        "botocore_version": version("botocore"),
+    }
+)
 
 aws_log = logging.getLogger("registry_operator.aws")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-# --------------------------------------------------------------------------- resources by Ready
+# --------------------------------------------------------------------------- objects by condition
+
+CONDITIONS = ("Ready", "Reconciling", "Stalled")
+# A reason is a CamelCase word (Kubernetes API conventions); anything else, and any reason past this
+# many distinct ones, is counted as `Other`, so that a status written by someone else cannot blow up
+# the number of series. The operator's own reasons are a few dozen.
+_REASON = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
+MAX_REASONS = 100
+OTHER_REASON = "Other"
 
 
-class _ReadyCollector(Collector):
-    """`resources{kind, ready}` computed at scrape time from the last state seen of every object."""
+class _Seen(NamedTuple):
+    """What the collector keeps per object: its summary (shared between objects in the same state)
+    and the last generation it was seen Ready at (None: not yet, as far as this process knows)."""
+
+    summary: tuple[str, tuple[tuple[str, str, str], ...]]
+    ready_generation: int | None
+
+
+class _ObjectsCollector(Collector):
+    """`resources{kind, ready}` and `resource_conditions{kind, condition, status, reason}`, computed at
+    scrape time from the last state seen of every object, and `time_to_ready_seconds` observed when an
+    object turns Ready for a generation."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ready: dict[tuple[str, str, str], str] = {}
+        self._objects: dict[tuple[str, str, str], _Seen] = {}
         self._kinds: set[str] = set()
+        self._reasons: set[str] = set()
+        # Every label set counted once stays exported (as 0 when no object is in it any more), so a
+        # count that drops to zero reads 0 on a graph instead of vanishing. Bounded like the reasons.
+        self._condition_keys: set[tuple[str, str, str, str]] = set()
+        # Objects in the same state share one summary tuple: 10,000 Ready versions hold one, not 10,000.
+        self._summaries: dict[Hashable, Any] = {}
 
-    def observe(self, event_type: str, body: dict[str, Any]) -> None:
+    def observe(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         meta = body.get("metadata", {})
         kind = str(body.get("kind", ""))
         key = (kind, str(meta.get("namespace", "")), str(meta.get("name", "")))
+        generation = int(meta.get("generation") or 0)
         with self._lock:
             self._kinds.add(kind)
             if event_type == "DELETED":
-                self._ready.pop(key, None)
+                self._objects.pop(key, None)
+                return
+            summary = self._shared((ready_state(body), self._conditions(body)))
+            before = self._objects.get(key)
+            ready_generation = before.ready_generation if before else None
+            if summary[0] == "True" and ready_generation != generation:
+                # The first sight of an object already Ready (a restart) says nothing about how long
+                # it took; a later turn to Ready for a new generation does.
+                if before is not None:
+                    TIME_TO_READY.labels(kind).observe(max(0.0, time.time() - applied_at(meta)))
+                ready_generation = generation
+            self._objects[key] = _Seen(summary, ready_generation)
+
+    def _shared(self, value: Hashable) -> Any:
+        return self._summaries.setdefault(value, value)
+
+    def _conditions(self, body: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+        generation = body.get("metadata", {}).get("generation")
+        found = {c.get("type"): c for c in (body.get("status") or {}).get("conditions") or []}
+        states = []
+        for ctype in CONDITIONS:
+            cond = found.get(ctype)
+            if cond is None:
+                states.append((ctype, "Unknown", "NoCondition"))
+            elif cond.get("observedGeneration") not in (None, generation):
+                states.append((ctype, "Unknown", "StaleGeneration"))
             else:
-                self._ready[key] = ready_state(body)
+                status = str(cond.get("status"))
+                status = status if status in ("True", "False") else "Unknown"
+                states.append((ctype, status, self._reason(cond.get("reason"))))
+        return tuple(states)
+
+    def _reason(self, raw: Any) -> str:
+        reason = str(raw or "")
+        if not _REASON.fullmatch(reason):
+            return OTHER_REASON
+        if reason not in self._reasons:
+            if len(self._reasons) >= MAX_REASONS:
+                return OTHER_REASON
+            self._reasons.add(reason)
+        return reason
 
     def forget_all(self) -> None:
         with self._lock:
-            self._ready.clear()
+            self._objects.clear()
             self._kinds.clear()
+            self._condition_keys.clear()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
+        ready = GaugeMetricFamily(
             f"{PREFIX}_resources", "Watched objects by kind and Ready condition.", labels=["kind", "ready"]
         )
+        conditions = GaugeMetricFamily(
+            f"{PREFIX}_resource_conditions",
+            "Watched objects by kind and by the status and reason of each of their Ready, Reconciling "
+            "and Stalled conditions.",
+            labels=["kind", "condition", "status", "reason"],
+        )
         with self._lock:
-            counts: dict[tuple[str, str], int] = {
+            ready_counts: dict[tuple[str, str], int] = {
                 (kind, state): 0 for kind in self._kinds for state in ("True", "False", "Unknown")
             }
-            for (kind, _, _), state in self._ready.items():
-                counts[(kind, state)] = counts.get((kind, state), 0) + 1
-        for (kind, state), count in sorted(counts.items()):
-            family.add_metric([kind, state], count)
-        yield family
+            condition_counts: dict[tuple[str, str, str, str], int] = dict.fromkeys(self._condition_keys, 0)
+            for (kind, _, _), seen in self._objects.items():
+                state, states = seen.summary
+                ready_counts[(kind, state)] = ready_counts.get((kind, state), 0) + 1
+                for ctype, status, reason in states:
+                    label_set = (kind, ctype, status, reason)
+                    condition_counts[label_set] = condition_counts.get(label_set, 0) + 1
+            self._condition_keys.update(condition_counts)
+        for (kind, state), count in sorted(ready_counts.items()):
+            ready.add_metric([kind, state], count)
+        for label_set, count in sorted(condition_counts.items()):
+            conditions.add_metric(list(label_set), count)
+        yield ready
+        yield conditions
 
 
-def ready_state(body: dict[str, Any]) -> str:
+def ready_state(body: Mapping[str, Any]) -> str:
     """`True` only when Ready is True for the current generation; no condition yet is `Unknown`."""
     generation = body.get("metadata", {}).get("generation")
-    for cond in body.get("status", {}).get("conditions", []) or []:
+    for cond in (body.get("status") or {}).get("conditions", []) or []:
         if cond.get("type") == "Ready":
             status = str(cond.get("status", "Unknown"))
             if status == "True" and cond.get("observedGeneration") not in (None, generation):
@@ -110,8 +260,112 @@ def ready_state(body: dict[str, Any]) -> str:
     return "Unknown"
 
 
-RESOURCES = _ReadyCollector()
+def _timestamp(value: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def applied_at(meta: Mapping[str, Any]) -> float:
+    """When the object's current spec was applied: the newest time of a managedFields entry that owns
+    spec fields (kubectl apply, Argo CD, Flux: each records its own), else the creation time. The
+    operator's own entries own status or metadata only, so they never count."""
+    times = [
+        _timestamp(entry.get("time"))
+        for entry in meta.get("managedFields") or []
+        if not entry.get("subresource") and "f:spec" in (entry.get("fieldsV1") or {})
+    ]
+    created = _timestamp(meta.get("creationTimestamp"))
+    known = [t for t in (created, *times) if t is not None]
+    return max(known) if known else time.time()
+
+
+RESOURCES = _ObjectsCollector()
 REGISTRY.register(RESOURCES)
+
+
+# --------------------------------------------------------------------------- periodic resync
+
+
+class _ResyncCollector(Collector):
+    """The resync's health without a label per group: how many groups last listed fine or failed, and
+    the oldest time as of which all of them were listed. Nothing is exported until the resync runs
+    (a standby replica has none, and must not look like one that lags)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._interval: float | None = None
+        self._since: dict[Hashable, float] = {}  # group -> last successful List, else first tracked
+        self._failing: set[Hashable] = set()
+        self._idle_since = 0.0  # with no group tracked: when the last pass ended
+        self._pass_started: float | None = None
+
+    def start(self, interval_seconds: float) -> None:
+        with self._lock:
+            self._interval = float(interval_seconds)
+            self._idle_since = time.time()
+
+    def pass_started(self, groups: Iterable[Hashable]) -> None:
+        """A pass begins over these groups; groups no longer among them are forgotten."""
+        now = time.time()
+        with self._lock:
+            wanted = set(groups)
+            self._since = {g: self._since.get(g, now) for g in wanted}
+            self._failing &= wanted
+            self._pass_started = time.perf_counter()
+
+    def listed(self, group: Hashable) -> None:
+        with self._lock:
+            self._since[group] = time.time()
+            self._failing.discard(group)
+
+    def failed(self, group: Hashable) -> None:
+        with self._lock:
+            self._since.setdefault(group, time.time())
+            self._failing.add(group)
+
+    def pass_finished(self) -> None:
+        with self._lock:
+            self._idle_since = time.time()
+            started, self._pass_started = self._pass_started, None
+        if started is not None:
+            RESYNC_SECONDS.observe(time.perf_counter() - started)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._interval = None
+            self._since.clear()
+            self._failing.clear()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            if self._interval is None:
+                return
+            interval = self._interval
+            failing = len(self._failing)
+            listed = len(self._since) - failing
+            oldest = min(self._since.values()) if self._since else self._idle_since
+        groups = GaugeMetricFamily(
+            f"{PREFIX}_resync_groups",
+            "Groups of registered versions the resync tracks, by the result of their last List.",
+            labels=["result"],
+        )
+        groups.add_metric(["success"], listed)
+        groups.add_metric(["failure"], failing)
+        yield groups
+        yield GaugeMetricFamily(
+            f"{PREFIX}_resync_oldest_success_timestamp_seconds",
+            "Unix time as of which every tracked group has been listed successfully by the resync.",
+            value=oldest,
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_resync_interval_seconds", "The configured resync interval.", value=interval
+        )
+
+
+RESYNC = _ResyncCollector()
+REGISTRY.register(RESYNC)
 
 
 # --------------------------------------------------------------------------- reconciles
@@ -156,8 +410,10 @@ def observe_reconcile(kind: str) -> Callable[[F], F]:
                 result = _result(_current.outcome)
                 return value
             except Exception as exc:
-                # kopf.TemporaryError: status.apply wrote a Progressing outcome and asked for a retry
-                result = _result(_current.outcome) if _current.outcome else _error_result(exc)
+                # kopf.TemporaryError follows a written outcome (status.apply asks for a retry). Any other
+                # exception is an error even after an outcome was decided: writing it may be what failed.
+                retried = _is_retry(exc)
+                result = _result(_current.outcome) if retried and _current.outcome else _error_result(exc)
                 raise
             finally:
                 if result is not None:
@@ -171,21 +427,37 @@ def observe_reconcile(kind: str) -> Callable[[F], F]:
     return wrap
 
 
+def register_kind(kind: str) -> None:
+    """Export a kind's reconcile series at 0 before its first reconcile: a counter series that appears
+    with its first increment has no earlier sample, so rate() and increase() miss that increment (the
+    first error of a kind would never reach an alert)."""
+    for result in RESULTS:
+        RECONCILES.labels(kind, result)
+    RECONCILE_SECONDS.labels(kind)
+    TIME_TO_READY.labels(kind)
+
+
 def _result(state: str | None) -> str | None:
     return None if state is None else state.lower()
 
 
+def _is_retry(exc: Exception) -> bool:
+    return type(exc).__name__ == "TemporaryError"  # by name: metrics stays free of kopf imports
+
+
 def _error_result(exc: Exception) -> str:
-    return "progressing" if type(exc).__name__ == "TemporaryError" else "error"
+    return "progressing" if _is_retry(exc) else "error"
 
 
 # --------------------------------------------------------------------------- AWS calls
 
 
 def instrument(session: Any) -> None:
-    """Count every call of every client made from this botocore session (and log writes' request ids)."""
+    """Count every call of every client made from this botocore session (and log writes' request ids),
+    and every attempt AWS throttled."""
     session.register("after-call", _after_call, unique_id="registry-operator-metrics")
     session.register("after-call-error", _after_call_error, unique_id="registry-operator-metrics-error")
+    session.register("response-received", _response_received, unique_id="registry-operator-metrics-attempt")
 
 
 def _names(event_name: str) -> tuple[str, str]:
@@ -200,6 +472,9 @@ def _after_call(http_response: Any, parsed: dict[str, Any], event_name: str, **_
     status = getattr(http_response, "status_code", 200)
     outcome = "success" if status < 300 else str(error.get("Code") or f"HTTP{status}")
     AWS_CALLS.labels(service, operation, outcome).inc()
+    if outcome != "success":
+        category = kind_of(outcome, status, str(error.get("Message") or ""))
+        AWS_ERRORS.labels(service, operation, outcome, str(category)).inc()
     if outcome == "success" and service != "sts" and not operation.startswith(READ_PREFIXES):
         request_id = (parsed or {}).get("ResponseMetadata", {}).get("RequestId", "")
         ref = current_object()
@@ -211,4 +486,24 @@ def _after_call(http_response: Any, parsed: dict[str, Any], event_name: str, **_
 
 def _after_call_error(exception: Exception, event_name: str, **_: Any) -> None:
     service, operation = _names(event_name)
-    AWS_CALLS.labels(service, operation, type(exception).__name__).inc()
+    code = type(exception).__name__
+    AWS_CALLS.labels(service, operation, code).inc()
+    # No answer came (connection refused, timeout): what aws.errors.translate calls unreachable.
+    category = AwsErrorKind.UNREACHABLE if isinstance(exception, BotoCoreError) else OTHER_REASON
+    AWS_ERRORS.labels(service, operation, code, str(category)).inc()
+
+
+def _response_received(
+    event_name: str, response_dict: Mapping[str, Any] | None, parsed_response: Any, **_: Any
+) -> None:
+    """Every attempt, retries included: botocore's retries hide throttling from after-call until they
+    run out, and throttling they absorbed still says the operator is near a limit."""
+    if not response_dict or not isinstance(parsed_response, Mapping):
+        return
+    status = int(response_dict.get("status_code") or 0)
+    if status < 300:
+        return
+    error = parsed_response.get("Error") or {}
+    code = str(error.get("Code") or "")
+    if code and kind_of(code, status) is AwsErrorKind.THROTTLED:
+        AWS_THROTTLED.labels(*_names(event_name)).inc()

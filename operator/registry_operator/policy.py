@@ -25,6 +25,7 @@ PRINCIPAL_PATTERN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|rol
 # Which S3 actions act on a bucket ARN and which on object ARNs; real S3 refuses a policy that
 # applies an action to a resource of the other type (MalformedPolicy: "Action does not apply to
 # any resource(s) in statement").
+S3_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::")  # any partition
 S3_BUCKET_ACTIONS = {"s3:GetBucketAcl", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy"}
 S3_OBJECT_ACTIONS = {"s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectVersion", "s3:GetObjectTagging"}
 
@@ -33,9 +34,12 @@ class PolicyError(ValueError):
     """A document the operator would write that real AWS would refuse (or that is unsafe)."""
 
 
-def sid(prefix: str, namespace: str, name: str) -> str:
-    """The Sid of one statement owned by one resource: stable across restarts and spec changes."""
-    digest = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()[:12]
+def sid(prefix: str, namespace: str, name: str, cluster: str = "default") -> str:
+    """The Sid of one statement owned by one object: stable across restarts and spec changes, and
+    distinct per cluster, so two clusters with the same namespace/name never share a statement. The
+    cluster named "default" hashes as before clusters had names, so upgrading rewrites no policy."""
+    owner = f"{namespace}/{name}" if cluster == "default" else f"{cluster}/{namespace}/{name}"
+    digest = hashlib.sha256(owner.encode()).hexdigest()[:12]
     return f"{prefix}{digest}"
 
 
@@ -136,10 +140,10 @@ def problems(statements: list[Statement], needs_resource: bool = True) -> list[P
 
 def _s3_resource_types(s: str, actions: list[str], resources: list[str]) -> list[Problem]:
     found = []
-    s3_resources = [r for r in resources if r.startswith("arn:aws:s3:::")]
+    s3_resources = [r for r in resources if S3_ARN.match(r)]
     if not s3_resources:
         return found
-    buckets = [r for r in s3_resources if "/" not in r.removeprefix("arn:aws:s3:::")]
+    buckets = [r for r in s3_resources if "/" not in S3_ARN.sub("", r)]
     objects = [r for r in s3_resources if r not in buckets]
     for action in actions:
         if action in S3_BUCKET_ACTIONS and not buckets:

@@ -23,11 +23,28 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         info = cluster.up(state_dir)
         print(f"kube-apiserver ready; export KUBECONFIG={info.kubeconfig}")
     elif args.action == "down":
+        from registry_testbed.argocd import stack
+
+        stack.down(state_dir)  # its processes are clients of this cluster
         cluster.down(state_dir)
     else:
         from registry_testbed.localcluster.build import ensure_binaries
 
         print(ensure_binaries())
+    return 0
+
+
+def _cmd_argocd(args: argparse.Namespace) -> int:
+    from registry_testbed.argocd import example, stack
+    from registry_testbed.argocd.build import ensure_argocd
+
+    state_dir = Path(args.state_dir)
+    if args.action == "build":
+        print(ensure_argocd())
+    elif args.action == "down":
+        stack.down(state_dir)
+    else:
+        example.up(state_dir)
     return 0
 
 
@@ -50,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("action", choices=["up", "down", "build"])
     cl.add_argument("--state-dir", default=".local", help="kubeconfig, certificates, data and logs")
     cl.set_defaults(func=_cmd_cluster)
+
+    argo = sub.add_parser("argocd", help="Argo CD (built from its Go module) syncing the examples from git")
+    argo.add_argument("action", choices=["up", "down", "build"])
+    argo.add_argument("--state-dir", default=".local", help="the local cluster's state dir")
+    argo.set_defaults(func=_cmd_argocd)
 
     demo = sub.add_parser("demo", help="the seed's registration done by the operator on the local stack")
     demo.add_argument("--keep", action="store_true", help="leave everything running")

@@ -71,6 +71,9 @@ def operator_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
         f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
         f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
+        "    groups: ['*']\n    s3Buckets: ['*']\n    ecrRepositories: ['*']\n    kmsKeys: ['*']\n"
+        # each test's own namespace (t-<random>) may use the groups its test makes with boto3
+        "  't-*':\n    groups: ['*']\n"
     )
     return path
 
@@ -88,9 +91,12 @@ def operator(
 
 
 @pytest.fixture
-def namespace(kube: Kube) -> str:
-    # Namespaces are never deleted: the local control plane has no controller-manager to finish it.
-    return kube.create_namespace(f"t-{uuid.uuid4().hex[:8]}")
+def namespace(kube: Kube) -> Iterator[str]:
+    name = kube.create_namespace(f"t-{uuid.uuid4().hex[:8]}")
+    yield name
+    # Not waited for: the namespace controller finishes it once the operator has released its
+    # resources' finalizers, which can outlast the test.
+    kube.delete("namespace", name)
 
 
 @pytest.fixture(autouse=True)

@@ -133,8 +133,8 @@ class Kube:
     ) -> None:
         """Delete, ignoring a missing object.
 
-        ``wait`` defaults to False because the local control plane has no controller-manager:
-        namespaces stay Terminating forever there, and a waited delete would only time out.
+        ``wait`` defaults to False: an object holding the operator's finalizer (or a namespace holding
+        such objects) is gone only once the operator has acted, which a caller waits for when it matters.
         """
         self.kubectl(
             "delete",

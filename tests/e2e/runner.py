@@ -27,6 +27,8 @@ class OperatorRunner:
         self.process: devstack.Process | None = None
 
     def start(self) -> devstack.Process:
+        if self.process is not None and self.process.alive():
+            self.process.stop()  # never two of them: one would be left behind, still acting
         self.process = devstack.start_operator(
             self.kube.info.kubeconfig,
             self.endpoint,

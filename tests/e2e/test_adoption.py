@@ -85,7 +85,9 @@ def test_existing_group_is_adopted_without_a_second_create(
     assert condition(kube.get("mpg", group, namespace))["reason"] == "Adopted"
     assert aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackageGroup", 0) == creates
     arn = kube.get("mpg", group, namespace)["status"]["modelPackageGroupArn"]
-    assert {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]} == {"team": "ml"}
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
+    owner = tags.pop("modelregistry.io/owner")  # claimed: recorded as this object's group
+    assert tags == {"team": "ml"} and owner.startswith(f"default/{namespace}/{group}/")
 
 
 def test_second_adopter_is_stalled_naming_the_first(kube: Kube, namespace: str, sagemaker: Any) -> None:

@@ -1,7 +1,8 @@
 """Argo CD health and Flux kstatus of objects the operator really produced, in every state that matters.
 
 The objects come from this run (the operator process, a real API server, the embedded AWS). Their
-Argo CD health (the committed health.lua files, run by Lua 5.1) must match the committed
+Argo CD health (assessed by Argo CD itself, built from its Go module, with the shipped argocd-cm
+file that installs the committed health.lua files) must match the committed
 health_test.yaml entry of the same name, and their kstatus (cli-utils, built from its Go module) the
 table below. `UPDATE_GITOPS_TESTDATA=1 make test-e2e` rewrites the committed testdata/*.yaml from
 the objects of the run, which is how they were made.
@@ -26,7 +27,7 @@ from accounts import (
     TRAINING_ROLE,
     client_as,
 )
-from gitops_health import KSTATUS, health_tests, kstatus, lua_health, mask_request_ids, sample_path
+from gitops_health import KSTATUS, argocd_health, health_tests, kstatus, mask_request_ids, sample_path
 from kube import Kube
 from waiting import eventually
 
@@ -168,7 +169,7 @@ def test_every_state_is_produced(produced: dict[tuple[str, str], dict[str, Any]]
 def test_argocd_health_of_operator_produced_objects(produced: dict[tuple[str, str], dict[str, Any]]) -> None:
     for (kind, name), obj in sorted(produced.items()):
         expected = next(t["healthStatus"] for t in health_tests(kind) if t["inputPath"] == f"testdata/{name}")
-        got = lua_health(kind, obj)
+        got = argocd_health(obj)
         assert got["status"] == expected["status"], (kind, name, got)
         assert mask_request_ids(got.get("message", "")) == mask_request_ids(expected.get("message", "")), (
             kind,

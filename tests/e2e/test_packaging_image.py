@@ -74,6 +74,8 @@ def test_image_install_steps_in_a_fresh_virtualenv(tmp_path: Path) -> None:
                 key, _, value = pair.partition("=")
                 env[key] = value
         elif instruction == "RUN":
+            while args.startswith("--"):  # RUN's own flags (--mount=type=secret,...) are the builder's
+                args = args.split(" ", 1)[1]
             command = args.replace("/opt/venv", str(venv)).replace("/src", str(src))
             print(f"RUN {command}")
             res = subprocess.run(
@@ -115,7 +117,7 @@ def test_image_install_steps_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     assert installed.pop("sagemaker-registry-operator") == "0.1.0"
     for name, version in installed.items():
         assert pins.get(name) == version, f"{name}=={version} is not the locked version {pins.get(name)}"
-    for absent in ("moto", "pytest", "ruff", "lupa", "pip", "setuptools", "flask", "sympy"):
+    for absent in ("moto", "pytest", "ruff", "pip", "setuptools", "flask", "sympy"):
         assert absent not in installed, f"{absent} must not be in the image"
     for needed in ("kopf", "boto3", "kubernetes", "pydantic", "prometheus-client"):
         assert needed in installed

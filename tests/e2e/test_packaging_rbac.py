@@ -29,7 +29,7 @@ from registry_testbed import devstack
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "sagemaker-registry-operator"
-RBAC_KINDS = {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding"}
+RBAC_KINDS = {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -83,6 +83,7 @@ def _restricted(
         aws_endpoint,
         tmp_path / "operator.log",
         ["--config", str(operator_config), "--log-format=json", f"--metrics-port={port}", *extra_args],
+        {"POD_NAMESPACE": OPERATOR_NS},  # as the Deployment sets it: its record lives in its namespace
     )
     try:
         yield process, f"http://127.0.0.1:{port}"

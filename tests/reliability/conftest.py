@@ -59,11 +59,17 @@ def stack(
     namespaces: list[str] = request.module.NAMESPACES
     tmp = tmp_path_factory.mktemp(request.module.__name__)
     config = tmp / "operator.yaml"
-    config.write_text(getattr(request.module, "OPERATOR_CONFIG", "defaultRegion: us-east-2\n"))
+    # By default the module's namespaces may register into the groups its tests make with boto3.
+    default = "defaultRegion: us-east-2\nnamespaces:\n" + "".join(
+        f"  {ns}:\n    groups: ['*']\n" for ns in namespaces
+    )
+    config.write_text(getattr(request.module, "OPERATOR_CONFIG", default))
     aws, endpoint = devstack.start_local_aws(tmp / "local-aws.log")
     for ns in namespaces:
         kube.create_namespace(ns)
     args = [arg for ns in namespaces for arg in ("--namespace", ns)]
+    # Each module's operator keeps its cluster-name record in its own namespace: modules share the API server.
+    args += ["--state-namespace", namespaces[0]]
     args += getattr(request.module, "OPERATOR_ARGS", [])
     env = getattr(request.module, "OPERATOR_ENV", {})
     runner = OperatorRunner(kube, endpoint, tmp / "operator.log", config, args, env)

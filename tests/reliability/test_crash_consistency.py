@@ -35,6 +35,9 @@ defaultRegion: us-east-2
 namespaces:
   crash:
     grantAccounts: ["111111111111"]
+    groups: ["crash"]
+    s3Buckets: ["crash-artifacts"]
+    kmsKeys: ["*"]
 """
 
 

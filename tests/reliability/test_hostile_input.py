@@ -22,6 +22,10 @@ namespaces:
   hostile-allowed:
     roleArns: ["{ALLOWED_ROLE}"]
     grantAccounts: ["222222222222"]
+    groups: ["*"]
+    s3Buckets: ["*"]
+    ecrRepositories: ["*"]
+    kmsKeys: ["*"]
 """
 KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
 ZERO_WIDTH_SPACE, RIGHT_TO_LEFT_OVERRIDE = "\u200b", "\u202e"

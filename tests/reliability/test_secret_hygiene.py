@@ -22,6 +22,10 @@ namespaces:
   secrets:
     roleArns: ["{TRAINING_ROLE}"]
     grantAccounts: ["111111111111"]
+    groups: ["*"]
+    s3Buckets: ["*"]
+    ecrRepositories: ["*"]
+    kmsKeys: ["*"]
 """
 # What temporary credentials from STS look like: an ASIA access key id, and the session token.
 TEMPORARY_KEY = re.compile(r"ASIA[0-9A-Z]{16}")

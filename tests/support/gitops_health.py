@@ -1,22 +1,25 @@
-"""How Argo CD and Flux read the operator's resources: Argo CD's health.lua run by a real Lua 5.1
-interpreter (lupa), and kstatus (the library Flux uses) run as a program built from its Go module."""
+"""How Argo CD and Flux read the operator's resources: the health checks as installed by the shipped
+argocd-cm file, evaluated by Argo CD itself (`argocd admin settings resource-overrides health`, the
+same Lua VM and wrapping as its application-controller; the binary is built from Argo CD's Go module),
+and kstatus (the library Flux uses) run as a program built from its Go module."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from registry_testbed.argocd.build import ensure_argocd
+
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMIZATIONS = ROOT / "manifests" / "argocd" / "resource_customizations" / "modelregistry.io"
 KINDS = ("ModelPackageGroup", "ModelVersion", "CrossAccountRegistryAccess")
-# Argo CD's Lua VM (gopher-lua) opens only these libraries; everything else is out of reach.
-_UNSAFE_GLOBALS = ("os", "io", "debug", "package", "require", "dofile", "loadfile", "load", "loadstring")
-
+ARGOCD_CM = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
 REQUEST_ID = re.compile(r"request id [0-9A-Za-z-]+")
 
 
@@ -24,21 +27,23 @@ def health_script(kind: str) -> Path:
     return CUSTOMIZATIONS / kind / "health.lua"
 
 
-def lua_health(kind: str, obj: dict[str, Any]) -> dict[str, str]:
-    """Run `<kind>/health.lua` on one object the way Argo CD does: the object as global `obj`, the
-    script's returned table as the health."""
-    from lupa import lua51
-
-    lua = lua51.LuaRuntime(unpack_returned_tuples=True)
-    assert lua.eval("_VERSION") == "Lua 5.1"
-    for name in _UNSAFE_GLOBALS:
-        lua.globals()[name] = None
-    lua.globals().obj = lua.table_from(obj, recursive=True)
-    result = lua.execute(health_script(kind).read_text())
-    assert result is not None, f"{kind}/health.lua returned nothing"
-    health = {"status": result["status"]}
-    if result["message"] is not None:
-        health["message"] = result["message"]
+def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
+    """Argo CD's health of one object, with the health checks of the shipped argocd-cm file."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as resource:
+        yaml.safe_dump(obj, resource)
+        resource.flush()
+        out = subprocess.run(
+            [str(ensure_argocd().binary), "admin", "settings", "resource-overrides", "health", resource.name,
+             "--argocd-cm-path", str(ARGOCD_CM)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    fields = dict(
+        line.split(": ", 1) for line in out.stdout.splitlines() if line.startswith(("STATUS: ", "MESSAGE: "))
+    )
+    health = {"status": fields["STATUS"]}
+    if fields.get("MESSAGE"):
+        health["message"] = fields["MESSAGE"]
     return health
 
 
@@ -78,7 +83,6 @@ KSTATUS = {
     ("CrossAccountRegistryAccess", "stalled-not-permitted.yaml"): "Failed",
 }
 
-ARGOCD_CM = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
 _ARGOCD_CM_HEADER = """\
 # Installs the operator's Argo CD health checks (the health.lua files under
 # resource_customizations/, which this file must repeat byte for byte: a unit test checks it;

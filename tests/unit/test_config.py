@@ -19,9 +19,13 @@ def test_allowlist(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(
         "namespaces:\n  ml:\n    roleArns: ['arn:aws:iam::222222222222:role/registrar']\n"
-        "    grantAccounts: ['111111111111']\n"
+        "    grantAccounts: ['111111111111']\n    s3Buckets: ['artifacts-*']\n"
+        "  'team-*':\n    roleArns: ['arn:aws:iam::222222222222:role/team']\n"
     )
     config = load_config(path)
+    assert config.may_grant("ml", "111111111111") and config.scope("ml").s3_buckets == ["artifacts-*"]
+    assert config.may_assume("team-a", "arn:aws:iam::222222222222:role/team")  # a pattern key
+    assert not config.may_assume("ml", "arn:aws:iam::222222222222:role/team")  # its own key wins
     assert config.may_assume("ml", "arn:aws:iam::222222222222:role/registrar")
     assert not config.may_assume("other", "arn:aws:iam::222222222222:role/registrar")
     assert not config.may_assume("ml", "arn:aws:iam::222222222222:role/admin")
@@ -35,6 +39,12 @@ def test_allowlist(tmp_path: Path) -> None:
         ("namespaces:\n  ml:\n    grantAccounts: ['12']\n", "namespaces.ml.grantAccounts.0"),
         ("namespaces:\n  ml:\n    roleArns: ['not-an-arn']\n", "namespaces.ml.roleArns.0"),
         ("surprise: 1\n", "surprise"),
+        ("clusterName: Prod_EU\n", "clusterName"),
+        # grants with no scope used to mean "any bucket, repository, key, group": say what to add
+        (
+            "namespaces:\n  ml:\n    grantAccounts: ['111111111111']\n",
+            "namespaces.ml has grantAccounts but no s3Buckets",
+        ),
     ],
 )
 def test_invalid_config_names_the_field(tmp_path: Path, text: str, field: str) -> None:

@@ -17,7 +17,7 @@ from registry_testbed.localcluster.build import binaries
 
 def _can_get_binaries() -> bool:
     b = binaries()
-    cached = b.etcd.exists() and b.kube_apiserver.exists() and b.kubectl.exists()
+    cached = all(p.exists() for p in (b.etcd, b.kube_apiserver, b.kube_controller_manager, b.kubectl))
     return cached or shutil.which("go") is not None
 
 
@@ -85,7 +85,36 @@ def test_cluster_up_reuse_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert kubectl("auth", "can-i", "*", "*") == "yes"
 
         state = json.loads((state_dir / "cluster.json").read_text())
-        pids = [state["etcd"]["pid"], state["apiserver"]["pid"]]
+        pids = [state["etcd"]["pid"], state["apiserver"]["pid"], state["controller_manager"]["pid"]]
+        print(
+            f"kube-apiserver ready in {state['apiserver_ready_seconds']} s, kube-controller-manager in "
+            f"{state['controller_manager_ready_seconds']} s, whole start-up {state['startup_seconds']} s"
+        )
+
+        # The controller-manager's work: a deleted namespace goes away (and can be made again), a
+        # ConfigMap owned by a deleted one is garbage-collected, a namespace gets its default ServiceAccount.
+        kubectl("create", "namespace", "gone")
+        kubectl("create", "configmap", "inside", "-n", "gone")
+        kubectl("wait", "--for=create", "serviceaccount/default", "-n", "gone", "--timeout=60s")
+        kubectl("delete", "namespace", "gone", "--wait=true", "--timeout=120s")
+        kubectl("create", "namespace", "gone")
+        owner_uid = kubectl("create", "configmap", "owner", "-o", "jsonpath={.metadata.uid}")
+        owned = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "owned",
+                "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner_uid}
+                ],
+            },
+        }
+        subprocess.run(
+            [str(info.kubectl), "--kubeconfig", str(info.kubeconfig), "create", "-f", "-"],
+            input=json.dumps(owned), check=True, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        kubectl("delete", "configmap", "owner")
+        kubectl("wait", "--for=delete", "configmap/owned", "--timeout=120s")
 
         again = cluster.up(state_dir)
         assert again == info

@@ -1,5 +1,6 @@
 """Packaging, checked without a cluster: the chart and the kustomize base say the same thing, the
-Argo CD health checks pass Argo CD's own test layout, the committed testdata are real objects, and the
+Argo CD health checks pass Argo CD's own test layout (assessed by the argocd binary built from its Go
+module, like helm and kstatus here), the committed testdata are real objects, and the
 Dockerfile keeps its promises (pinned base, non-root, no build tools in the final stage)."""
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from gitops_health import (
     CUSTOMIZATIONS,
     KINDS,
     KSTATUS,
+    argocd_health,
     health_script,
     health_tests,
     kstatus,
-    lua_health,
     render_argocd_cm,
     sample_path,
 )
@@ -41,12 +42,13 @@ IRSA = "arn:aws:iam::111111111111:role/sagemaker-registry-operator"
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_argocd_health_tests_pass(kind: str) -> None:
-    """Argo CD's layout: every health_test.yaml entry, its testdata run through health.lua by Lua 5.1."""
+    """Argo CD's layout: every health_test.yaml entry, its testdata assessed by Argo CD itself with the
+    shipped argocd-cm file."""
     entries = health_tests(kind)
     assert entries
     for entry in entries:
         obj = yaml.safe_load((CUSTOMIZATIONS / kind / entry["inputPath"]).read_text())
-        assert lua_health(kind, obj) == entry["healthStatus"], entry["inputPath"]
+        assert argocd_health(obj) == entry["healthStatus"], entry["inputPath"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -234,17 +236,17 @@ def test_health_of_states_the_testdata_do_not_cover() -> None:
     and deletion in progress."""
     new = yaml.safe_load(sample_path("ModelVersion", "new.yaml").read_text())
     new.pop("status")
-    assert lua_health("ModelVersion", new) == {
+    assert argocd_health(new) == {
         "status": "Progressing",
         "message": "Waiting for the operator to reconcile generation 1",
     }
     for kind, name in (("ModelVersion", "ready-approved.yaml"), ("CrossAccountRegistryAccess", "ready.yaml")):
         deleting = yaml.safe_load(sample_path(kind, name).read_text())
         deleting["metadata"]["deletionTimestamp"] = "2026-11-28T19:00:00Z"
-        assert lua_health(kind, deleting)["status"] == "Progressing"
+        assert argocd_health(deleting)["status"] == "Progressing"
     stale_ready = yaml.safe_load(sample_path("ModelPackageGroup", "ready.yaml").read_text())
     stale_ready["metadata"]["generation"] = 2  # spec changed, status still about generation 1
-    assert lua_health("ModelPackageGroup", stale_ready)["status"] == "Progressing"
+    assert argocd_health(stale_ready)["status"] == "Progressing"
 
 
 def test_helm_lint() -> None:

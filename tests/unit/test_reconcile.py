@@ -42,7 +42,11 @@ def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContex
     groups: dict[tuple[str, str], GroupInfo] = {}
     # 123456789012 is the embedded AWS's default account, the one the operator's own identity acts in
     return ReconcileContext(
-        OperatorConfig(), ClientFactory(), lambda ns, name: groups.get((ns, name)), own_account="123456789012"
+        # namespace ml may use the groups the tests make with boto3
+        OperatorConfig.model_validate({"namespaces": {"ml": {"groups": ["*"]}}}),
+        ClientFactory(),
+        lambda ns, name: groups.get((ns, name)),
+        own_account="123456789012",
     )
 
 
@@ -120,7 +124,11 @@ def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, s
     assert out.state is State.READY and out.reason == "Updated"
     described = sm.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "Approved"
-    assert described["CustomerMetadataProperties"] == {"a": "1", "addedInConsole": "x"}
+    assert described["CustomerMetadataProperties"] == {
+        "a": "1",
+        "addedInConsole": "x",
+        "modelregistry.io/owner": "default/ml/v/6b1d6c2e-0000-4000-8000-000000000001",  # who owns it
+    }
     assert out.status["appliedMetadataKeys"] == ["a"]  # "b" removed, "addedInConsole" never ours
 
 
@@ -331,7 +339,7 @@ def test_existing_group_is_adopted_not_recreated(ctx: ReconcileContext, sm: Any,
         ctx,
     )
     assert (out.state, out.reason) == (State.READY, "Adopted")
-    assert [e.reason for e in out.events] == ["Adopted", "DescriptionDiffers", "TagsUpdated"]
+    assert [e.reason for e in out.events] == ["Adopted", "DescriptionDiffers", "Claimed", "TagsUpdated"]
     assert "sagemaker:CreateModelPackageGroup" not in local_aws.admin.calls()
 
 

@@ -59,7 +59,11 @@ def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
     config = OperatorConfig.model_validate(
         {
             "namespaces": {
-                "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY, TRAINING]}
+                "ml": {
+                    "roleArns": [REGISTRY_ROLE, TRAINING_ROLE],
+                    "grantAccounts": [REGISTRY, TRAINING],
+                    **SCOPES,
+                }
             }
         }
     )
@@ -95,6 +99,7 @@ def _spec(key: str, **extra: Any) -> dict[str, Any]:
 
 
 REF = ObjectRef("ml", "decision-trees", "uid-1", 1)
+SCOPES = {"groups": ["*"], "s3Buckets": ["*"], "ecrRepositories": ["*"], "kmsKeys": ["*"]}
 
 
 def _statements(text: str) -> list[dict[str, Any]]:
@@ -189,6 +194,33 @@ def test_two_resources_on_one_bucket_both_applied(world: dict[str, Any]) -> None
     assert {"arn:aws:s3:::artifacts/decision-trees/*", "arn:aws:s3:::artifacts/other/*"} <= resources
 
 
+def test_grant_past_the_first_list_grants_page_is_found_not_duplicated(world: dict[str, Any]) -> None:
+    # ListGrants returns at most 100 grants a page (botocore kms model, ListGrantsRequest.Limit), so on a
+    # key other tenants already use, this object's grant is on the second page: the adapter must follow
+    # NextMarker to find it, or every re-check would create another grant.
+    for i in range(120):
+        world["kms"].create_grant(
+            KeyId=world["key"],
+            GranteePrincipal="arn:aws:iam::333333333333:root",
+            Operations=["Decrypt"],
+            Name=f"other-tenant-{i}",
+        )
+    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
+    assert out.state is State.READY, out
+    world["admin"].reset_calls()
+    again = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
+    assert again.state is State.READY and again.events == []
+    assert again.status["kmsGrantId"] == out.status["kmsGrantId"]
+    assert "kms:CreateGrant" not in world["admin"].calls()
+    assert world["admin"].calls()["kms:ListGrants"] >= 2  # two pages at least
+    deleted = runner.delete(cross_account.KIND, REF, _spec(world["key"]), again.status, world["ctx"])
+    assert deleted is not None and deleted.state is State.READY, deleted
+    grants: list[dict[str, Any]] = []
+    for page in world["kms"].get_paginator("list_grants").paginate(KeyId=world["key"]):
+        grants += page["Grants"]
+    assert len(grants) == 120 and out.status["kmsGrantId"] not in {g["GrantId"] for g in grants}
+
+
 def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world: dict[str, Any]) -> None:
     out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
     world["kms"].revoke_grant(KeyId=world["key"], GrantId=out.status["kmsGrantId"])
@@ -207,11 +239,19 @@ def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world
     [
         ({}, "spec.training.roleArn"),
         (
-            {"namespaces": {"ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [TRAINING]}}},
+            {
+                "namespaces": {
+                    "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [TRAINING], **SCOPES}
+                }
+            },
             "spec.registryAccountId",
         ),
         (
-            {"namespaces": {"ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY]}}},
+            {
+                "namespaces": {
+                    "ml": {"roleArns": [REGISTRY_ROLE, TRAINING_ROLE], "grantAccounts": [REGISTRY], **SCOPES}
+                }
+            },
             "spec.trainingAccountId",
         ),
     ],

@@ -67,6 +67,11 @@ class ModelPackageGroupStatus(CommonStatus):
         description="Where the group was first reconciled; kept, so a later change of the operator's "
         "defaultRegion never moves it.",
     )
+    owner: str | None = Field(
+        default=None,
+        description="The owner this object recorded in AWS (<cluster>/<namespace>/<name>/<uid>): no other "
+        "namespace or cluster may manage what it owns.",
+    )
     applied_tag_keys: list[str] | None = Field(
         default=None, description="The tag keys this object applied: the only ones it ever removes."
     )

@@ -221,6 +221,11 @@ class ModelVersionStatus(CommonStatus):
         description="Where the version was first reconciled; kept, so a later change of the operator's "
         "defaultRegion never moves it.",
     )
+    owner: str | None = Field(
+        default=None,
+        description="The owner this object recorded in AWS (<cluster>/<namespace>/<name>/<uid>): no other "
+        "namespace or cluster may manage what it owns.",
+    )
     applied_metadata_keys: list[str] | None = Field(
         default=None,
         description="The customer metadata keys this object applied: the only ones it ever removes.",

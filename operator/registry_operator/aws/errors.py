@@ -68,6 +68,11 @@ def _kind(code: str, status: int, message: str) -> AwsErrorKind:
     return AwsErrorKind.VALIDATION
 
 
+def kind_of(code: str, status: int, message: str = "") -> AwsErrorKind:
+    """What an AWS error code means, for those who see only the answer (the metrics' botocore hooks)."""
+    return _kind(code, status, message)
+
+
 def translate(exc: Exception, operation: str) -> AwsError:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})

@@ -45,23 +45,37 @@ def waiting_on_registry(body: kopf.Body) -> bool:
     )
 
 
+def _group_info(body: kopf.Body, namespace: str, name: str) -> GroupInfo:
+    st = body.get("status", {}) or {}
+    spec = body.get("spec", {}) or {}
+    return GroupInfo(
+        namespace=namespace,
+        name=name,
+        uid=body["metadata"]["uid"],
+        group_name=st.get("modelPackageGroupName"),
+        group_arn=st.get("modelPackageGroupArn"),
+        region=st.get("region") or spec.get("region"),
+        role_arn=spec.get("roleArn"),
+        ready=ready_now(body),
+        deleting=bool(body["metadata"].get("deletionTimestamp")),
+    )
+
+
 @kopf.index(*GROUPS)
 async def group_objects(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[Any, GroupInfo]:
     """ModelPackageGroups by (namespace, name): what ModelVersions with a modelPackageGroupRef wait on."""
-    st = body.get("status", {}) or {}
-    spec = body.get("spec", {}) or {}
-    return {
-        (namespace, name): GroupInfo(
-            namespace=namespace,
-            name=name,
-            group_name=st.get("modelPackageGroupName"),
-            group_arn=st.get("modelPackageGroupArn"),
-            region=st.get("region") or spec.get("region"),
-            role_arn=spec.get("roleArn"),
-            ready=ready_now(body),
-            deleting=bool(body["metadata"].get("deletionTimestamp")),
-        )
-    }
+    return {(namespace, name): _group_info(body, namespace, name)}
+
+
+@kopf.index(*GROUPS)
+async def groups_by_aws_name(
+    body: kopf.Body, namespace: str, name: str, **_: Any
+) -> dict[Any, GroupInfo] | None:
+    """ModelPackageGroups by (namespace, group name in SageMaker): the groups a namespace manages itself."""
+    group = (body.get("status", {}) or {}).get("modelPackageGroupName")
+    if not group:
+        return None
+    return {(namespace, group.lower()): _group_info(body, namespace, name)}
 
 
 @kopf.index(*VERSIONS)
@@ -107,6 +121,7 @@ async def registered_versions(
         package_status=st.get("modelPackageStatus"),
         ready=ready_now(body),
         waiting_on_registry=waiting_on_registry(body),
+        reason=_ready(body).get("reason"),
     )
     return {GroupKey(version.region, version.role_arn, version.group): version}
 

@@ -59,10 +59,9 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
 def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
     """kopf hands its indexes to start-up handlers before it fills them; the reconcile context and the
     resync read them from here on (kopf fills them before any object's handler runs)."""
-    memo.indexes = {
-        name: kwargs[name]
-        for name in ("group_objects", "package_claims", "registered_versions", "access_objects")
-    }
+    names = ("group_objects", "groups_by_aws_name", "package_claims", "registered_versions", "access_objects")
+    memo.indexes = {name: kwargs[name] for name in names}
+    by_aws_name = memo.indexes["groups_by_aws_name"]
     groups, claims = memo.indexes["group_objects"], memo.indexes["package_claims"]
 
     def group(namespace: str, name: str) -> GroupInfo | None:
@@ -72,5 +71,9 @@ def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
     def claimed(arn: str) -> list[Claim]:
         return indexes.values(claims, claim_key(arn))
 
+    def managed(namespace: str, group_name: str) -> list[GroupInfo]:
+        return indexes.values(by_aws_name, (namespace, group_name.lower()))
+
     memo.context.groups = group
     memo.context.claims = claimed
+    memo.context.managed_groups = managed

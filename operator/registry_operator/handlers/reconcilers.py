@@ -21,7 +21,6 @@ from registry_operator.api.kinds import KINDS, KindInfo
 from registry_operator.handlers import kube, status
 from registry_operator.reconcile import runner
 from registry_operator.reconcile.kinds import RECONCILERS
-from registry_operator.reconcile.model_version import is_settled
 from registry_operator.reconcile.outcome import Event
 from registry_operator.reconcile.runner import ManagedKind
 
@@ -111,8 +110,9 @@ def _register(info: KindInfo) -> None:
     locked = info.kind in LOCKED_KINDS
     suffix = HANDLER_IDS[info.kind]
 
-    def unsettled(body: kopf.Body, **_: Any) -> bool:
-        return not is_settled(body.get("status"), int(body.get("metadata", {}).get("generation") or 0))
+    def unsettled(body: kopf.Body, memo: kopf.Memo, **_: Any) -> bool:
+        generation = int(body.get("metadata", {}).get("generation") or 0)
+        return not kind.settled(body.get("status"), generation, memo.context.config.cluster_name)
 
     @metrics.observe_reconcile(info.kind)
     def reconcile(

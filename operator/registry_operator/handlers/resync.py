@@ -9,13 +9,21 @@ from typing import Any
 
 import kopf
 
+from registry_operator import metrics
 from registry_operator.api.kinds import by_kind
 from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
 from registry_operator.handlers import indexes, kube, reconcilers
 from registry_operator.reconcile.kinds import RECONCILERS
-from registry_operator.reconcile.outcome import status_patch
-from registry_operator.reconcile.resync import TrackedVersion, VersionChange, by_group, resync_group
+from registry_operator.reconcile.outcome import Stalled, status_patch
+from registry_operator.reconcile.resync import (
+    TrackedVersion,
+    VersionChange,
+    by_group,
+    refused,
+    request,
+    resync_group,
+)
 
 VERSIONS = by_kind("ModelVersion")
 ACCESSES = by_kind("CrossAccountRegistryAccess")
@@ -59,11 +67,24 @@ def _resync_versions(memo: kopf.Memo, tracked: list[TrackedVersion], logger: Any
     """One pass over all groups (in a worker thread); returns the number of versions written."""
     failing: dict[Any, str] = memo.setdefault("resync_failing", {})
     changed = 0
-    for key, versions in by_group(tracked).items():
+    allowed = []
+    for v in tracked:
+        try:
+            memo.context.authorize(v.namespace, request(v, memo.context.own_account))
+        except Stalled as stalled:
+            change = refused(v, stalled)
+            if change is not None:
+                changed += _write(memo, change, logger)
+            continue
+        allowed.append(v)
+    groups = by_group(allowed)
+    metrics.RESYNC.pass_started(groups)
+    for key, versions in groups.items():
         registry = memo.context.registry(key.region, key.role_arn)
         try:
             changes = resync_group(registry, key, versions, lambda v: _still_wanted(memo, v))
         except AwsError as err:
+            metrics.RESYNC.failed(key)
             # Logged when it starts or changes, not every interval: a version registered from another
             # account cannot be listed unless its access grants sagemaker:ListModelPackages.
             if failing.get(key) != err.code:
@@ -73,11 +94,13 @@ def _resync_versions(memo: kopf.Memo, tracked: list[TrackedVersion], logger: Any
                 )
             failing[key] = err.code
             continue
+        metrics.RESYNC.listed(key)
         if failing.pop(key, None) is not None:
             logger.info(f"resync of group {key.group} in {key.region} works again")
         for change in changes:
             with attribution.acting_for(change.version.namespace, change.version.name, change.version.uid):
                 changed += _write(memo, change, logger)
+    metrics.RESYNC.pass_finished()
     return changed
 
 

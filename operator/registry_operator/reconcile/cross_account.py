@@ -26,7 +26,7 @@ from registry_operator.aws.errors import AwsError
 from registry_operator.aws.kms import Grants
 from registry_operator.aws.s3 import BucketPolicies
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso, retry_delay
-from registry_operator.reconcile.permissions import check_grant, check_role
+from registry_operator.reconcile.permissions import Request
 from registry_operator.reconcile.policy_sync import PolicyTarget, ensure, present, withdraw
 from registry_operator.reconcile.runner import STALLED_RECHECK_SECONDS, ManagedKind, Observation, Run
 
@@ -120,17 +120,19 @@ class Plan:
     grants: list[GrantPart] = field(default_factory=list)
 
 
-def grant_prefix(namespace: str, name: str) -> str:
-    return policy.sid("ModelRegistry", namespace, name)
+def grant_prefix(namespace: str, name: str, cluster: str = "default") -> str:
+    return policy.sid("ModelRegistry", namespace, name, cluster)
 
 
-def grant_name(namespace: str, name: str, key_id: str, grantee: str) -> str:
+def grant_name(namespace: str, name: str, key_id: str, grantee: str, cluster: str = "default") -> str:
     """Deterministic per object and grant content: a restart finds it, a spec change gets a new one."""
     content = hashlib.sha256(f"{key_id}|{grantee}|{','.join(GRANT_OPERATIONS)}".encode()).hexdigest()[:8]
-    return f"{grant_prefix(namespace, name)}-{content}"
+    return f"{grant_prefix(namespace, name, cluster)}-{content}"
 
 
-def plan(spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region: str) -> Plan:
+def plan(
+    spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region: str, cluster: str = "default"
+) -> Plan:
     """The statements and grant for a spec; validated as real AWS would, so a bad one never leaves."""
     root = {"AWS": facts.account_root(region, spec.registry_account_id)}
     out = Plan(region)
@@ -139,7 +141,7 @@ def plan(spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region
     if t is not None and t.ecr_repository:
         statements: tuple[policy.Statement, ...] = (
             {
-                "Sid": policy.sid("ModelRegistryEcrRead", namespace, name),
+                "Sid": policy.sid("ModelRegistryEcrRead", namespace, name, cluster),
                 "Effect": "Allow",
                 "Principal": root,
                 "Action": ECR_ACTIONS,
@@ -157,14 +159,14 @@ def plan(spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region
         # statement lists GetBucketAcl against objects only, which S3 refuses as MalformedPolicy.
         statements = (
             {
-                "Sid": policy.sid("ModelRegistryS3Read", namespace, name),
+                "Sid": policy.sid("ModelRegistryS3Read", namespace, name, cluster),
                 "Effect": "Allow",
                 "Principal": root,
                 "Action": S3_OBJECT_ACTIONS,
                 "Resource": f"{bucket}/{t.s3_key_prefix or ''}*",
             },
             {
-                "Sid": policy.sid("ModelRegistryS3BucketAcl", namespace, name),
+                "Sid": policy.sid("ModelRegistryS3BucketAcl", namespace, name, cluster),
                 "Effect": "Allow",
                 "Principal": root,
                 "Action": ["s3:GetBucketAcl"],
@@ -184,7 +186,7 @@ def plan(spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region
                 t.kms_key_id,
                 region,
                 training_role,
-                grant_name(namespace, name, t.kms_key_id, grantee),
+                grant_name(namespace, name, t.kms_key_id, grantee, cluster),
                 grantee,
             )
         )
@@ -195,7 +197,7 @@ def plan(spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region
             resources.insert(0, facts.group_arn(region, spec.registry_account_id, group))
         statements = (
             {
-                "Sid": policy.sid("ModelRegistryAccess", namespace, name),
+                "Sid": policy.sid("ModelRegistryAccess", namespace, name, cluster),
                 "Effect": "Allow",
                 "Principal": {"AWS": facts.account_root(region, spec.training_account_id)},
                 "Action": [str(a) for a in spec.registry.actions],
@@ -325,8 +327,10 @@ class CrossAccountAccessKind(ManagedKind[CrossAccountRegistryAccessSpec, AccessO
         spec = run.spec
         region = str(run.recorded.get("region") or spec.region or run.ctx.config.default_region)
         run.record(region=region)
-        _permissions(run, spec)
-        run.resolved["plan"] = plan(spec, run.ref.namespace, run.ref.name, region)
+        run.ctx.authorize(run.ref.namespace, request(spec, region, run.ctx.own_account))
+        run.resolved["plan"] = plan(
+            spec, run.ref.namespace, run.ref.name, region, run.ctx.config.cluster_name
+        )
 
     def observe(self, run: AccessRun) -> AccessObservation:
         wanted: Plan = run.resolved["plan"]
@@ -525,7 +529,7 @@ class CrossAccountAccessKind(ManagedKind[CrossAccountRegistryAccessSpec, AccessO
         return PartResult(condition, True, "Applied", message) if report else None
 
     def _role_allowed(self, run: Run[Any], role_arn: str | None, field_name: str) -> None:
-        check_role(run.ctx.config, run.ref.namespace, role_arn, field_name)
+        run.ctx.authorize(run.ref.namespace, Request(roles=((field_name, role_arn or ""),)))
 
     def _target(self, run: Run[Any], part: PolicyPart) -> PolicyTarget:
         clients = run.ctx.clients
@@ -591,7 +595,7 @@ class CrossAccountAccessKind(ManagedKind[CrossAccountRegistryAccessSpec, AccessO
 
     def _ensure_grant(self, run: AccessRun, g: GrantPart, holder: list[str]) -> str:
         grants = Grants(run.ctx.clients.client("kms", g.region, g.role_arn))
-        prefix = grant_prefix(run.ref.namespace, run.ref.name)
+        prefix = grant_prefix(run.ref.namespace, run.ref.name, run.ctx.config.cluster_name)
         with run.ctx.locks(("kms", g.key_id)):
             existing = grants.list(g.key_id)
             current = next((x for x in existing if x.name == g.name), None)
@@ -655,15 +659,37 @@ def _records(value: Any) -> list[Any]:
     return list(value or [])
 
 
-def _permissions(run: AccessRun, spec: CrossAccountRegistryAccessSpec) -> None:
-    cfg, ns = run.ctx.config, run.ref.namespace
-    if spec.training is not None:
-        check_role(cfg, ns, spec.training.role_arn, "spec.training.roleArn")
-        if spec.training.ecr_repository or spec.training.s3_bucket or spec.training.kms_key_id:
-            check_grant(cfg, ns, spec.registry_account_id, "spec.registryAccountId")
+def request(spec: CrossAccountRegistryAccessSpec, region: str, own_account: str | None) -> Request:
+    """What an access writes where, for the one authorization (permissions.Authorizer)."""
+    t, account = spec.training, spec.training_account_id
+    roles: list[tuple[str, str]] = []
+    grant_to: list[tuple[str, str]] = []
+    if t is not None:
+        roles.append(("spec.training.roleArn", t.role_arn or ""))
+        if t.ecr_repository or t.s3_bucket or t.kms_key_id:
+            grant_to.append(("spec.registryAccountId", spec.registry_account_id))
+    groups: tuple[tuple[str, str], ...] = ()
     if spec.registry is not None:
-        check_role(cfg, ns, spec.registry.role_arn, "spec.registry.roleArn")
-        check_grant(cfg, ns, spec.training_account_id, "spec.trainingAccountId")
+        roles.append(("spec.registry.roleArn", spec.registry.role_arn or ""))
+        grant_to.append(("spec.trainingAccountId", spec.training_account_id))
+        group = spec.model_package_group_name
+        if spec.registry_account_id != (_account(spec.registry.role_arn) or own_account):
+            group = facts.group_arn(region, spec.registry_account_id, group)
+        groups = (("spec.modelPackageGroupName", group),)
+    return Request(
+        roles=tuple(roles),
+        grant_to=tuple(grant_to),
+        into_groups=groups,
+        buckets=(("spec.training.s3Bucket", t.s3_bucket),) if t and t.s3_bucket else (),
+        repositories=(("spec.training.ecrRepository", f"{account}/{t.ecr_repository}"),)
+        if t and t.ecr_repository
+        else (),
+        keys=(("spec.training.kmsKeyId", t.kms_key_id),) if t and t.kms_key_id else (),
+    )
+
+
+def _account(role_arn: str | None) -> str | None:
+    return role_arn.split(":")[4] if role_arn else None
 
 
 def stalled_by_input(status: dict[str, Any], generation: int) -> bool:

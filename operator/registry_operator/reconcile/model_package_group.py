@@ -9,10 +9,12 @@ from typing import Any
 from registry_operator.api.common import ENTITY_NAME_PATTERN, DeletionPolicy
 from registry_operator.api.model_package_group import ModelPackageGroupSpec, ModelPackageGroupStatus
 from registry_operator.aws.sagemaker import SageMakerRegistry
+from registry_operator.reconcile import ownership
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
-from registry_operator.reconcile.permissions import check_role
+from registry_operator.reconcile.permissions import Request
+from registry_operator.reconcile.requests import map_changes
 from registry_operator.reconcile.runner import ManagedKind, Observation, Run
-from registry_operator.reconcile.tags import apply_tags, describe_change, tag_changes
+from registry_operator.reconcile.tags import apply_tags, describe_change
 
 GroupRun = Run[ModelPackageGroupSpec]
 GROUP_PENDING_SECONDS = 2.0
@@ -56,36 +58,65 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
                 f"{run.ctx.config.default_region} (set spec.region on new objects to choose)",
             )
         run.record(region=region)
-        check_role(run.ctx.config, ref.namespace, spec.role_arn)
+        if spec.tags and ownership.OWNER_KEY in spec.tags:
+            raise Stalled("InvalidTags", f"spec.tags: {ownership.OWNER_KEY} is the operator's own tag")
+        run.ctx.authorize(ref.namespace, Request(roles=(("spec.roleArn", spec.role_arn or ""),)))
         run.resolved["name"] = name
 
     def _registry(self, run: Run[Any]) -> SageMakerRegistry:
         return run.ctx.registry(run.status["region"], run.raw_spec.get("roleArn"))
 
     def observe(self, run: GroupRun) -> GroupObservation:
-        described = self._registry(run).describe_group(run.resolved["name"])
+        name = run.resolved["name"]
+        registry = self._registry(run)
+        described = registry.describe_group(name)
         if described is None:
             return GroupObservation(exists=False)
         observed = GroupObservation(exists=True, described=described)
-        if not run.recorded.get("modelPackageGroupArn"):
+        current = registry.list_tags(described["ModelPackageGroupArn"])
+        claim = self._check_owner(run, current)
+        run.record(owner=ownership.me(run.ref, run.ctx.config).render())
+        if not run.recorded.get("modelPackageGroupArn"):  # the group existed before this object
+            if ownership.OWNER_KEY not in current:  # made by hand or a pipeline: only within the scopes
+                run.ctx.authorize(run.ref.namespace, Request(into_groups=((_name_field(run), name),)))
             _adopted(run, described)
+        if claim is ownership.Claim.TAKE:
+            run.event("Claimed", f"recorded as the owner of group {name} ({ownership.OWNER_KEY})")
         applied = run.recorded.get("appliedTagKeys")
-        observed.tags_to_add, observed.tags_to_delete = tag_changes(
-            self._registry(run),
-            described["ModelPackageGroupArn"],
-            run.spec.tags,
-            applied if applied is not None else list(run.spec.tags or {}),
+        observed.tags_to_add, observed.tags_to_delete = map_changes(
+            self._desired_tags(run), current, applied if applied is not None else list(run.spec.tags or {})
         )
         observed.up_to_date = not observed.tags_to_add and not observed.tags_to_delete
         # A key to remove stays recorded until it is removed: a failed call must not forget it.
         run.record(appliedTagKeys=sorted(set(run.spec.tags or {}) | set(observed.tags_to_delete)) or None)
         return observed
 
+    def _desired_tags(self, run: Run[Any]) -> dict[str, str]:
+        return {**(run.spec.tags or {}), ownership.OWNER_KEY: ownership.me(run.ref, run.ctx.config).render()}
+
+    def _check_owner(self, run: Run[Any], tags: dict[str, str]) -> ownership.Claim:
+        name = run.resolved.get("name") or group_name(dict(run.raw_spec), run.ref.name)
+
+        def still_managed(owner: ownership.Owner) -> bool:
+            return any(g.uid == owner.uid for g in run.ctx.managed_groups(run.ref.namespace, name))
+
+        return ownership.check(
+            tags.get(ownership.OWNER_KEY),
+            run.ref,
+            run.ctx.config,
+            f"model package group {name}",
+            still_managed,
+        )
+
     def create(self, run: GroupRun, observed: GroupObservation) -> GroupObservation:
         name = run.resolved["name"]
+        run.ctx.authorize(run.ref.namespace, Request(create_groups=((_name_field(run), name),)))
         registry = self._registry(run)
-        registry.create_group(name, run.spec.model_package_group_description, run.spec.tags)
-        run.record(appliedTagKeys=sorted(run.spec.tags or {}) or None)
+        registry.create_group(name, run.spec.model_package_group_description, self._desired_tags(run))
+        run.record(
+            appliedTagKeys=sorted(run.spec.tags or {}) or None,
+            owner=ownership.me(run.ref, run.ctx.config).render(),
+        )
         run.event("Created", f"created model package group {name}")
         described = registry.describe_group(name)
         if described is None:
@@ -133,10 +164,14 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
             return None  # never created or found by this object (refused, or waiting): nothing to remove
         name = group_name(dict(run.raw_spec), run.ref.name)
         run.record(region=region_of(run.raw_spec.get("region"), run.recorded, run.ctx.config.default_region))
-        check_role(run.ctx.config, run.ref.namespace, run.raw_spec.get("roleArn"))
+        run.ctx.authorize(
+            run.ref.namespace, Request(roles=(("spec.roleArn", run.raw_spec.get("roleArn") or ""),))
+        )
         registry = self._registry(run)
         described = registry.describe_group(name)
         if described is not None and described.get("ModelPackageGroupStatus") != "Deleting":
+            run.resolved["name"] = name
+            self._check_owner(run, registry.list_tags(described["ModelPackageGroupArn"]))
             registry.delete_group(name)
             described = registry.describe_group(name)
         if described is not None:
@@ -146,6 +181,10 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
         message = f"deleted model package group {name}"
         run.event("Deleted", message)
         return run.outcome(State.READY, "Deleted", message)
+
+
+def _name_field(run: Run[Any]) -> str:
+    return "spec.modelPackageGroupName" if run.raw_spec.get("modelPackageGroupName") else "metadata.name"
 
 
 def _adopted(run: GroupRun, described: dict[str, Any]) -> None:

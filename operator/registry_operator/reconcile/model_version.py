@@ -16,11 +16,11 @@ from registry_operator.api.model_version import ModelVersionSpec, ModelVersionSt
 from registry_operator.aws import facts
 from registry_operator.aws.errors import AwsError, AwsErrorKind
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile import requests
+from registry_operator.reconcile import ownership, requests
 from registry_operator.reconcile.claims import holder
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
-from registry_operator.reconcile.permissions import check_role, check_target_account
+from registry_operator.reconcile.permissions import Request
 from registry_operator.reconcile.runner import ManagedKind, Observation, Run
 from registry_operator.reconcile.tags import apply_tags, describe_change, tag_changes
 
@@ -34,12 +34,20 @@ OBSERVED_CONDITION = "PackageObserved"
 VersionRun = Run[ModelVersionSpec]
 
 
-def is_settled(status: dict[str, Any] | None, generation: int) -> bool:
-    """A version registered and Ready for this generation needs no AWS call on operator restart:
-    drift, approvals and package status are observed by the per-group resync."""
+def is_settled(status: dict[str, Any] | None, generation: int, cluster: str) -> bool:
+    """A version registered, Ready for this generation and recorded as owned by this cluster needs no AWS
+    call on operator restart: drift, approvals and package status are observed by the per-group resync.
+    One from before owners were recorded (an upgrade, a renamed cluster) runs once, to claim it."""
     status = status or {}
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
-    return bool(status.get("modelPackageArn")) and status.get("observedGeneration") == generation and ready
+    owner = ownership.Owner.parse(status.get("owner"))
+    owned = owner is not None and owner.cluster == cluster
+    return (
+        bool(status.get("modelPackageArn"))
+        and status.get("observedGeneration") == generation
+        and ready
+        and owned
+    )
 
 
 def region_of(spec_region: str | None, recorded: dict[str, Any] | Any, ctx: ReconcileContext) -> str:
@@ -64,6 +72,9 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
     spec_model = ModelVersionSpec
     status_model = ModelVersionStatus
 
+    def settled(self, status: Any, generation: int, cluster: str) -> bool:
+        return is_settled(status, generation, cluster)
+
     # ------------------------------------------------------------------ prepare
 
     def prepare(self, run: VersionRun) -> None:
@@ -80,13 +91,14 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                 f"{ctx.config.default_region} (set spec.region on new objects to choose)",
             )
         run.record(region=region)
-        check_role(ctx.config, ref.namespace, spec.role_arn)
+        if spec.customer_metadata_properties and ownership.OWNER_KEY in spec.customer_metadata_properties:
+            raise Stalled(
+                "InvalidCustomerMetadataProperties",
+                f"spec.customerMetadataProperties: {ownership.OWNER_KEY} is the operator's own key",
+            )
+        ctx.authorize(ref.namespace, Request(roles=(("spec.roleArn", spec.role_arn or ""),)))
         has_group = spec.model_package_group_name is not None or spec.model_package_group_ref is not None
         group = self._resolve_group(run, region) if has_group else None
-        if group and group.startswith("arn:") and spec.model_package_group_name is not None:
-            check_target_account(
-                ctx.config, ref.namespace, group, spec.role_arn, ctx.own_account, "spec.modelPackageGroupName"
-            )
         adopting = spec.model_package_arn
         for field_name, arn_given in (
             ("spec.modelPackageGroupName", group if group and group.startswith("arn:") else None),
@@ -100,10 +112,8 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                     f"{field_name} is in region {parsed.region}, but this version's region is {region} "
                     "(spec.region, else the operator's defaultRegion when it was first reconciled)",
                 )
+        ctx.authorize(ref.namespace, self._request(run, group))
         if adopting:
-            check_target_account(
-                ctx.config, ref.namespace, adopting, spec.role_arn, ctx.own_account, "spec.modelPackageArn"
-            )
             other = holder(ctx.claims(adopting), ref.uid)
             if other is not None:
                 raise Stalled(
@@ -112,6 +122,27 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                     f"{other.namespace}/{other.name}",
                 )
         run.resolved["group"] = group
+
+    def _request(self, run: VersionRun, group: str | None) -> Request:
+        """Acting in another account needs grantAccounts; registering into a group, or adopting from one,
+        needs the group to be this namespace's own or in its scope. A version this object already holds
+        (recorded in its status) is this object's to manage."""
+        spec, role = run.spec, run.spec.role_arn
+        accounts = []
+        into: list[tuple[str, str]] = []
+        if group and spec.model_package_group_name is not None:
+            if group.startswith("arn:"):
+                accounts.append(("spec.modelPackageGroupName", group, role))
+            into.append(("spec.modelPackageGroupName", group))
+        adopting = spec.model_package_arn
+        if adopting:
+            accounts.append(("spec.modelPackageArn", adopting, role))
+            parsed = facts.parse_package_arn(adopting)
+            if parsed is not None:
+                same = parsed.account == (_account(role) or run.ctx.own_account)
+                into.append(("spec.modelPackageArn", parsed.group if same else parsed.group_arn))
+        holds = bool(run.recorded.get("modelPackageArn"))
+        return Request(accounts=tuple(accounts), into_groups=() if holds else tuple(into))
 
     def _resolve_group(self, run: VersionRun, region: str) -> str:
         """The group as CreateModelPackage takes it: a name, or an ARN for a group in another account."""
@@ -163,14 +194,30 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                 f"model package {arn} no longer exists in SageMaker; it was deleted outside the operator. "
                 "Delete and re-apply this ModelVersion to register it again",
             )
+        claim = self._check_owner(run, arn, described)
+        run.record(owner=ownership.me(run.ref, run.ctx.config).render())
         if adopting:
             _check_adoptable(run.spec, group, described)
             if not recorded_arn:
                 run.event("Adopted", f"adopted {adopting}; no new version registered")
+        if claim is ownership.Claim.TAKE:
+            run.event("Claimed", f"recorded as the owner of {arn} ({ownership.OWNER_KEY})")
         observed = VersionObservation(exists=True, arn=str(described["ModelPackageArn"]), described=described)
         observed.group = group or str(described.get("ModelPackageGroupName", ""))
         self._diff(run, observed)
         return observed
+
+    def _check_owner(self, run: Run[Any], arn: str, described: dict[str, Any]) -> ownership.Claim:
+        recorded = (described.get("CustomerMetadataProperties") or {}).get(ownership.OWNER_KEY)
+
+        def still_managed(owner: ownership.Owner) -> bool:
+            return any(c.uid == owner.uid and c.holds for c in run.ctx.claims(arn))
+
+        return ownership.check(recorded, run.ref, run.ctx.config, f"model package {arn}", still_managed)
+
+    def _desired_metadata(self, run: VersionRun) -> dict[str, str]:
+        mine = ownership.me(run.ref, run.ctx.config).render()
+        return {**(run.spec.customer_metadata_properties or {}), ownership.OWNER_KEY: mine}
 
     def _diff(self, run: VersionRun, observed: VersionObservation) -> None:
         """What UpdateModelPackage and the tag calls must change; sets up_to_date."""
@@ -184,7 +231,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         ):
             changes["ApprovalDescription"] = spec.approval_description
         to_set, to_remove = requests.map_changes(
-            spec.customer_metadata_properties,
+            self._desired_metadata(run),
             described.get("CustomerMetadataProperties") or {},
             _applied(run, "appliedMetadataKeys", spec.customer_metadata_properties),
         )
@@ -233,6 +280,9 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         spec = run.spec
         assert observed.group is not None  # required by the CRD unless adopting
         request = requests.create_model_package_request(spec, observed.group, run.ref.uid)
+        # The owner, recorded in the version itself (versioned packages take no tags).
+        request["CustomerMetadataProperties"] = self._desired_metadata(run)
+        run.record(owner=ownership.me(run.ref, run.ctx.config).render())
         registry = self._registry(run)
         arn = registry.create_package(request)
         parsed = facts.parse_package_arn(arn)
@@ -337,8 +387,12 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             return None
         region = region_of(run.raw_spec.get("region"), run.recorded, run.ctx)
         role_arn = run.raw_spec.get("roleArn")
-        check_role(run.ctx.config, run.ref.namespace, role_arn)
-        existed = run.ctx.registry(region, role_arn).delete_package(arn)
+        run.ctx.authorize(run.ref.namespace, Request(roles=(("spec.roleArn", role_arn or ""),)))
+        registry = run.ctx.registry(region, role_arn)
+        described = registry.describe_package(arn)
+        if described is not None:
+            self._check_owner(run, arn, described)  # never delete a version another namespace owns
+        existed = described is not None and registry.delete_package(arn)
         message = f"deleted {arn}" if existed else f"{arn} was already gone"
         run.event("Deleted", message)
         return run.outcome(State.READY, "Deleted", message)
@@ -390,6 +444,10 @@ def _status_details(described: dict[str, Any]) -> str:
         if item.get("Status") not in (None, "Completed", "NotStarted")
     ]
     return "; ".join(failed)
+
+
+def _account(role_arn: str | None) -> str | None:
+    return role_arn.split(":")[4] if role_arn else None
 
 
 def _keys(desired: dict[str, str] | None, pending_removal: list[str] | None = None) -> list[str] | None:

@@ -24,12 +24,14 @@ class PolicyTarget:
 
 
 def _check_size(target: PolicyTarget, text: str, doc: policy.Document, ours: int) -> None:
-    size = len(text.encode()) if target.key[0] == "s3" else len(text)
+    # S3 counts a bucket policy's size in bytes; ECR and SageMaker count characters.
+    in_bytes = target.key[0] == "s3"
+    size, unit = (len(text.encode()), "bytes") if in_bytes else (len(text), "characters")
     if size > target.max_size:
         total = len(doc.get("Statement", []))
         raise Stalled(
             "PolicyTooLarge",
-            f"the {target.what} would be {size:,} characters with this object's statements, over the limit "
+            f"the {target.what} would be {size:,} {unit} with this object's statements, over the limit "
             f"of {target.max_size:,} ({target.limit_source}); it holds {total} statements, {total - ours} of "
             "them from others. Nothing was changed: remove statements from it or use another target",
         )

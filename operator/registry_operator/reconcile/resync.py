@@ -18,7 +18,8 @@ from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.reconcile.model_version import DELETED
-from registry_operator.reconcile.outcome import Event, Outcome, State, now_iso
+from registry_operator.reconcile.outcome import Event, Outcome, Stalled, State, now_iso
+from registry_operator.reconcile.permissions import Request
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class TrackedVersion:
     # Why it is not Ready, when it is not; only a wait the registry ends (a pending package, a package
     # thought deleted) is the resync's to end. Anything else is the handler's.
     waiting_on_registry: bool = False
+    reason: str | None = None  # the Ready condition's reason
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,27 @@ class VersionChange:
 
 # Ready=False reasons that only the registry's own progress ends.
 REGISTRY_WAITS = frozenset({"PackagePending", "DeletedInRegistry"})
+
+
+def request(v: TrackedVersion, own_account: str | None) -> Request:
+    """What the resync would do with a version's identity, for the same authorization as its handler:
+    a role removed from the config stops being used at the next pass."""
+    accounts = ()
+    if v.group.startswith("arn:"):
+        accounts = (("spec.modelPackageGroupName", v.group, v.role_arn),)
+    return Request(roles=(("spec.roleArn", v.role_arn or ""),), accounts=accounts)
+
+
+def refused(v: TrackedVersion, stalled: Stalled) -> VersionChange | None:
+    """A version the config no longer allows: Stalled NotPermitted, written once."""
+    if v.reason == stalled.reason:
+        return None
+    return VersionChange(
+        v,
+        {},
+        [Event("Warning", stalled.reason, stalled.message)],
+        Outcome(State.STALLED, stalled.reason, stalled.message),
+    )
 
 
 def by_group(versions: Iterable[TrackedVersion]) -> dict[GroupKey, list[TrackedVersion]]:

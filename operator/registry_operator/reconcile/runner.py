@@ -99,6 +99,12 @@ class ManagedKind(ABC, Generic[SpecT, ObsT]):
         names = {info.alias or name for name, info in cls.status_model.model_fields.items()}
         return frozenset(names - COMMON_STATUS_FIELDS)
 
+    def settled(self, status: Mapping[str, Any] | None, generation: int, cluster: str) -> bool:
+        """Whether an operator restart has nothing to do for the object (Ready for its generation): the
+        periodic resync looks at it instead."""
+        ready = next((c for c in (status or {}).get("conditions", []) or [] if c.get("type") == "Ready"), {})
+        return ready.get("status") == "True" and ready.get("observedGeneration") == generation
+
     def prepare(self, run: Run[SpecT]) -> None:
         """Checks beyond the schema: authorization, references to other objects. Raises Stalled or Retry."""
 

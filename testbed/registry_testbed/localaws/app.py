@@ -1,14 +1,14 @@
 """The embedded AWS as one WSGI application.
 
-Every AWS request is identified (`service:Operation`), counted, offered to the fault injector, and then
+Every AWS request is identified (`service:Operation`), counted, offered to the fault injector, checked or
+answered here where moto is kinder than AWS (bucket and repository policies, KMS grants: `intercepted`),
 answered by the in-memory model registry (the SageMaker model-registry operations moto lacks or gets
-wrong) or forwarded to moto's own server application for everything else. Requests under `/_localaws/`
+wrong), or forwarded to moto's own server application for everything else. Requests under `/_localaws/`
 are the control endpoints (`control.py`): never counted, never faulted, never forwarded.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
@@ -19,10 +19,13 @@ import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from . import ecr_policies, s3_policies
 from .control import ControlEndpoints
 from .errors import AWSError
 from .faults import FAULT_ERRORS, CallCounter, FaultInjector, object_of
 from .identity import IdentityResolver
+from .intercept import Handler, Request, read_body
+from .kms_grants import GrantStore
 from .operations import AwsCall, OperationIdentifier
 from .registry import RegistryStore
 from .responses import StartResponse, aws_error, json_response
@@ -44,6 +47,18 @@ class LocalAWSApp:
         # Loaded up front so the first registry request is not the one that pays for it.
         service_model = botocore.session.get_session().get_service_model("sagemaker")
         self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
+        self.grants = GrantStore()
+        self.intercepted: dict[str, Handler] = {
+            "s3:PutBucketPolicy": s3_policies.put_bucket_policy,
+            "s3:GetBucketPolicy": s3_policies.owner_only,
+            "s3:DeleteBucketPolicy": s3_policies.owner_only,
+            "ecr:SetRepositoryPolicy": ecr_policies.set_repository_policy,
+            "kms:CreateGrant": self.grants.create_grant,
+            "kms:ListGrants": self.grants.list_grants,
+            "kms:ListRetirableGrants": self.grants.list_retirable_grants,
+            "kms:RevokeGrant": self.grants.revoke_grant,
+            "kms:RetireGrant": self.grants.retire_grant,
+        }
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.control = ControlEndpoints(self)
 
@@ -51,6 +66,7 @@ class LocalAWSApp:
         """Wipe every AWS resource: moto's backends (all processes' state lives there) and the registry."""
         moto_api_backend.reset()
         self.store.reset()
+        self.grants.reset()
         self.identities.clear()
 
     def reset_all(self) -> None:
@@ -66,6 +82,7 @@ class LocalAWSApp:
             if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 # Someone reset moto directly: the registry's resources must not outlive moto's.
                 self.store.reset()
+                self.grants.reset()
                 self.identities.clear()
             return self.moto(environ, start_response)
 
@@ -79,11 +96,32 @@ class LocalAWSApp:
             status, message = FAULT_ERRORS[decision.error]
             return aws_error(start_response, call.protocol, status, decision.error, message)
 
+        handler = self.intercepted.get(call.key)
+        if handler is not None:
+            answered = self._intercept(handler, call, environ, start_response)
+            if answered is not None:
+                return answered
         if call.service == "sagemaker" and call.protocol == "json":
             answered = self._registry(call, environ, start_response)
             if answered is not None:
                 return answered
         return self.moto(environ, start_response)
+
+    def _intercept(
+        self, handler: Handler, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        try:
+            caller = self.identities.resolve(environ, call.region)
+            result = handler(Request(call, environ, caller, read_body(environ)))
+        except AWSError as err:
+            return aws_error(start_response, call.protocol, err.status, err.code, err.message)
+        except Exception:
+            log.exception("embedded AWS failed on %s", call.key)
+            message = "The embedded AWS failed."
+            return aws_error(start_response, call.protocol, 500, "InternalFailure", message)
+        if result is None:
+            return None
+        return json_response(start_response, 200, result, _JSON_CONTENT_TYPE)
 
     def _registry(
         self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
@@ -91,7 +129,7 @@ class LocalAWSApp:
         needs_body = self.sagemaker.needs_body_to_route(call.operation)
         if not needs_body and not self.sagemaker.handles(call.operation, None):
             return None
-        body = _read_body(environ)
+        body = read_body(environ)
         try:
             params = json.loads(body or b"{}")
         except ValueError:
@@ -99,8 +137,7 @@ class LocalAWSApp:
                 start_response, "json", 400, "SerializationException", "The request body is not JSON."
             )
         if not isinstance(params, dict) or not self.sagemaker.handles(call.operation, params):
-            environ["wsgi.input"] = io.BytesIO(body)
-            return None
+            return None  # read_body left the body in place for moto
         try:
             ctx = CallContext(caller=self.identities.resolve(environ, call.region), region=call.region)
             result = self.sagemaker.call(ctx, call.operation, params)
@@ -110,11 +147,3 @@ class LocalAWSApp:
             log.exception("embedded registry failed on %s", call.key)
             return aws_error(start_response, "json", 500, "InternalFailure", "The embedded registry failed.")
         return json_response(start_response, 200, result, _JSON_CONTENT_TYPE)
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""

@@ -218,3 +218,12 @@ def _virtual_host_bucket(host: str) -> str | None:
         return host[: -len(".localhost")]
     match = re.match(r"(.+?)\.s3[.-]", host)
     return match.group(1) if match else None
+
+
+def s3_bucket(environ: dict[str, Any]) -> str:
+    """The bucket an S3 request addresses, virtual-hosted (`bucket.localhost`) or path-style (`/bucket`)."""
+    bucket = _virtual_host_bucket(environ.get("HTTP_HOST", "").rsplit(":", 1)[0])
+    if bucket:
+        return bucket
+    path = environ.get("PATH_INFO", "/") or "/"
+    return path.lstrip("/").split("/", 1)[0]

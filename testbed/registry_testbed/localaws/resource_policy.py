@@ -3,7 +3,8 @@
 moto never evaluates resource policies across accounts, so the embedded registry does it here. Only what a
 model package group policy needs is modelled: `Effect`, `Principal` (`"*"`, `{"AWS": ...}` naming an
 account id, an account root, a role, a user or an assumed-role session), `Action`/`NotAction` and
-`Resource`/`NotResource` with the `*` and `?` wildcards. Explicit Deny wins over Allow.
+`Resource`/`NotResource` with the `*` and `?` wildcards (case-sensitive, as IAM matches ARNs). Explicit
+Deny wins over Allow.
 
 Statements that carry a `Condition` cannot be evaluated faithfully without request context, so an Allow
 with a Condition never grants and a Deny with a Condition always applies: the evaluator errs towards
@@ -117,19 +118,22 @@ def _parse_statement(raw: object) -> Statement:
 
 
 @lru_cache(maxsize=4096)
-def _wildcard(pattern: str) -> re.Pattern[str]:
+def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    # Case-insensitive: SageMaker lower-cases the names inside its ARNs, while people write policies
-    # with the group name as they spelled it; IAM action names are case-insensitive anyway.
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    return re.compile("".join(parts), (re.IGNORECASE if ignore_case else 0) | re.DOTALL)
 
 
-def wildcard_match(pattern: str, value: str) -> bool:
-    return _wildcard(pattern).fullmatch(value) is not None
+def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM's `*`/`?` matching. Resource values match case-sensitively (IAM User Guide, "IAM JSON policy
+    elements: Resource": ARNs as written, "the IAM user name is case sensitive"; SageMaker lower-cases
+    group names inside its ARNs, so `model-package/Iris/*` does not cover `model-package/iris/3`);
+    action names do not (IAM User Guide, "IAM JSON policy elements: Action": "The prefix and the action
+    name are case insensitive")."""
+    return _wildcard(pattern, ignore_case).fullmatch(value) is not None
 
 
-def _any_match(patterns: Iterable[str], values: Sequence[str]) -> bool:
-    return any(wildcard_match(p, v) for p in patterns for v in values)
+def _any_match(patterns: Iterable[str], values: Sequence[str], ignore_case: bool = False) -> bool:
+    return any(wildcard_match(p, v, ignore_case) for p in patterns for v in values)
 
 
 def _principal_matches(names: frozenset[str], caller_names: frozenset[str]) -> bool:
@@ -141,9 +145,9 @@ def _applies(stmt: Statement, caller_names: frozenset[str], action: str, resourc
         return False
     if stmt.not_principals is not None and _principal_matches(stmt.not_principals, caller_names):
         return False
-    if stmt.actions and not _any_match(stmt.actions, (action,)):
+    if stmt.actions and not _any_match(stmt.actions, (action,), ignore_case=True):
         return False
-    if stmt.not_actions and _any_match(stmt.not_actions, (action,)):
+    if stmt.not_actions and _any_match(stmt.not_actions, (action,), ignore_case=True):
         return False
     if stmt.resources and not _any_match(stmt.resources, resources):
         return False

@@ -15,6 +15,7 @@ _REASONS = {
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
+    412: "Precondition Failed",
     500: "Internal Server Error",
 }
 _REASONS[503] = "Service Unavailable"
@@ -59,7 +60,15 @@ def aws_error(
         )
         return respond(start_response, status, body.encode(), "text/xml", extra)
     if protocol == "rest-xml":
-        body = f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        # S3 API reference, "Error responses": an XML <Error> with Code, Message and RequestId, and the
+        # request id also in the x-amz-request-id header.
+        request_id = uuid.uuid4().hex.upper()[:16]
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
+        extra.append(("x-amz-request-id", request_id))
         return respond(start_response, status, body.encode(), "application/xml", extra)
     content_type = "application/json" if protocol == "rest-json" else "application/x-amz-json-1.1"
     payload = json.dumps({"__type": code, "message": message}).encode()

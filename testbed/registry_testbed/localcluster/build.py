@@ -1,4 +1,4 @@
-"""Build kube-apiserver, kubectl and etcd from their published Go modules.
+"""Build kube-apiserver, kube-controller-manager, kubectl and etcd from their published Go modules.
 
 No prebuilt binaries can be downloaded on the machines this project targets, so
 the local control plane is compiled once per version and cached outside the
@@ -29,6 +29,7 @@ def cache_root() -> Path:
 @dataclass(frozen=True)
 class Binaries:
     kube_apiserver: Path
+    kube_controller_manager: Path
     kubectl: Path
     etcd: Path
 
@@ -38,6 +39,7 @@ def binaries(kube_version: str = KUBE_VERSION, etcd_version: str = ETCD_VERSION)
     etcd_dir = cache_root() / "bin" / f"etcd-v{etcd_version}"
     return Binaries(
         kube_apiserver=kube_dir / "kube-apiserver",
+        kube_controller_manager=kube_dir / "kube-controller-manager",
         kubectl=kube_dir / "kubectl",
         etcd=etcd_dir / "etcd",
     )
@@ -47,9 +49,9 @@ def _log(msg: str) -> None:
     print(f"[control-plane build] {msg}", file=sys.stderr, flush=True)
 
 
-def _go(args: list[str], cwd: Path, what: str) -> None:
+def _go(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:
     """Run a go command, printing elapsed time every 30 s so a long first build is visibly alive."""
-    env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
+    env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0", **(env or {}))
     started = time.monotonic()
     proc = subprocess.Popen(
         ["go", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -69,8 +71,8 @@ def _go(args: list[str], cwd: Path, what: str) -> None:
     _log(f"{what}: done in {time.monotonic() - started:.0f} s")
 
 
-def _module_dir(module: str, version: str, cwd: Path) -> Path:
-    env = dict(os.environ, GOFLAGS="-mod=mod")
+def _module_dir(module: str, version: str, cwd: Path, env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ, GOFLAGS="-mod=mod", **(env or {}))
     out = subprocess.run(
         ["go", "mod", "download", "-json", f"{module}@{version}"],
         cwd=cwd,
@@ -96,7 +98,11 @@ def _staging_modules(kubernetes_dir: Path) -> list[str]:
     return modules
 
 
-def build_kubernetes(version: str, out_dir: Path) -> None:
+KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kubectl")
+
+
+def build_kubernetes(version: str, out_dir: Path, commands: tuple[str, ...] = KUBE_COMMANDS) -> None:
+    """Build ``commands`` of k8s.io/kubernetes into ``out_dir`` (one module: they share the build cache)."""
     work = cache_root() / "build" / f"kubernetes-v{version}"
     work.mkdir(parents=True, exist_ok=True)
     (work / "go.mod").write_text("module localcontrolplane/kubernetes\n\ngo 1.26\n")
@@ -120,16 +126,12 @@ def build_kubernetes(version: str, out_dir: Path) -> None:
         )
     )
     _go(
-        [
-            "get",
-            f"k8s.io/kubernetes/cmd/kube-apiserver@v{version}",
-            f"k8s.io/kubernetes/cmd/kubectl@v{version}",
-        ],
+        ["get", *(f"k8s.io/kubernetes/cmd/{cmd}@v{version}" for cmd in KUBE_COMMANDS)],
         work,
         "go get k8s.io/kubernetes",
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    for cmd in ("kube-apiserver", "kubectl"):
+    for cmd in commands:
         tmp = out_dir / f".{cmd}.tmp"
         _go(
             [
@@ -174,9 +176,11 @@ def ensure_binaries(kube_version: str = KUBE_VERSION, etcd_version: str = ETCD_V
     if not b.etcd.exists():
         _log(f"building etcd v{etcd_version} (first use; about 1 minute)")
         build_etcd(etcd_version, b.etcd.parent)
-    if not (b.kube_apiserver.exists() and b.kubectl.exists()):
-        _log(f"building kube-apiserver and kubectl v{kube_version} (first use; 10-15 minutes on 2 cores)")
-        build_kubernetes(kube_version, b.kube_apiserver.parent)
+    missing = tuple(cmd for cmd in KUBE_COMMANDS if not (b.kube_apiserver.parent / cmd).exists())
+    if missing:
+        # kube-controller-manager alone, beside an existing kube-apiserver, reuses most of the build cache.
+        _log(f"building {', '.join(missing)} v{kube_version} (first use; 10-15 minutes on 2 cores)")
+        build_kubernetes(kube_version, b.kube_apiserver.parent, missing)
     return b
 
 

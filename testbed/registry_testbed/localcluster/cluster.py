@@ -1,9 +1,9 @@
-"""Start and stop a throwaway control plane (etcd plus kube-apiserver) on loopback.
+"""Start and stop a throwaway control plane (etcd, kube-apiserver, kube-controller-manager) on loopback.
 
-There is no controller-manager, scheduler or kubelet: the operator runs outside the cluster and
-only needs the API. Consequences worth knowing in tests: namespaces stay ``Terminating`` after a
-delete (the namespace controller is what finalizes them), ownerReference garbage collection never
-happens, and no ``default`` ServiceAccount is created (hence the ServiceAccount admission plugin is off).
+The controller-manager runs only the controllers that act on API objects alone: namespace deletion,
+ownerReference garbage collection, the ``default`` ServiceAccount of each namespace and the tokens of
+ServiceAccount token Secrets. There is no scheduler or kubelet, so no pod ever runs: the operator runs
+outside the cluster and only needs the API.
 
 If ``KUBECONFIG`` names a reachable cluster, ``up`` uses that instead and starts nothing.
 """
@@ -34,6 +34,15 @@ from registry_testbed.localcluster.build import Binaries, binaries, ensure_binar
 
 APISERVER_READY_TIMEOUT = 120.0
 ETCD_READY_TIMEOUT = 30.0
+CONTROLLER_MANAGER_READY_TIMEOUT = 60.0
+# Controllers that need no nodes or pods. Namespace deletion and garbage collection are what users and
+# tests notice missing (a deleted namespace otherwise stays Terminating forever).
+CONTROLLERS = (
+    "namespace-controller",
+    "garbage-collector-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+)
 STOP_GRACE_SECONDS = 5.0
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/24"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -197,7 +206,7 @@ def _stop(pid: int, binary: str, name: str) -> None:
         time.sleep(0.05)
 
 
-def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def _spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(
             args,
@@ -206,6 +215,7 @@ def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
+            env=env,
         )
 
 
@@ -276,6 +286,15 @@ def _apiserver_ready(server: str, token: str) -> bool:
     return status == 200 and body.strip() == "ok"
 
 
+def _controller_manager_ready(url: str) -> bool:
+    # /healthz is always allowed anonymously; it reports ok once every enabled controller has started.
+    try:
+        status, body = _http_get(f"{url}/healthz")
+    except (OSError, urllib.error.URLError):
+        return False
+    return status == 200 and body.strip() == "ok"
+
+
 def _etcd_ready(client_url: str) -> bool:
     try:
         status, body = _http_get(f"{client_url}/health")
@@ -341,7 +360,7 @@ def _kubeconfig(server: str, token: str, ca_pem: bytes | None) -> str:
 
 
 def _healthy_info(state_dir: Path, state: dict[str, Any]) -> ClusterInfo | None:
-    for name in ("etcd", "apiserver"):
+    for name in ("etcd", "apiserver", "controller_manager"):
         proc = state.get(name)
         if not (proc and _alive(proc["pid"]) and _runs_binary(proc["pid"], proc["binary"])):
             return None
@@ -391,7 +410,7 @@ def _start(state_dir: Path) -> ClusterInfo:
     bins = ensure_binaries()
     started = time.monotonic()
     certs, data, logs = state_dir / "certs", state_dir / "etcd-data", state_dir / "logs"
-    for d in (certs, data, logs):
+    for d in (certs / "controller-manager", data, logs):
         d.mkdir(parents=True, exist_ok=True)
     data.chmod(0o700)  # etcd warns about anything wider
     (logs / "audit.log").unlink(missing_ok=True)  # a benchmark counts writes per run
@@ -408,14 +427,19 @@ def _start(state_dir: Path) -> ClusterInfo:
     _write_private(certs / "tokens.csv", f'{token},admin,admin,"system:masters"\n')
     (certs / "audit-policy.yaml").write_text(AUDIT_POLICY)
 
-    etcd_port, peer_port, api_port = _free_ports(3)
+    etcd_port, peer_port, api_port, kcm_port = _free_ports(4)
     etcd_url = f"http://127.0.0.1:{etcd_port}"
     peer_url = f"http://127.0.0.1:{peer_port}"
     server = f"https://127.0.0.1:{api_port}"
     state: dict[str, Any] = {
         "server": server,
         "kubectl": str(bins.kubectl),
-        "ports": {"etcd": etcd_port, "etcd_peer": peer_port, "apiserver": api_port},
+        "ports": {
+            "etcd": etcd_port,
+            "etcd_peer": peer_port,
+            "apiserver": api_port,
+            "controller_manager": kcm_port,
+        },
     }
 
     def record() -> None:
@@ -463,6 +487,20 @@ def _start(state_dir: Path) -> ClusterInfo:
         kubeconfig = state_dir / "kubeconfig"
         _write_private(kubeconfig, _kubeconfig(server, token, _serving_ca(certs, api_port)))
         _wait_default_namespace(bins.kubectl, kubeconfig, api, api_log)
+
+        kcm_log = logs / "kube-controller-manager.log"
+        kcm = _spawn(_controller_manager_args(bins, kubeconfig, kcm_port, state_dir), kcm_log)
+        state["controller_manager"] = {"pid": kcm.pid, "binary": str(bins.kube_controller_manager.resolve())}
+        record()
+        took = _wait(
+            "kube-controller-manager",
+            kcm,
+            lambda: _controller_manager_ready(f"https://127.0.0.1:{kcm_port}"),
+            CONTROLLER_MANAGER_READY_TIMEOUT,
+            kcm_log,
+        )
+        state["controller_manager_ready_seconds"] = round(took, 2)
+        _log(f"kube-controller-manager ready in {took:.1f} s")
     except BaseException:
         _log("start-up failed; stopping what was started")
         _down_locked(state_dir)
@@ -487,7 +525,8 @@ def _apiserver_args(bins: Binaries, etcd_url: str, port: int, certs: Path, logs:
         f"--token-auth-file={certs / 'tokens.csv'}",
         "--authorization-mode=RBAC",
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-        # No controller-manager creates the default ServiceAccount, so admission would reject pods.
+        # No pod ever runs here; the plugin would only reject objects created in a new namespace
+        # before the controller-manager has made its `default` ServiceAccount.
         "--disable-admission-plugins=ServiceAccount",
         # The lease reconciler keeps logging that a loopback address is not a valid endpoint for
         # the `kubernetes` Service; nothing in-cluster needs that Service here.
@@ -496,6 +535,24 @@ def _apiserver_args(bins: Binaries, etcd_url: str, port: int, certs: Path, logs:
         f"--audit-log-path={logs / 'audit.log'}",
         "--audit-log-maxbackup=0",
         "--audit-log-maxsize=0",
+        "--profiling=false",
+    ]
+
+
+def _controller_manager_args(bins: Binaries, kubeconfig: Path, port: int, state_dir: Path) -> list[str]:
+    return [
+        str(bins.kube_controller_manager),
+        f"--kubeconfig={kubeconfig}",
+        f"--secure-port={port}",
+        "--bind-address=127.0.0.1",
+        f"--cert-dir={state_dir / 'certs' / 'controller-manager'}",
+        # One instance on a throwaway cluster: a lease would only delay the start by its acquisition.
+        "--leader-elect=false",
+        f"--controllers={','.join(CONTROLLERS)}",
+        # The admin kubeconfig for every controller: there is no separate identity to audit here.
+        "--use-service-account-credentials=false",
+        # The key the apiserver signs ServiceAccount tokens with, for the token controller.
+        f"--service-account-private-key-file={state_dir / 'certs' / 'sa.key'}",
         "--profiling=false",
     ]
 
@@ -590,12 +647,13 @@ def _down_locked(state_dir: Path) -> None:
     if state is None:
         _log(f"no local cluster recorded in {state_dir}")
     else:
-        # The apiserver first, so it does not spend its shutdown retrying a vanished etcd.
-        for name in ("apiserver", "etcd"):
+        # Clients of the apiserver first, then the apiserver, so none spends its shutdown retrying a
+        # vanished server.
+        for name in ("controller_manager", "apiserver", "etcd"):
             proc = state.get(name)
             if proc:
                 _stop(proc["pid"], proc["binary"], name)
-        _log("stopped kube-apiserver and etcd")
+        _log("stopped kube-controller-manager, kube-apiserver and etcd")
     for d in ("etcd-data", "certs"):
         shutil.rmtree(state_dir / d, ignore_errors=True)
     for f in ("cluster.json", "kubeconfig", "admin-token", "external-kubeconfig"):

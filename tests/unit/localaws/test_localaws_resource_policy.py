@@ -39,18 +39,56 @@ def _stmt(effect: str = "Allow", **fields: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("pattern", "value", "expected"),
     [
-        ("sagemaker:*", "sagemaker:CreateModelPackage", True),
-        ("sagemaker:Describe*", "sagemaker:DescribeModelPackage", True),
-        ("sagemaker:describe*", "sagemaker:DescribeModelPackage", True),  # actions are case-insensitive
-        ("sagemaker:Describe*", "sagemaker:CreateModelPackage", False),
         ("arn:aws:sagemaker:*:111111111111:model-package/iris/?", PACKAGE, True),
         ("arn:aws:sagemaker:*:111111111111:model-package/iris/??", PACKAGE, False),
         ("arn:aws:sagemaker:us-east-2:111111111111:model-package/iri/*", PACKAGE, False),
+        # IAM User Guide, "IAM JSON policy elements: Resource": names in ARNs are case sensitive, and
+        # SageMaker lower-cases group names inside its ARNs: a statement naming the group as spelled in
+        # CreateModelPackageGroup ("Iris") does not cover the ARN SageMaker checks.
+        ("arn:aws:sagemaker:us-east-2:111111111111:model-package/Iris/*", PACKAGE, False),
+        ("arn:aws:sagemaker:us-east-2:111111111111:model-package/iris/*", PACKAGE, True),
     ],
 )
-def test_wildcards(pattern: str, value: str, expected: bool) -> None:
+def test_resource_wildcards(pattern: str, value: str, expected: bool) -> None:
     # IAM policy grammar: * matches any run of characters, ? exactly one.
     assert wildcard_match(pattern, value) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "expected"),
+    [
+        ("sagemaker:*", "sagemaker:CreateModelPackage", True),
+        ("sagemaker:Describe*", "sagemaker:DescribeModelPackage", True),
+        ("sagemaker:Describe*", "sagemaker:CreateModelPackage", False),
+        # IAM User Guide, "IAM JSON policy elements: Action": "The prefix and the action name are case
+        # insensitive."
+        ("sagemaker:describe*", "sagemaker:DescribeModelPackage", True),
+        ("SageMaker:CreateModelPackage", "sagemaker:CreateModelPackage", True),
+    ],
+)
+def test_action_wildcards(pattern: str, value: str, expected: bool) -> None:
+    assert wildcard_match(pattern, value, ignore_case=True) is expected
+
+
+def test_resource_matching_is_case_sensitive_in_evaluation() -> None:
+    # IAM User Guide, "IAM JSON policy elements: Resource" (case-sensitive names) and "... Action"
+    # (case-insensitive action names), together in one evaluation.
+    mixed = parse_policy(
+        _doc(
+            _stmt(
+                Action="SageMaker:createmodelpackage", Resource="arn:aws:sagemaker:*:*:model-package/Iris/*"
+            )
+        )
+    )
+    assert evaluate(mixed, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.NO_MATCH
+    lower = parse_policy(
+        _doc(
+            _stmt(
+                Action="SageMaker:createmodelpackage", Resource="arn:aws:sagemaker:*:*:model-package/iris/*"
+            )
+        )
+    )
+    assert evaluate(lower, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.ALLOW
 
 
 def test_allow_deny_and_no_match() -> None:

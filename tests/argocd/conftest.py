@@ -1,0 +1,108 @@
+"""Fixtures of the Argo CD tier: a private control plane (with kube-controller-manager), Argo CD built
+from its Go module syncing from a git repository on disk, the embedded AWS and the operator process."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+
+from accounts import (
+    CROSS_ACCOUNT_NAMESPACE,
+    REGION,
+    REGISTRY_ACCOUNT,
+    REGISTRY_ROLE,
+    TRAINING_ACCOUNT,
+    TRAINING_ROLE,
+)
+from appwatch import AppWatch
+from kube import Kube, open_test_cluster, stop_test_cluster
+from runner import OperatorRunner
+
+from registry_testbed import devstack
+from registry_testbed.argocd import stack
+from registry_testbed.argocd.example import EXAMPLE_PATH
+from registry_testbed.argocd.gitrepo import GitRepo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    tmp = tmp_path_factory.mktemp("cluster")
+    k = open_test_cluster(tmp, ROOT / "crds")
+    yield k
+    stop_test_cluster(k.info, tmp)
+
+
+@pytest.fixture(scope="session")
+def argocd(kube: Kube, tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.ArgoCDInfo]:
+    state = tmp_path_factory.mktemp("argocd")
+    info = stack.up(kube.info, state)
+    yield info
+    stack.down(state)
+
+
+@pytest.fixture(scope="session")
+def apps(kube: Kube, argocd: stack.ArgoCDInfo) -> Iterator[AppWatch]:
+    watch = AppWatch(kube, argocd.namespace)
+    watch.start()
+    yield watch
+    watch.stop()
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    """The team's git repository: the iris example at the same path as in this project."""
+    git = GitRepo(tmp_path_factory.mktemp("git") / "models")
+    git.init({EXAMPLE_PATH: ROOT / EXAMPLE_PATH})
+    return git
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = devstack.start_local_aws(tmp_path_factory.mktemp("logs") / "local-aws.log")
+    yield url
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def sagemaker(aws_endpoint: str):  # type: ignore[no-untyped-def]
+    """The registry as a person in the SageMaker console sees it (the embedded AWS's default account)."""
+    return boto3.client(
+        "sagemaker",
+        region_name=REGION,
+        endpoint_url=aws_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube: Kube, aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorRunner]:
+    """The operator, not yet started: the first test shows what Argo CD reports before it runs."""
+    tmp = tmp_path_factory.mktemp("operator")
+    config = tmp / "operator.yaml"
+    config.write_text(
+        f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n"
+        f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
+        f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
+        f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
+    )
+    runner = OperatorRunner(kube, aws_endpoint, tmp / "operator.log", config)
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture
+def running_operator(operator: OperatorRunner) -> OperatorRunner:
+    if operator.process is None or not operator.process.alive():
+        operator.start()
+    return operator
