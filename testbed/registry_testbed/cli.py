@@ -54,6 +54,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.main(["--keep"] if args.keep else [])
 
 
+def _cmd_health_checks(_: argparse.Namespace) -> int:
+    from registry_testbed import health_checks
+
+    for path in health_checks.write():
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-testbed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="the seed's registration done by the operator on the local stack")
     demo.add_argument("--keep", action="store_true", help="leave everything running")
     demo.set_defaults(func=_cmd_demo)
+
+    checks = sub.add_parser(
+        "health-checks", help="generate the Argo CD health checks from manifests/argocd/health.lua"
+    )
+    checks.set_defaults(func=_cmd_health_checks)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

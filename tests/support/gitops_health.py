@@ -14,17 +14,19 @@ from typing import Any
 
 import yaml
 
+from registry_operator.api import kinds as api_kinds
+from registry_testbed import health_checks
 from registry_testbed.argocd.build import ensure_argocd
 
 ROOT = Path(__file__).resolve().parents[2]
-CUSTOMIZATIONS = ROOT / "manifests" / "argocd" / "resource_customizations" / "modelregistry.io"
-KINDS = ("ModelPackageGroup", "ModelVersion", "CrossAccountRegistryAccess")
-ARGOCD_CM = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
+CUSTOMIZATIONS = health_checks.CUSTOMIZATIONS
+KINDS = tuple(info.kind for info in api_kinds.KINDS)
+ARGOCD_CM = health_checks.ARGOCD_CM
 REQUEST_ID = re.compile(r"request id [0-9A-Za-z-]+")
 
 
 def health_script(kind: str) -> Path:
-    return CUSTOMIZATIONS / kind / "health.lua"
+    return health_checks.per_kind_path(kind)
 
 
 def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
@@ -82,45 +84,3 @@ KSTATUS = {
     ("CrossAccountRegistryAccess", "ready.yaml"): "Current",
     ("CrossAccountRegistryAccess", "stalled-not-permitted.yaml"): "Failed",
 }
-
-_ARGOCD_CM_HEADER = """\
-# Installs the operator's Argo CD health checks (the health.lua files under
-# resource_customizations/, which this file must repeat byte for byte: a unit test checks it;
-# regenerate with `.venv/bin/python tests/support/gitops_health.py`). Merge it into Argo CD's config:
-#   kubectl -n argocd patch configmap argocd-cm --type merge \\
-#     --patch-file manifests/argocd/argocd-cm-health.yaml
-# or list it under `patches:` in the kustomization that installs Argo CD.
-"""
-
-
-def render_argocd_cm() -> str:
-    data = {
-        f"resource.customizations.health.modelregistry.io_{kind}": health_script(kind).read_text()
-        for kind in KINDS
-    }
-    doc = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": "argocd-cm",
-            "namespace": "argocd",
-            "labels": {"app.kubernetes.io/part-of": "argocd"},
-        },
-        "data": data,
-    }
-
-    class _Literal(yaml.SafeDumper):
-        pass
-
-    _Literal.add_representer(
-        str,
-        lambda dumper, value: dumper.represent_scalar(
-            "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
-        ),
-    )
-    return _ARGOCD_CM_HEADER + yaml.dump(doc, Dumper=_Literal, sort_keys=False, width=1000)
-
-
-if __name__ == "__main__":
-    ARGOCD_CM.write_text(render_argocd_cm())
-    print(f"wrote {ARGOCD_CM}")

@@ -1,5 +1,8 @@
--- Argo CD health of a ModelPackageGroup (modelregistry.io/v1alpha1), read from the operator's kstatus
--- conditions: Stalled=True is Degraded, Ready=True is Healthy, anything else is Progressing.
+-- Argo CD health of the operator's kinds (modelregistry.io/v1alpha1: ModelPackageGroup, ModelVersion,
+-- CrossAccountRegistryAccess), read from their kstatus conditions: Stalled=True is Degraded,
+-- Ready=True is Healthy, anything else is Progressing. The one source of the health checks: the
+-- per-kind copies under resource_customizations/ and argocd-cm-health.yaml are generated from it
+-- (`registry-testbed health-checks`), and a unit test fails when they differ.
 local hs = {}
 
 local function condition(ctype)
@@ -53,5 +56,26 @@ if ready.status ~= "True" then
 end
 
 hs.status = "Healthy"
-hs.message = describe(ready)
+if obj.kind ~= "ModelVersion" then
+  hs.message = describe(ready)
+  return hs
+end
+-- A version pending manual approval is Healthy: it is registered, and the review is a human step
+-- that may take days; Progressing would hold sync waves and the Application's health that long.
+-- The message says it is awaiting review (status.approvalStatus has the decision).
+local st = obj.status
+if st.modelPackageVersion == nil or st.modelPackageGroupName == nil then
+  hs.message = describe(ready)
+  return hs
+end
+hs.message = "Version " .. tostring(st.modelPackageVersion) .. " of " .. st.modelPackageGroupName
+if st.approvalStatus == "PendingManualApproval" then
+  if obj.spec.approvalStatus == nil then
+    hs.message = hs.message .. ": PendingManualApproval, awaiting a reviewer's decision in SageMaker"
+  else
+    hs.message = hs.message .. ": PendingManualApproval (set in git)"
+  end
+elseif st.approvalStatus ~= nil then
+  hs.message = hs.message .. ": " .. st.approvalStatus
+end
 return hs

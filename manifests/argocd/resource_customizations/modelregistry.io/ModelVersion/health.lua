@@ -1,5 +1,8 @@
--- Argo CD health of a ModelVersion (modelregistry.io/v1alpha1), read from the operator's kstatus
--- conditions: Stalled=True is Degraded, Ready=True is Healthy, anything else is Progressing.
+-- Argo CD health of the operator's kinds (modelregistry.io/v1alpha1: ModelPackageGroup, ModelVersion,
+-- CrossAccountRegistryAccess), read from their kstatus conditions: Stalled=True is Degraded,
+-- Ready=True is Healthy, anything else is Progressing. The one source of the health checks: the
+-- per-kind copies under resource_customizations/ and argocd-cm-health.yaml are generated from it
+-- (`registry-testbed health-checks`), and a unit test fails when they differ.
 local hs = {}
 
 local function condition(ctype)
@@ -53,6 +56,10 @@ if ready.status ~= "True" then
 end
 
 hs.status = "Healthy"
+if obj.kind ~= "ModelVersion" then
+  hs.message = describe(ready)
+  return hs
+end
 -- A version pending manual approval is Healthy: it is registered, and the review is a human step
 -- that may take days; Progressing would hold sync waves and the Application's health that long.
 -- The message says it is awaiting review (status.approvalStatus has the decision).
