@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml r
 setup: $(STAMP)
 
 $(STAMP):
-	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (see README)"; exit 1; }
+	@command -v go >/dev/null || { echo "Go is needed to build the local control plane (see README.md)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	# the operator and, beside it, its test bed (a distribution of its own, never in the image)
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]' -e testbed

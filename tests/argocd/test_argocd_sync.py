@@ -275,7 +275,7 @@ def test_a_version_whose_access_is_denied_shows_the_operators_message(
 ) -> None:
     """A version registered from the training account into a registry-account group that has no
     resource policy for it: AWS denies CreateModelPackage. The operator retries (the policy may come),
-    so its health check reports Progressing, with AWS's refusal as the message (README: Argo CD and Flux)."""
+    so its health check reports Progressing, with AWS's refusal as the message (docs/users/gitops.md)."""
     mark = apps.mark()
     registry = client_as(aws_endpoint, "sagemaker", REGISTRY_ROLE)
     group = registry.create_model_package_group(ModelPackageGroupName="argocd-no-policy")[

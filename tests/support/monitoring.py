@@ -23,7 +23,7 @@ PROMETHEUS_RULE = COMPONENT / "prometheusrule.yaml"
 CHART = ROOT / "charts" / "sagemaker-registry-operator"
 CHART_FILES = {RULES: CHART / "files" / RULES.name, DASHBOARD: CHART / "files" / DASHBOARD.name}
 RULE_TESTS = ROOT / "tests" / "unit" / "prometheus" / "rules_test.yaml"
-DOCS = ROOT / "docs" / "observability.md"
+DOCS = ROOT / "docs" / "admins" / "observability.md"
 NAME = "sagemaker-registry-operator"
 
 _HEADER = f"""\

@@ -1,4 +1,4 @@
-"""The README's reference sections stay in step with the code they describe."""
+"""The documentation stays in step with the code it describes, and its links resolve."""
 
 from __future__ import annotations
 
@@ -9,15 +9,21 @@ from pathlib import Path
 
 import yaml
 
-from registry_testbed.config_docs import END, START, render
+from registry_testbed.config_docs import END, PAGE, START, render
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+CONFIGURATION = PAGE.read_text()
+INSTALL = (ROOT / "docs" / "admins" / "install.md").read_text()
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-")
 
 
 def test_config_reference_is_generated_from_the_config_model() -> None:
-    section = README[README.index(START) : README.index(END) + len(END)]
-    assert section == render(), "stale: run .venv/bin/python -m registry_testbed.config_docs README.md"
+    section = CONFIGURATION[CONFIGURATION.index(START) : CONFIGURATION.index(END) + len(END)]
+    assert section == render(), "stale: run .venv/bin/python -m registry_testbed.config_docs"
 
 
 def test_every_run_flag_is_documented() -> None:
@@ -28,25 +34,32 @@ def test_every_run_flag_is_documented() -> None:
         check=True,
     ).stdout
     flags = set(re.findall(r"--[a-z][a-z-]+", help_text)) - {"--help"}
-    documented = README[README.index("### `registry-operator run` flags") :]
+    documented = CONFIGURATION[CONFIGURATION.index("`registry-operator run` flags") :]
     missing = {f for f in flags if f"`{f}" not in documented}
-    assert not missing, f"flags missing from the README's flag table: {sorted(missing)}"
+    assert not missing, f"flags missing from the configuration reference's flag table: {sorted(missing)}"
 
 
 def test_every_helm_value_is_documented() -> None:
     values = yaml.safe_load((ROOT / "charts" / "sagemaker-registry-operator" / "values.yaml").read_text())
-    table = README[README.index("| value | default | what it sets |") :]
+    table = INSTALL[INSTALL.index("| value | default | what it sets |") :]
     for key in values:
-        assert f"`{key}" in table, f"Helm value {key} is not in the README's values table"
+        assert f"`{key}" in table, f"Helm value {key} is not in docs/admins/install.md's values table"
 
 
-def test_internal_links_resolve() -> None:
-    anchors = {
-        re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
-        for h in re.findall(r"^#+ (.+)$", README, flags=re.M)
-    }
-    for link in re.findall(r"\]\(#([^)]+)\)", README):
-        assert link in anchors, link
-    for path in re.findall(r"`((?:manifests|charts|tests|tools|crds)/[^`* ]+)`", README):
-        if "<" not in path and "CLUSTER" not in path:
-            assert (ROOT / path.rstrip("/")).exists(), path
+def test_links_and_paths_resolve() -> None:
+    """Every link between the pages (and to an anchor) and every repository path they name exists."""
+    for page in PAGES:
+        text = page.read_text()
+        prose = re.sub(r"`[^`\n]*`", "", text)  # a pattern in a code span is not a link
+        for target in re.findall(r"\]\(([^)#\s]*)(?:#([^)]+))?\)", prose):
+            path, anchor = target
+            if path.startswith(("http://", "https://")):
+                continue
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), f"{page.relative_to(ROOT)}: link to {path}"
+            if anchor and linked.suffix == ".md":
+                anchors = {_slug(h) for h in re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.M)}
+                assert anchor in anchors, f"{page.relative_to(ROOT)}: link to {path}#{anchor}"
+        for path in re.findall(r"`((?:manifests|charts|tests|tools|crds|docs)/[^`* ]+)`", text):
+            if "<" not in path and "CLUSTER" not in path:
+                assert (ROOT / path.rstrip("/")).exists(), f"{page.relative_to(ROOT)}: {path}"

@@ -104,8 +104,8 @@ def test_every_alert_has_a_summary_a_description_and_a_runbook_section() -> None
         assert rule["labels"]["severity"] in ("warning", "critical"), name
         notes = rule["annotations"]
         assert notes["summary"] and notes["description"], name
-        assert notes["runbook_url"] == f"docs/observability.md#{name.lower()}", name
-        assert name.lower() in anchors, f"docs/observability.md has no section {name}"
+        assert notes["runbook_url"] == f"docs/admins/observability.md#{name.lower()}", name
+        assert name.lower() in anchors, f"docs/admins/observability.md has no section {name}"
 
 
 # --------------------------------------------------------------------------- metric names

@@ -57,6 +57,6 @@ def up(state_dir: Path) -> None:
         f"  export KUBECONFIG={info.kubeconfig}\n"
         "  kubectl get applications -n argocd -w\n"
         "Commit to that repository to change what is synced. The resources stay Progressing until an\n"
-        "operator registers them: run one as in the README (`registry-operator run --config\n"
+        "operator registers them: run one as in docs/admins/install.md (`registry-operator run --config\n"
         "manifests/examples/operator-config.yaml` with an AWS). `make argocd-down` stops Argo CD."
     )

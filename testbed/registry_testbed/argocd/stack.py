@@ -3,7 +3,7 @@ as processes on loopback, with Argo CD's CRDs and base config in namespace `argo
 
 What argocd-server would do at start-up (create the `default` AppProject) is done here; the health
 checks come from the operator's shipped `manifests/argocd/argocd-cm-health.yaml`, merged into
-`argocd-cm` with the `kubectl patch` the README gives users. There is no argocd-server, UI or API:
+`argocd-cm` with the `kubectl patch` docs/users/gitops.md gives users. There is no argocd-server, UI or API:
 the Application objects are the interface (`kubectl get applications -n argocd`).
 """
 
