@@ -24,7 +24,7 @@ from registry_testbed import devstack
 NAMESPACES = ["tenant-a", "tenant-b"]
 OWN_ACCOUNT = "123456789012"  # the embedded AWS's default account: the operator's own identity
 B_ROLE = f"arn:aws:iam::{TRAINING_ACCOUNT}:role/tenant-b-trainer"
-SCOPES_A = """    groups: ["a-*"]
+SCOPES_A = """    groups: ["a-*", "shared-owned-by-a"]
     s3Buckets: ["a-bucket"]
     ecrRepositories: ["222222222222/a-repo"]
     kmsKeys: ["*"]
