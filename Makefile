@@ -89,6 +89,7 @@ bench: setup binaries
 lint: setup
 	$(BIN)/ruff check operator testbed tests
 	$(BIN)/ruff format --check operator testbed tests
+	$(BIN)/mypy
 
 crds: setup
 	$(BIN)/registry-operator crds --output crds

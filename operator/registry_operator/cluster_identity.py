@@ -54,4 +54,4 @@ def ensure(api: client.ApiClient, namespace: str, config: OperatorConfig) -> str
             f"clusterName: {recorded}, or rename: add previousClusterNames: [{recorded}] and restart"
         )
     core.replace_namespaced_config_map(RECORD, namespace, body, _request_timeout=REQUEST_TIMEOUT)
-    return recorded
+    return str(recorded)

@@ -63,7 +63,7 @@ from registry_operator import __version__
 from registry_operator.aws.errors import AwsErrorKind, kind_of
 
 # `*_created` series (one timestamp per label set) only double the output here
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PREFIX = "registry_operator"
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
@@ -404,7 +404,7 @@ def observe_reconcile(kind: str) -> Callable[[F], F]:
             }
             _current.outcome = None
             started = time.perf_counter()
-            result = "error"
+            result: str | None = "error"
             try:
                 value = fn(*args, **kwargs)
                 result = _result(_current.outcome)

@@ -139,7 +139,7 @@ def problems(statements: list[Statement], needs_resource: bool = True) -> list[P
 
 
 def _s3_resource_types(s: str, actions: list[str], resources: list[str]) -> list[Problem]:
-    found = []
+    found: list[Problem] = []
     s3_resources = [r for r in resources if S3_ARN.match(r)]
     if not s3_resources:
         return found

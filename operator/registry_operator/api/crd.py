@@ -85,7 +85,8 @@ def _structural(node: Any) -> Any:
 
 def structural_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    return _structural(_resolve_refs(raw, raw.get("$defs", {})))
+    schema: dict[str, Any] = _structural(_resolve_refs(raw, raw.get("$defs", {})))
+    return schema
 
 
 def crd(info: KindInfo) -> dict[str, Any]:

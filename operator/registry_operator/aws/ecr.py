@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from registry_operator.aws.calls import call, call_or_none
 
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+
 
 class EcrPolicies:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: ECRClient) -> None:
         self._client = client
 
     def get(self, account: str, repository: str) -> str | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry_operator.aws.calls import call, call_or_none
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
 
 
 @dataclass(frozen=True)
@@ -17,10 +21,10 @@ class Grant:
 
 
 class Grants:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: KMSClient) -> None:
         self._client = client
 
-    def list(self, key_id: str) -> list[Grant]:
+    def list(self, key_id: str) -> builtins.list[Grant]:
         grants: list[Grant] = []
         marker: str | None = None
         while True:
@@ -41,7 +45,7 @@ class Grants:
                 return grants
             marker = page.get("NextMarker")
 
-    def create(self, key_id: str, name: str, grantee: str, operations: list[str]) -> str:
+    def create(self, key_id: str, name: str, grantee: str, operations: builtins.list[str]) -> str:
         out = call(
             "CreateGrant",
             self._client.create_grant,

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from registry_operator.aws.calls import call
 from registry_operator.aws.errors import AwsError, AwsErrorKind
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 T = TypeVar("T")
 
 
 class SageMakerRegistry:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: SageMakerClient) -> None:
         self._client = client
 
     def _call(self, operation: str, fn: Callable[..., T], **kwargs: Any) -> T:
@@ -28,7 +31,7 @@ class SageMakerRegistry:
 
     # groups
     def describe_group(self, name_or_arn: str) -> dict[str, Any] | None:
-        return self._call_or_none(
+        return self._call_or_none(  # type: ignore[return-value]  # a TypedDict, read as a dict
             "DescribeModelPackageGroup",
             self._client.describe_model_package_group,
             ModelPackageGroupName=name_or_arn,
@@ -87,7 +90,7 @@ class SageMakerRegistry:
         return str(out["ModelPackageArn"])
 
     def describe_package(self, arn: str) -> dict[str, Any] | None:
-        return self._call_or_none(
+        return self._call_or_none(  # type: ignore[return-value]  # a TypedDict, read as a dict
             "DescribeModelPackage", self._client.describe_model_package, ModelPackageName=arn
         )
 
@@ -109,7 +112,7 @@ class SageMakerRegistry:
             if token:
                 kwargs["NextToken"] = token
             page = self._call("ListModelPackages", self._client.list_model_packages, **kwargs)
-            yield from page.get("ModelPackageSummaryList", [])
+            yield from cast(list[dict[str, Any]], page.get("ModelPackageSummaryList", []))
             token = page.get("NextToken")
             if not token:
                 return

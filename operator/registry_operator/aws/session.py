@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore.session
@@ -13,6 +13,13 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 
 from registry_operator import __version__, metrics
 from registry_operator.aws import attribution
+
+if TYPE_CHECKING:  # the boto3 stubs (dev only) type each service's client
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sts import STSClient
 
 ROLE_SESSION_NAME = "sagemaker-registry-operator"
 
@@ -52,13 +59,25 @@ class ClientFactory:
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._role_sessions: dict[tuple[str, str], boto3.session.Session] = {}
 
+    @overload
+    def client(
+        self, service: Literal["sagemaker"], region: str, role_arn: str | None = None
+    ) -> SageMakerClient: ...
+    @overload
+    def client(self, service: Literal["s3"], region: str, role_arn: str | None = None) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["ecr"], region: str, role_arn: str | None = None) -> ECRClient: ...
+    @overload
+    def client(self, service: Literal["kms"], region: str, role_arn: str | None = None) -> KMSClient: ...
+    @overload
+    def client(self, service: Literal["sts"], region: str, role_arn: str | None = None) -> STSClient: ...
     def client(self, service: str, region: str, role_arn: str | None = None) -> Any:
         key = (service, region, role_arn)
         with self._lock:  # boto3 sessions are not thread-safe; the clients they make are.
             found = self._clients.get(key)
             if found is None:
                 session = self._base if role_arn is None else self._role_session(role_arn, region)
-                found = session.client(service, region_name=region, config=self._config)
+                found = session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
                 self._clients[key] = found
             return found
 
@@ -78,7 +97,7 @@ class ClientFactory:
         attribution.install(core)
         # botocore has no public setter for a ready-made credentials object; this is how its own
         # assume-role provider ends up wired too.
-        core._credentials = DeferredRefreshableCredentials(
+        core._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
         session = boto3.session.Session(botocore_session=core, region_name=region)

@@ -62,16 +62,18 @@ def _group_info(body: kopf.Body, namespace: str, name: str) -> GroupInfo:
 
 
 @kopf.index(*GROUPS)
-async def group_objects(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[Any, GroupInfo]:
+async def group_objects(body: kopf.Body, namespace: str | None, name: str, **_: Any) -> dict[Any, GroupInfo]:
     """ModelPackageGroups by (namespace, name): what ModelVersions with a modelPackageGroupRef wait on."""
+    namespace = str(namespace)  # the kinds are namespaced
     return {(namespace, name): _group_info(body, namespace, name)}
 
 
 @kopf.index(*GROUPS)
 async def groups_by_aws_name(
-    body: kopf.Body, namespace: str, name: str, **_: Any
+    body: kopf.Body, namespace: str | None, name: str, **_: Any
 ) -> dict[Any, GroupInfo] | None:
     """ModelPackageGroups by (namespace, group name in SageMaker): the groups a namespace manages itself."""
+    namespace = str(namespace)  # the kinds are namespaced
     group = (body.get("status", {}) or {}).get("modelPackageGroupName")
     if not group:
         return None
@@ -79,8 +81,11 @@ async def groups_by_aws_name(
 
 
 @kopf.index(*VERSIONS)
-async def package_claims(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[str, Claim] | None:
+async def package_claims(
+    body: kopf.Body, namespace: str | None, name: str, **_: Any
+) -> dict[str, Claim] | None:
     """ModelVersions by the package they hold or adopt: no two objects manage one package."""
+    namespace = str(namespace)  # the kinds are namespaced
     st = body.get("status", {}) or {}
     arn = st.get("modelPackageArn") or (body.get("spec", {}) or {}).get("modelPackageArn")
     if not arn:
@@ -95,9 +100,10 @@ async def package_claims(body: kopf.Body, namespace: str, name: str, **_: Any) -
 
 @kopf.index(*VERSIONS)
 async def registered_versions(
-    body: kopf.Body, namespace: str, name: str, **_: Any
+    body: kopf.Body, namespace: str | None, name: str, **_: Any
 ) -> dict[GroupKey, TrackedVersion] | None:
     """Registered ModelVersions by group: what the per-group resync lists."""
+    namespace = str(namespace)  # the kinds are namespaced
     meta = body["metadata"]
     st = body.get("status", {}) or {}
     spec = body.get("spec", {}) or {}
@@ -107,6 +113,8 @@ async def registered_versions(
     group = (
         st.get("modelPackageGroupArn") or spec.get("modelPackageGroupName") or st.get("modelPackageGroupName")
     )
+    if not group:
+        return None
     version = TrackedVersion(
         namespace=namespace,
         name=name,
@@ -127,8 +135,11 @@ async def registered_versions(
 
 
 @kopf.index(*ACCESSES)
-async def access_objects(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[Any, str] | None:
+async def access_objects(
+    body: kopf.Body, namespace: str | None, name: str, **_: Any
+) -> dict[Any, str] | None:
     """CrossAccountRegistryAccess objects, for the periodic re-check of their statements and grants."""
+    namespace = str(namespace)  # the kinds are namespaced
     if body["metadata"].get("deletionTimestamp"):
         return None
     return {(namespace, name): body["metadata"]["uid"]}

@@ -8,7 +8,7 @@ written to status from then on, and the annotation is removed with that first wr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
@@ -35,7 +35,9 @@ class DiffBase(kopf.MultiDiffBaseStorage):
         meta = body.get("metadata", {})
         light = {k: v for k, v in body.items() if k not in ("status", "metadata")}
         light["metadata"] = {k: meta[k] for k in ("labels", "annotations") if k in meta}
-        essence = kopf.DiffBaseStorage.build(self, body=kopf.Body(light), extra_fields=extra_fields)
+        essence = kopf.DiffBaseStorage.build(
+            self, body=kopf.Body(cast(kopf.RawBody, light)), extra_fields=extra_fields
+        )
         annotations = essence.get("metadata", {}).get("annotations", {})
         for key in self._annotation.make_keys(ANNOTATION_KEY, body=body):
             annotations.pop(key, None)

@@ -87,7 +87,7 @@ def parse_spec(model: type[M], raw: dict[str, Any]) -> M:
 
 
 def retry_delay(attempt: int, base: float = 5.0, cap: float = 300.0) -> float:
-    return min(cap, base * (2 ** min(attempt, 10)))
+    return float(min(cap, base * (2 ** min(attempt, 10))))
 
 
 def conditions(
@@ -125,7 +125,7 @@ def conditions(
                 "reason": reason,
                 "message": message,
                 "observedGeneration": generation,
-                "lastTransitionTime": now if changed else old.get("lastTransitionTime", now),
+                "lastTransitionTime": now if changed or old is None else old.get("lastTransitionTime", now),
             }
         )
     return result

@@ -51,11 +51,13 @@ class Authorizer:
                     f"{name} {role} is not allowed for namespace {namespace} by the operator config "
                     f"({where}.roleArns)"
                 )
-        for name, arn, role in request.accounts:
+        for name, arn, assumed in request.accounts:
             # Acting in another account's registry is a cross-account action: allowed in the account of
             # the identity in use (the assumed role's, else the operator's own) or in grantAccounts.
             account = arn.split(":")[4]
-            if account != (_account_of(role) or self.own_account) and not cfg.may_grant(namespace, account):
+            if account != (_account_of(assumed) or self.own_account) and not cfg.may_grant(
+                namespace, account
+            ):
                 _refuse(
                     f"{name} is in account {account}, which namespace {namespace} may not act in by the "
                     f"operator config ({where}.grantAccounts)"

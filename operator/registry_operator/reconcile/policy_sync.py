@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from registry_operator import policy
@@ -14,7 +14,7 @@ from registry_operator.reconcile.outcome import Stalled
 class PolicyTarget:
     """One resource policy (a bucket's, a repository's, a group's) as get/put/delete callables."""
 
-    key: Hashable  # identifies the document across all objects, e.g. ("s3", bucket)
+    key: tuple[str, ...]  # identifies the document across all objects, e.g. ("s3", "", "", bucket)
     what: str  # "bucket policy of training-artifacts", for messages
     max_size: int  # the service's limit on the document (characters; bytes for S3)
     limit_source: str  # where the limit is documented, for the message

@@ -37,7 +37,7 @@ def to_aws_shape(model: BaseModel) -> dict[str, Any]:
 
 def _spec_names(*models: type[BaseModel]) -> dict[str, str]:
     """SageMaker's PascalCase field name -> the spec's lowerCamelCase name."""
-    names = {}
+    names: dict[str, str] = {}
     for model in models:
         for name, info in model.model_fields.items():
             alias = info.alias or name
@@ -55,7 +55,7 @@ def first_difference(ours: Any, theirs: Any, path: str = "") -> str | None:
         if not isinstance(theirs, dict):
             return path or "(root)"
         for key, value in ours.items():
-            name = _INFERENCE_NAMES.get(key, key)
+            name = str(_INFERENCE_NAMES.get(key, key))
             found = first_difference(value, theirs.get(key), f"{path}.{name}" if path else name)
             if found is not None:
                 return found
@@ -82,7 +82,9 @@ def create_model_package_request(spec: ModelVersionSpec, group: str, client_toke
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ClientToken": client_token,
-        "InferenceSpecification": to_aws_shape(spec.inference_specification),
+        "InferenceSpecification": to_aws_shape(spec.inference_specification)
+        if spec.inference_specification is not None
+        else {},
         "ModelApprovalStatus": str(initial_approval(spec)),
     }
     if spec.model_package_description is not None:

@@ -69,7 +69,7 @@ REGISTRY_WAITS = frozenset({"PackagePending", "DeletedInRegistry"})
 def request(v: TrackedVersion, own_account: str | None) -> Request:
     """What the resync would do with a version's identity, for the same authorization as its handler:
     a role removed from the config stops being used at the next pass."""
-    accounts = ()
+    accounts: tuple[tuple[str, str, str | None], ...] = ()
     if v.group.startswith("arn:"):
         accounts = (("spec.modelPackageGroupName", v.group, v.role_arn),)
     return Request(roles=(("spec.roleArn", v.role_arn or ""),), accounts=accounts)
@@ -179,7 +179,7 @@ def resync_group(
                 change.events.insert(0, event)
                 changes.append(change)
                 continue
-            change = _observed(v, approval, package_status)
-            if change is not None:
-                changes.append(change)
+            observed = _observed(v, approval, package_status)
+            if observed is not None:
+                changes.append(observed)
     return changes

@@ -36,6 +36,7 @@ from registry_operator.reconcile.outcome import (
 )
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
+RunSpecT = TypeVar("RunSpecT")  # a validated spec; for a deletion possibly None
 ObsT = TypeVar("ObsT", bound="Observation")
 
 STALLED_RECHECK_SECONDS = facts.STALLED_RECHECK_SECONDS
@@ -52,11 +53,11 @@ class Observation:
 
 
 @dataclass
-class Run(Generic[SpecT]):
+class Run(Generic[RunSpecT]):
     """One reconcile (or deletion) of one object."""
 
     ref: ObjectRef
-    spec: SpecT  # validated; a deletion of an object whose spec no longer validates reads raw_spec
+    spec: RunSpecT  # validated; a deletion of an object whose spec no longer validates reads raw_spec
     recorded: Mapping[str, Any]  # the status as last written: what earlier runs applied
     ctx: ReconcileContext
     raw_spec: Mapping[str, Any]
@@ -102,7 +103,8 @@ class ManagedKind(ABC, Generic[SpecT, ObsT]):
     def settled(self, status: Mapping[str, Any] | None, generation: int, cluster: str) -> bool:
         """Whether an operator restart has nothing to do for the object (Ready for its generation): the
         periodic resync looks at it instead."""
-        ready = next((c for c in (status or {}).get("conditions", []) or [] if c.get("type") == "Ready"), {})
+        conditions = (status or {}).get("conditions", []) or []
+        ready: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
         return ready.get("status") == "True" and ready.get("observedGeneration") == generation
 
     def prepare(self, run: Run[SpecT]) -> None:
