@@ -25,6 +25,10 @@ from waiting import eventually
 # 500 versions under repeated kills on a 2-core machine shared with other work: minutes, not seconds.
 pytestmark = pytest.mark.timeout(2400)
 NAMESPACES = ["crash"]
+# Few workers and slow creates, so the registrations spread over many lives: a poll of the registry and
+# the objects takes a second or two on a busy machine, and 32 workers would finish 500 in fewer lives.
+OPERATOR_ARGS = ["--max-workers", "4"]
+CREATE_LATENCY_MS = 300
 VERSIONS = 500
 ACCESSES = 5
 MIN_KILLS = 10
@@ -62,6 +66,9 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
     s3.create_bucket(Bucket="crash-artifacts", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
     keys = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(ACCESSES)]
 
+    stack.admin.set_faults(
+        [{"operation": "sagemaker:CreateModelPackage", "rate": 0.0, "latencyMs": CREATE_LATENCY_MS}]
+    )
     rng = random.Random(20261128)
     kills = 0
     done = threading.Event()

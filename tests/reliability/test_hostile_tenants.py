@@ -181,14 +181,15 @@ def test_adopt_anothers_version_by_arn_and_approve_it(stack: Any, world: dict[st
 
 
 def test_adopt_anothers_version_in_a_group_within_scope(stack: Any, world: dict[str, Any]) -> None:
-    """Even where tenant-b's scopes reach the group, the owner recorded in the version refuses it."""
+    """Even where tenant-b's scopes reach the group: the cluster's own view (which object holds which
+    package) refuses it before any AWS call."""
     stack.kube.apply(_adopt("steal-owned", "tenant-b", world["a_v2"], approvalStatus="Approved"))
     _refused(
         stack.kube,
         "mv",
         "steal-owned",
-        "OwnedElsewhere",
-        "adopt tenant-a's version in a shared-* group",
+        "AlreadyManaged",
+        "adopt tenant-a's version in a shared-* group, held by tenant-a/a-v2",
         stack,
     )
     assert (
@@ -197,19 +198,25 @@ def test_adopt_anothers_version_in_a_group_within_scope(stack: Any, world: dict[
     )
 
 
-def test_delete_anothers_version_through_adoption(stack: Any, world: dict[str, Any]) -> None:
+def test_delete_anothers_retained_version_through_adoption(stack: Any, world: dict[str, Any]) -> None:
+    """tenant-a deleted its object and kept the version (Retain): no object holds it any more, but the
+    owner recorded in the version itself still refuses tenant-b."""
     kube = stack.kube
-    kube.apply(_adopt("steal-delete", "tenant-b", world["a_v2"], deletionPolicy="Delete"))
+    kube.apply(manifests.version("a-kept", "tenant-a", group_ref="shared-owned-by-a"))
+    kube.wait("mv", "a-kept", "tenant-a", timeout=120)
+    kept = kube.get("mv", "a-kept", "tenant-a")["status"]["modelPackageArn"]
+    kube.kubectl("delete", "mv", "a-kept", "-n", "tenant-a", "--timeout=60s")
+    kube.apply(_adopt("steal-delete", "tenant-b", kept, deletionPolicy="Delete"))
     _refused(
         kube,
         "mv",
         "steal-delete",
         "OwnedElsewhere",
-        "adopt tenant-a's version with deletionPolicy Delete",
+        "adopt a version tenant-a retained, with deletionPolicy Delete",
         stack,
     )
     kube.kubectl("delete", "mv", "steal-delete", "-n", "tenant-b", "--timeout=60s")
-    world["sm"].describe_model_package(ModelPackageName=world["a_v2"])  # still there
+    world["sm"].describe_model_package(ModelPackageName=kept)  # still there
 
 
 def test_declare_anothers_group_with_delete_and_delete_it(stack: Any, world: dict[str, Any]) -> None:
