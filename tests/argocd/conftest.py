@@ -12,13 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
+import operator_config as configs
 from accounts import (
-    CROSS_ACCOUNT_NAMESPACE,
     REGION,
-    REGISTRY_ACCOUNT,
-    REGISTRY_ROLE,
-    TRAINING_ACCOUNT,
-    TRAINING_ROLE,
 )
 from appwatch import AppWatch
 from kube import Kube, open_test_cluster, stop_test_cluster
@@ -90,12 +86,7 @@ def operator(
     """The operator, not yet started: the first test shows what Argo CD reports before it runs."""
     tmp = tmp_path_factory.mktemp("operator")
     config = tmp / "operator.yaml"
-    config.write_text(
-        f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n"
-        f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
-        f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
-        f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
-    )
+    config.write_text(configs.text())
     runner = OperatorRunner(kube, aws_endpoint, tmp / "operator.log", config)
     yield runner
     runner.stop()

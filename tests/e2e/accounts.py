@@ -1,5 +1,7 @@
 """The seed's two accounts; only CROSS_ACCOUNT_NAMESPACE may act across them (the operator config says so)."""
 
+from operator_config import CROSS_ACCOUNT_NAMESPACE
+
 from registry_testbed.localaws.seed_accounts import (
     REGION,
     REGISTRY_ACCOUNT,
@@ -8,8 +10,6 @@ from registry_testbed.localaws.seed_accounts import (
     TRAINING_ROLE,
     client_as,
 )
-
-CROSS_ACCOUNT_NAMESPACE = "ml-cross-account"
 
 __all__ = [
     "CROSS_ACCOUNT_NAMESPACE",

@@ -12,13 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import operator_config as configs
 from accounts import (
-    CROSS_ACCOUNT_NAMESPACE,
     REGION,
-    REGISTRY_ACCOUNT,
-    REGISTRY_ROLE,
-    TRAINING_ACCOUNT,
-    TRAINING_ROLE,
 )
 from kube import Kube, open_test_cluster, stop_test_cluster
 from runner import OperatorRunner
@@ -65,16 +61,7 @@ def sagemaker(aws_endpoint: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def operator_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "operator.yaml"
-    # A short resync so that registry-side approvals show within a test's patience.
-    path.write_text(
-        f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n"
-        f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
-        f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
-        f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
-        "    groups: ['*']\n    s3Buckets: ['*']\n    ecrRepositories: ['*']\n    kmsKeys: ['*']\n"
-        # each test's own namespace (t-<random>) may use the groups its test makes with boto3
-        "  't-*':\n    groups: ['*']\n"
-    )
+    path.write_text(configs.text())
     return path
 
 
