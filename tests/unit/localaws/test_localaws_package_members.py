@@ -13,7 +13,8 @@ import regex
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
-from localaws_support import ClientFactory, every_member, inference_spec
+from localaws_support import ClientFactory, inference_spec
+from registry_members import every_member
 
 from registry_testbed.localaws.server import LocalAWS
 
