@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         operator = devstack.start_operator(
             info.kubeconfig, endpoint, logs / "operator.log", ["--config", str(CONFIG)]
         )
-        _say(f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (a group, two versions: one a pipeline)")
+        _say(
+            f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (groups and versions: a pipeline, "
+            "a large model, one with metrics, lineage and a model card)"
+        )
         print(k("apply", "-f", str(EXAMPLES)), end="")
         _say("waiting for every resource to be Ready")
         for kind in ("modelpackagegroup", "modelversion"):
