@@ -19,9 +19,10 @@ from typing import Any
 from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile.model_version import DELETED, described_status, life_cycle_status
+from registry_operator.reconcile.model_version import DELETED
 from registry_operator.reconcile.outcome import Event, Outcome, Stalled, State, now_iso
 from registry_operator.reconcile.permissions import Request
+from registry_operator.reconcile.registry_members import described_status, life_cycle_status
 
 
 @dataclass(frozen=True)
