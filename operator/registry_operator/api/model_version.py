@@ -131,8 +131,13 @@ class ModelVersionSpec(PackageMembers):
             "is registered PendingManualApproval and status.approvalStatus mirrors what reviewers decide."
         ),
     )
-    # UpdateModelPackage's ApprovalDescription (CreateModelPackage takes none): its constraints.
-    approval_description: str | None = Field(default=None, max_length=1024, pattern=r"^.*$")
+    # UpdateModelPackage's ApprovalDescription (CreateModelPackage takes none), with its constraints.
+    approval_description: str | None = Field(
+        default=None,
+        max_length=1024,
+        pattern=r"^.*$",
+        description="Why the version has its approval status (one line); applied after registration.",
+    )
     tags: Tags | None = None
     region: Region | None = None
     role_arn: RoleArn | None = None
