@@ -206,3 +206,16 @@ def test_a_package_failing_validation_is_stalled_with_aws_details(
     assert mv["status"]["modelPackageStatus"] == "Failed"
     (item,) = mv["status"]["modelPackageStatusDetails"]["validationStatuses"]
     assert item["status"] == "Failed" and "could not be validated" in item["failureReason"]
+
+
+def test_kubectl_explain_reads_like_the_api_reference(kube: Kube) -> None:
+    """Descriptions come from the service model (members) and from what the operator does (top level)."""
+    explained = kube.kubectl("explain", "modelversion.spec.modelMetrics.bias").stdout
+    assert "Metrics that measure bias in a model." in explained
+    source = kube.kubectl(
+        "explain",
+        "modelversion.spec.inferenceSpecification.containers.modelDataSource.s3DataSource.compressionType",
+    ).stdout
+    assert "Specifies how the ML model data is prepared." in source and "None" in source
+    stage = kube.kubectl("explain", "modelversion.spec.modelLifeCycle").stdout
+    assert "git decides" in stage and "status.modelLifeCycle mirrors" in stage

@@ -197,7 +197,10 @@ def test_members_left_out_are_left_to_the_registry(
     again = runner.reconcile(model_version.KIND, _ref(), spec, out.status, ctx)
     assert again.reason == "UpToDate" and "sagemaker:UpdateModelPackage" not in local_aws.admin.calls()
     assert again.status["modelLifeCycle"] == {"stage": "Production", "stageStatus": "Approved"}
+    assert [e.reason for e in again.events] == ["StageChanged"]  # as the resync would have said
     assert again.status["modelCardStatus"] == "Approved"
+    settled = runner.reconcile(model_version.KIND, _ref(), spec, again.status, ctx)
+    assert settled.events == []
 
 
 def test_resync_sets_back_a_stage_git_decides_and_mirrors_one_it_leaves_open(

@@ -377,6 +377,15 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if observed.unobservable:
             run.record(approvalStatus=approval, modelPackageStatus=None, lastSyncedTime=now_iso())
             return run.outcome(State.READY, "Registered", f"registered as {arn}; its status cannot be read")
+        held = registry_members.life_cycle_status(described.get("ModelLifeCycle"))
+        if (
+            run.spec.model_life_cycle is None
+            and held is not None
+            and run.recorded.get("modelPackageArn")
+            and held != run.recorded.get("modelLifeCycle")
+        ):
+            # Left to the registry and changed there: said here when this run sees it before the resync.
+            run.event("StageChanged", f"life-cycle stage is now {held['stage']} in SageMaker")
         run.record(
             modelPackageArn=arn,
             modelPackageVersion=parsed.version if parsed else None,
