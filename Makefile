@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries prometheus demo test test-unit test-e2e test-reliability test-argocd bench lint crds \
+.PHONY: setup binaries prometheus demo test test-unit test-e2e test-reliability test-argocd bench lint api crds \
 	cluster-up cluster-down clean argocd-deps argocd-up argocd-down image image-deps test-image
 
 setup: $(STAMP)
@@ -90,6 +90,11 @@ lint: setup
 	$(BIN)/ruff check operator testbed tests
 	$(BIN)/ruff format --check operator testbed tests
 	$(BIN)/mypy
+
+# The ModelVersion spec's AWS members from botocore's service model (after a botocore upgrade), then the CRDs.
+api: setup
+	$(BIN)/python -m registry_testbed.shape_codegen operator/registry_operator/api/package_shapes.py
+	$(MAKE) crds
 
 crds: setup
 	$(BIN)/registry-operator crds --output crds

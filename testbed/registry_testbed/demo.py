@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         operator = devstack.start_operator(
             info.kubeconfig, endpoint, logs / "operator.log", ["--config", str(CONFIG)]
         )
-        _say(f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (a group, two versions: one a pipeline)")
+        _say(
+            f"kubectl apply -f {EXAMPLES.relative_to(ROOT)}/ (groups and versions: a pipeline, "
+            "a large model, one with metrics, lineage and a model card)"
+        )
         print(k("apply", "-f", str(EXAMPLES)), end="")
         _say("waiting for every resource to be Ready")
         for kind in ("modelpackagegroup", "modelversion"):
@@ -142,10 +145,9 @@ def cross_account_story(k: Any, endpoint: str, operator: devstack.Process) -> No
     s3 = client_as(endpoint, "s3", TRAINING_ROLE)
     print("    bucket policy of training-artifacts:")
     print(json.dumps(json.loads(s3.get_bucket_policy(Bucket="training-artifacts")["Policy"]), indent=2))
-    print(
-        f"    ECR statement {status['ecrPolicySid']}, group policy statement {status['groupPolicySid']}, "
-        f"KMS grant {status['kmsGrantId']}"
-    )
+    for applied in status.get("appliedPolicies", []):  # what the access recorded, to withdraw on delete
+        print(f"    {applied['service']} statement(s) {', '.join(applied['sids'])} on {applied['target']}")
+    print(f"    KMS grant {status['kmsGrantId']}")
     version = json.loads(k("get", "mv", "decision-trees-1", "-n", NAMESPACE, "-o", "json"))
     print(f"    registered from the training account: {version['status']['modelPackageArn']}")
     print()

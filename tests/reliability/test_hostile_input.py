@@ -249,6 +249,187 @@ def _cases() -> list[Case]:
             "admission",
             "spec.modelDataUrl",
         ),
+        # The registry members generated from botocore's service model: its constraints, at admission.
+        Case(
+            "mv-card-content-100001",
+            _with(base_mv, "spec.modelCard", {"modelCardContent": '{"a": "' + "x" * 99_992 + '"}'}),
+            "admission",
+            "spec.modelCard.modelCardContent",
+        ),
+        Case(
+            "mv-card-content-two-lines",
+            _with(base_mv, "spec.modelCard", {"modelCardContent": '{"a":\n 1}'}),
+            "admission",
+            "spec.modelCard.modelCardContent",
+        ),
+        Case(
+            "mv-card-status-published",
+            _with(base_mv, "spec.modelCard", {"modelCardStatus": "Published"}),
+            "admission",
+            "spec.modelCard.modelCardStatus",
+        ),
+        Case(
+            "mv-stage-with-space",
+            _with(base_mv, "spec.modelLifeCycle", {"stage": "Prod uction", "stageStatus": "Approved"}),
+            "admission",
+            "spec.modelLifeCycle.stage",
+        ),
+        Case(
+            "mv-stage-without-status",
+            _with(base_mv, "spec.modelLifeCycle", {"stage": "Production"}),
+            "admission",
+            "spec.modelLifeCycle.stageStatus",
+        ),
+        Case(
+            "mv-stage-64-chars",
+            _with(base_mv, "spec.modelLifeCycle", {"stage": "s" * 64, "stageStatus": "Approved"}),
+            "admission",
+            "spec.modelLifeCycle.stage",
+        ),
+        Case(
+            "mv-model-data-source-gs-uri",
+            _with(
+                base_mv,
+                "spec.inferenceSpecification.containers.0.modelDataSource",
+                {
+                    "s3DataSource": {
+                        "s3Uri": "gs://models/llm/",
+                        "s3DataType": "S3Prefix",
+                        "compressionType": "None",
+                    }
+                },
+            ),
+            "admission",
+            "spec.inferenceSpecification.containers[0].modelDataSource.s3DataSource.s3Uri",
+        ),
+        Case(
+            "mv-model-data-source-bad-data-type",
+            _with(
+                base_mv,
+                "spec.inferenceSpecification.containers.0.modelDataSource",
+                {
+                    "s3DataSource": {
+                        "s3Uri": "s3://models/llm/",
+                        "s3DataType": "S3Folder",
+                        "compressionType": "None",
+                    }
+                },
+            ),
+            "admission",
+            "spec.inferenceSpecification.containers[0].modelDataSource.s3DataSource.s3DataType",
+        ),
+        Case(
+            "mv-model-data-source-no-compression",
+            _with(
+                base_mv,
+                "spec.inferenceSpecification.containers.0.modelDataSource",
+                {"s3DataSource": {"s3Uri": "s3://models/llm/", "s3DataType": "S3Prefix"}},
+            ),
+            "admission",
+            "spec.inferenceSpecification.containers[0].modelDataSource.s3DataSource.compressionType",
+        ),
+        Case(
+            "mv-image-digest-md5",
+            _with(base_mv, "spec.inferenceSpecification.containers.0.imageDigest", "md5:0f0f"),
+            "admission",
+            "spec.inferenceSpecification.containers[0].imageDigest",
+        ),
+        Case(
+            "mv-metrics-uri-without-scheme",
+            _with(
+                base_mv,
+                "spec.modelMetrics",
+                {
+                    "modelQuality": {
+                        "statistics": {"contentType": "application/json", "s3Uri": "models/stats.json"}
+                    }
+                },
+            ),
+            "admission",
+            "spec.modelMetrics.modelQuality.statistics.s3Uri",
+        ),
+        Case(
+            "mv-metrics-without-content-type",
+            _with(base_mv, "spec.modelMetrics", {"bias": {"report": {"s3Uri": "s3://m/bias.json"}}}),
+            "admission",
+            "spec.modelMetrics.bias.report.contentType",
+        ),
+        Case(
+            "mv-drift-baseline-digest-not-sha256",
+            _with(
+                base_mv,
+                "spec.driftCheckBaselines",
+                {
+                    "modelQuality": {
+                        "constraints": {"contentType": "a/b", "s3Uri": "s3://m/c", "contentDigest": "x"}
+                    }
+                },
+            ),
+            "admission",
+            "spec.driftCheckBaselines.modelQuality.constraints.contentDigest",
+        ),
+        Case(
+            "mv-lineage-commit-1025",
+            _with(base_mv, "spec.metadataProperties", {"commitId": "c" * 1025}),
+            "admission",
+            "spec.metadataProperties.commitId",
+        ),
+        Case(
+            "mv-sample-payload-ftp",
+            _with(base_mv, "spec.samplePayloadUrl", "ftp://models/payload.tar.gz"),
+            "admission",
+            "spec.samplePayloadUrl",
+        ),
+        Case(
+            "mv-skip-validation-some",
+            _with(base_mv, "spec.skipModelValidation", "Some"),
+            "admission",
+            "spec.skipModelValidation",
+        ),
+        Case(
+            "mv-registration-type-published",
+            _with(base_mv, "spec.modelPackageRegistrationType", "Published"),
+            "admission",
+            "spec.modelPackageRegistrationType",
+        ),
+        Case(
+            "mv-kms-key-with-space",
+            _with(base_mv, "spec.securityConfig", {"kmsKeyId": "alias/my key"}),
+            "admission",
+            "spec.securityConfig.kmsKeyId",
+        ),
+        Case(
+            "mv-source-uri-rtl-override",
+            _with(base_mv, "spec.sourceUri", f"s3://models/{RIGHT_TO_LEFT_OVERRIDE}gpj.exe"),
+            "admission",
+            "spec.sourceUri",
+        ),
+        Case(
+            "mv-16-additional-inference-specifications",
+            _with(
+                base_mv,
+                "spec.additionalInferenceSpecifications",
+                [{"name": f"s{i}", "containers": [{"image": "x:1"}]} for i in range(16)],
+            ),
+            "admission",
+            "spec.additionalInferenceSpecifications",
+        ),
+        Case(
+            "mv-additional-inference-specification-twice",
+            _with(
+                base_mv,
+                "spec.additionalInferenceSpecifications",
+                [{"name": "neo", "containers": [{"image": "x:1"}]}] * 2,
+            ),
+            "admission",
+            "spec.additionalInferenceSpecifications",
+        ),
+        Case(
+            "mv-env-key-with-hyphen",
+            _with(base_mv, "spec.inferenceSpecification.containers.0.environment", {"A-B": "x"}),
+            "admission",
+            "environment",
+        ),
         Case("mpg-name-not-a-group-name", _mpg("bad.name"), "admission", "metadata.name"),
         Case(
             "mpg-group-name-underscore",
@@ -408,6 +589,36 @@ def _cases() -> list[Case]:
             "stalled",
             "spec.modelPackageGroupRef",
             "GroupInOtherRegion",
+        ),
+        Case(
+            "mv-kms-key-in-another-partition",
+            _mv("s9", securityConfig={"kmsKeyId": f"arn:aws-cn:kms:cn-north-1:111111111111:key/{KEY}"}),
+            "stalled",
+            "spec.securityConfig.kmsKeyId",
+            "InvalidSecurityConfig",
+        ),
+        Case(
+            "mv-kms-key-in-another-region",
+            _mv("s10", securityConfig={"kmsKeyId": f"arn:aws:kms:eu-west-1:111111111111:key/{KEY}"}),
+            "stalled",
+            "spec.securityConfig.kmsKeyId",
+            "InvalidSecurityConfig",
+        ),
+        Case(
+            "mv-card-content-not-json",
+            _mv("s11", modelCard={"modelCardContent": "model_overview: {creator: me}"}),
+            "stalled",
+            "spec.modelCard.modelCardContent",
+            "InvalidModelCard",
+        ),
+        Case(
+            "mv-immutable-metrics-added",
+            _mv("s1", roleArn=ALLOWED_ROLE),
+            "admission",
+            "spec.modelMetrics",
+            then_patch={
+                "spec": {"modelMetrics": {"bias": {"report": {"contentType": "a/b", "s3Uri": "s3://m/r"}}}}
+            },
         ),
         Case(
             "mv-immutable-description-changed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -74,3 +75,19 @@ def test_crd_files_are_valid_yaml_with_one_document() -> None:
     for path in CRDS.glob("*.yaml"):
         docs = list(yaml.safe_load_all(path.read_text()))
         assert len(docs) == 1 and docs[0]["kind"] == "CustomResourceDefinition"
+
+
+def test_crds_fit_a_client_side_apply() -> None:
+    """`kubectl apply` (client-side, as the install docs use it) copies the whole CRD into the
+    last-applied-configuration annotation, and annotations may hold 256 KiB in all; etcd's object limit
+    (1.5 MiB) is far above that."""
+    for info in KINDS:
+        size = len(json.dumps(crd(info), separators=(",", ":")))
+        print(f"{info.kind}: {size / 1024:.0f} KiB as JSON")
+        assert size < 200 * 1024, info.kind
+
+
+def test_model_version_shows_its_stage() -> None:
+    info = next(i for i in KINDS if i.kind == "ModelVersion")
+    columns = {c["name"]: c for c in crd(info)["spec"]["versions"][0]["additionalPrinterColumns"]}
+    assert columns["Stage"]["jsonPath"] == ".status.modelLifeCycle.stage"

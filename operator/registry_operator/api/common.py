@@ -119,3 +119,15 @@ def immutable_rule(field: str, hint: str = "") -> dict[str, Any]:
         ),
         "message": f"spec.{field} is immutable" + (f": {hint}" if hint else ""),
     }
+
+
+def add_only_rule(field: str, key: str, hint: str = "") -> dict[str, Any]:
+    """CEL transition rule on a spec: items of the list `field` (a list-type map keyed by `key`) may be
+    added, never removed. That an item is not changed is the item's own rule (`self == oldSelf`)."""
+    return {
+        "rule": (
+            f"!has(oldSelf.{field}) || (has(self.{field}) && "
+            f"oldSelf.{field}.all(o, self.{field}.exists(n, n.{key} == o.{key})))"
+        ),
+        "message": f"spec.{field}: items can be added but not removed" + (f": {hint}" if hint else ""),
+    }

@@ -31,8 +31,12 @@ def _resolve_refs(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
-def _map_key_rule(pattern: str | None, max_length: int | None) -> dict[str, str]:
+def _map_key_rule(
+    pattern: str | None, max_length: int | None, min_length: int | None = None
+) -> dict[str, str]:
     checks = []
+    if min_length:
+        checks.append(f"size(k) >= {min_length}")
     if max_length is not None:
         checks.append(f"size(k) <= {max_length}")
     if pattern is not None:
@@ -40,11 +44,8 @@ def _map_key_rule(pattern: str | None, max_length: int | None) -> dict[str, str]
     condition = " && ".join(checks)
     detail = f"match {pattern}" if pattern else ""
     if max_length is not None:
-        detail = (
-            f"{detail} and be at most {max_length} characters"
-            if detail
-            else f"be at most {max_length} characters"
-        )
+        size = f"{min_length} to {max_length}" if min_length else f"at most {max_length}"
+        detail = f"{detail} and be {size} characters" if detail else f"be {size} characters"
     return {"rule": f"self.all(k, {condition})", "message": f"every key must {detail}"}
 
 
@@ -63,6 +64,8 @@ def _structural(node: Any) -> Any:
         node = {**non_null[0], **node}
     for key in _DROP:
         node.pop(key, None)
+    if "const" in node:  # a one-value Literal; OpenAPI v3 has no const
+        node["enum"] = [node.pop("const")]
     if node.get("default", "unset") is None:
         node.pop("default")
     if node.get("additionalProperties") is False:
@@ -79,7 +82,9 @@ def _structural(node: Any) -> Any:
         else:
             key_pattern = None
         names = names or {}
-        rules.append(_map_key_rule(names.get("pattern", key_pattern), names.get("maxLength")))
+        rules.append(
+            _map_key_rule(names.get("pattern", key_pattern), names.get("maxLength"), names.get("minLength"))
+        )
     return {k: _structural(v) for k, v in node.items()}
 
 

@@ -84,6 +84,7 @@ KINDS: list[KindInfo] = [
             {"name": "Group", "type": "string", "jsonPath": ".status.modelPackageGroupName"},
             {"name": "Version", "type": "integer", "jsonPath": ".status.modelPackageVersion"},
             {"name": "Approval", "type": "string", "jsonPath": ".status.approvalStatus"},
+            {"name": "Stage", "type": "string", "jsonPath": ".status.modelLifeCycle.stage"},
             *_ready_columns(),
             {"name": "ARN", "type": "string", "jsonPath": ".status.modelPackageArn", "priority": 1},
         ],

@@ -1,21 +1,33 @@
-"""The ModelVersion kind: one registered model package version (an inference pipeline of 1..15 containers)."""
+"""The ModelVersion kind: one registered model package version (an inference pipeline of 1..15 containers).
+
+The spec's AWS members are generated from botocore's service model (`package_shapes`); this module adds
+what the operator itself needs (the group, adoption, approval, tags, region, role, deletion policy) and
+the admission rules that follow `package_members`: what UpdateModelPackage cannot change is immutable.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Any
 
 from pydantic import Field
 
+from registry_operator.api import package_members
 from registry_operator.api.common import (
-    ENTITY_NAME_PATTERN,
     ApiModel,
     CommonStatus,
     DeletionPolicy,
     Region,
     RoleArn,
     Tags,
+    add_only_rule,
     immutable_rule,
+)
+from registry_operator.api.package_members import Change
+from registry_operator.api.package_shapes import (
+    InferenceSpecification,
+    ModelPackageContainerDefinition,
+    PackageMembers,
 )
 
 KIND = "ModelVersion"
@@ -32,9 +44,11 @@ PACKAGE_ARN_PATTERN = (
     r"^arn:aws(-cn|-us-gov)?:sagemaker:[a-z0-9-]{9,16}:[0-9]{12}:model-package/"
     r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/[0-9]+$"
 )
-S3_OR_HTTPS_URL_PATTERN = r"^(https|s3)://([^/]+)/?(.*)$"
-METADATA_KEY_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$"
-METADATA_VALUE_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$"
+IMMUTABLE_HINT = "create a new ModelVersion instead"
+
+# The names the rest of the operator uses for the generated shapes.
+Container = ModelPackageContainerDefinition
+__all__ = ["Container", "InferenceSpecification"]
 
 
 class ApprovalStatus(StrEnum):
@@ -43,85 +57,28 @@ class ApprovalStatus(StrEnum):
     PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 
 
-ContentTypes = Annotated[
-    list[Annotated[str, Field(max_length=256)]], Field(max_length=32, json_schema_extra={"maxItems": 32})
-]
-InstanceTypes = Annotated[
-    list[Annotated[str, Field(pattern=r"^ml\.[a-z0-9.-]+$", max_length=64)]],
-    Field(max_length=64, json_schema_extra={"maxItems": 64}),
-]
-
-
-class Container(ApiModel):
-    """One container of the inference pipeline (SageMaker ModelPackageContainerDefinition)."""
-
-    image: str = Field(
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\S]+$",
-        description="Inference image URI, e.g. an ECR image path with tag or digest.",
-    )
-    model_data_url: str | None = Field(
-        default=None,
-        max_length=1024,
-        pattern=S3_OR_HTTPS_URL_PATTERN,
-        description="S3 URI (s3://bucket/key) of the model artifacts, a .tar.gz.",
-    )
-    environment: (
-        dict[
-            Annotated[str, Field(max_length=1024, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")],
-            Annotated[str, Field(max_length=1024)],
-        ]
-        | None
-    ) = Field(
-        default=None,
-        max_length=100,
-        description="Environment variables for the container (at most 100).",
-        json_schema_extra={"maxProperties": 100},
-    )
-    container_hostname: str | None = Field(
-        default=None,
-        max_length=63,
-        pattern=ENTITY_NAME_PATTERN,
-        description="DNS host name of the container.",
-    )
-    framework: str | None = Field(default=None, max_length=64, description="Machine learning framework.")
-    framework_version: str | None = Field(
-        default=None, min_length=3, max_length=10, pattern=r"^[0-9]\.[A-Za-z0-9.-]+$"
-    )
-    nearest_model_name: str | None = Field(default=None, max_length=256)
-
-
-class InferenceSpecification(ApiModel):
-    """What runs the model: 1 container, or an inference pipeline of 2 to 15."""
-
-    containers: list[Container] = Field(
-        min_length=1,
-        max_length=MAX_CONTAINERS,
-        description="1 to 15 containers; more than one makes an inference pipeline, run in order.",
-        json_schema_extra={"maxItems": MAX_CONTAINERS, "minItems": 1},
-    )
-    supported_content_types: ContentTypes | None = Field(default=None, description="Input MIME types.")
-    supported_response_mime_types: ContentTypes | None = Field(
-        default=None, alias="supportedResponseMIMETypes", description="Output MIME types."
-    )
-    supported_realtime_inference_instance_types: InstanceTypes | None = None
-    supported_transform_instance_types: InstanceTypes | None = None
-
-
 class GroupReference(ApiModel):
     name: str = Field(
         min_length=1, max_length=253, description="Name of a ModelPackageGroup in the same namespace."
     )
 
 
-IMMUTABLE_HINT = "create a new ModelVersion instead"
+def _change_rules() -> list[dict[str, Any]]:
+    """One admission rule per member that cannot change as freely as the spec can (package_members)."""
+    rules: list[dict[str, Any]] = []
+    for member, change in package_members.CHANGES.items():
+        name = member[:1].lower() + member[1:]
+        if change is Change.IMMUTABLE:
+            rules.append(immutable_rule(name, IMMUTABLE_HINT))
+        elif change is Change.ADD_ONLY:
+            rules.append(add_only_rule(name, "name", IMMUTABLE_HINT))
+    return rules
 
 
-class ModelVersionSpec(ApiModel):
+class ModelVersionSpec(PackageMembers):
     """A model version in the SageMaker Model Registry (CreateModelPackage)."""
 
-    model_config = ApiModel.model_config | {
+    model_config = PackageMembers.model_config | {
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
@@ -139,11 +96,10 @@ class ModelVersionSpec(ApiModel):
                     "message": "spec.inferenceSpecification is required "
                     "(unless spec.modelPackageArn adopts an existing version)",
                 },
-                immutable_rule("modelPackageArn", "create a new ModelVersion instead"),
+                immutable_rule("modelPackageArn", IMMUTABLE_HINT),
                 immutable_rule("modelPackageGroupName", IMMUTABLE_HINT),
                 immutable_rule("modelPackageGroupRef", IMMUTABLE_HINT),
-                immutable_rule("inferenceSpecification", IMMUTABLE_HINT),
-                immutable_rule("modelPackageDescription", IMMUTABLE_HINT),
+                *_change_rules(),
                 immutable_rule("region", IMMUTABLE_HINT),
                 immutable_rule("roleArn", IMMUTABLE_HINT),
             ]
@@ -169,7 +125,6 @@ class ModelVersionSpec(ApiModel):
         default=None,
         description="A ModelPackageGroup in this namespace; the version waits until that group is Ready.",
     )
-    model_package_description: str | None = Field(default=None, max_length=1024, description="Immutable.")
     approval_status: ApprovalStatus | None = Field(
         default=None,
         description=(
@@ -177,22 +132,12 @@ class ModelVersionSpec(ApiModel):
             "is registered PendingManualApproval and status.approvalStatus mirrors what reviewers decide."
         ),
     )
-    approval_description: str | None = Field(default=None, max_length=1024)
-    inference_specification: InferenceSpecification | None = Field(
+    # UpdateModelPackage's ApprovalDescription (CreateModelPackage takes none), with its constraints.
+    approval_description: str | None = Field(
         default=None,
-        description="Immutable. Optional when adopting; if given it must match the adopted version.",
-    )
-    customer_metadata_properties: (
-        dict[
-            Annotated[str, Field(max_length=128, pattern=METADATA_KEY_PATTERN)],
-            Annotated[str, Field(max_length=256, pattern=METADATA_VALUE_PATTERN)],
-        ]
-        | None
-    ) = Field(
-        default=None,
-        max_length=50,
-        description="Key/value metadata (at most 50); the registry holds exactly these keys.",
-        json_schema_extra={"maxProperties": 50},
+        max_length=1024,
+        pattern=r"^.*$",
+        description="Why the version has its approval status (one line); applied after registration.",
     )
     tags: Tags | None = None
     region: Region | None = None
@@ -205,6 +150,23 @@ class ModelVersionSpec(ApiModel):
     )
 
 
+class LifeCycleStatus(ApiModel):
+    stage: str
+    stage_status: str | None = None
+    stage_description: str | None = None
+
+
+class PackageStatusItem(ApiModel):
+    name: str
+    status: str
+    failure_reason: str | None = None
+
+
+class PackageStatusDetails(ApiModel):
+    validation_statuses: list[PackageStatusItem] | None = None
+    image_scan_statuses: list[PackageStatusItem] | None = None
+
+
 class ModelVersionStatus(CommonStatus):
     model_package_arn: str | None = None
     model_package_version: int | None = None
@@ -215,6 +177,26 @@ class ModelVersionStatus(CommonStatus):
         default=None,
         description="As SageMaker last reported it: Pending, InProgress, Completed, Failed or Deleting "
         "(Deleted once it is no longer in the registry).",
+    )
+    model_package_status_details: PackageStatusDetails | None = Field(
+        default=None,
+        description="SageMaker's validation and image scan statuses, with the reason of each failure.",
+    )
+    model_life_cycle: LifeCycleStatus | None = Field(
+        default=None,
+        description="The life-cycle stage the registry holds (observed every resync interval).",
+    )
+    model_card_status: str | None = Field(
+        default=None,
+        description="The model card's status (Draft, PendingReview, Approved, Archived) as last described.",
+    )
+    creation_time: str | None = Field(
+        default=None,
+        description="When SageMaker registered the version.",
+        json_schema_extra={"format": "date-time"},
+    )
+    created_by: str | None = Field(
+        default=None, description="Who registered it: the IAM identity (or Studio user profile)."
     )
     region: str | None = Field(
         default=None,

@@ -15,7 +15,7 @@ import kopf
 from registry_operator.api.kinds import by_kind
 from registry_operator.reconcile.claims import Claim, claim_key
 from registry_operator.reconcile.context import GroupInfo
-from registry_operator.reconcile.resync import REGISTRY_WAITS, GroupKey, TrackedVersion
+from registry_operator.reconcile.resync import REGISTRY_WAITS, GroupKey, Stage, TrackedVersion
 
 GROUPS = by_kind("ModelPackageGroup").selector
 VERSIONS = by_kind("ModelVersion").selector
@@ -130,6 +130,8 @@ async def registered_versions(
         ready=ready_now(body),
         waiting_on_registry=waiting_on_registry(body),
         reason=_ready(body).get("reason"),
+        spec_stage=Stage.from_fields(spec.get("modelLifeCycle")),
+        status_stage=Stage.from_fields(st.get("modelLifeCycle")),
     )
     return {GroupKey(version.region, version.role_arn, version.group): version}
 

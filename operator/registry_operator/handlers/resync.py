@@ -30,8 +30,8 @@ ACCESSES = by_kind("CrossAccountRegistryAccess")
 
 
 def _still_wanted(memo: kopf.Memo, v: TrackedVersion) -> bool:
-    """Before an approval is set back: the object, read now, still asks for that approval at the
-    generation the resync saw (a spec changed since is the handler's to apply, not the resync's)."""
+    """Before an approval or stage is set back: the object, read now, still asks for it at the generation
+    the resync saw (a spec changed since is the handler's to apply, not the resync's)."""
     fresh = kube.get_object(memo.kube, VERSIONS.plural, v.namespace, v.name)
     if fresh is None or fresh["metadata"].get("uid") != v.uid:
         return False

@@ -2,8 +2,10 @@
 
 observe: Describe the package this object recorded (or adopts). create: CreateModelPackage with the
 object's uid as ClientToken (a retry after a crash gets the same version back), then Describe it, since
-a new package passes Pending and InProgress before it is Completed (or Failed). update: approval,
-approval description, customer metadata and tags; keys are removed only if this object applied them.
+a new package passes Pending and InProgress before it is Completed (or Failed). update: what
+UpdateModelPackage can change (approval and its description, customer metadata, model card, life-cycle
+stage, source URI, registration type, additional inference specifications to add) and tags; keys are
+removed only if this object applied them.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
+from registry_operator.api import package_members
 from registry_operator.api.common import DeletionPolicy
 from registry_operator.api.model_version import ModelVersionSpec, ModelVersionStatus
+from registry_operator.api.package_members import Change
+from registry_operator.api.package_shapes import PackageMembers
 from registry_operator.aws import facts
 from registry_operator.aws.errors import AwsError, AwsErrorKind
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile import ownership, requests
+from registry_operator.reconcile import ownership, registry_members, requests
 from registry_operator.reconcile.claims import holder
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
@@ -96,6 +103,8 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                 "InvalidCustomerMetadataProperties",
                 f"spec.customerMetadataProperties: {ownership.OWNER_KEY} is the operator's own key",
             )
+        registry_members.check_model_card(spec)
+        registry_members.check_kms_key(spec, region)
         ctx.authorize(ref.namespace, Request(roles=(("spec.roleArn", spec.role_arn or ""),)))
         has_group = spec.model_package_group_name is not None or spec.model_package_group_ref is not None
         group = self._resolve_group(run, region) if has_group else None
@@ -239,6 +248,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             changes["CustomerMetadataProperties"] = to_set
         if to_remove:
             changes["CustomerMetadataPropertiesToRemove"] = to_remove
+        changes.update(registry_members.updatable_changes(spec, described))
         observed.changes = changes
         observed.tags_to_add, observed.tags_to_delete = self._tag_changes(run, observed)
         observed.up_to_date = not changes and not observed.tags_to_add and not observed.tags_to_delete
@@ -341,6 +351,8 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                 if not observed.registered:
                     run.event("MetadataUpdated", "customer metadata properties updated")
                 run.record(appliedMetadataKeys=_keys(run.spec.customer_metadata_properties))
+            for reason, message in registry_members.applied_updates(changes, described):
+                run.event(reason, message)
             observed.described = described
         if observed.tags_to_add or observed.tags_to_delete:
             try:
@@ -365,6 +377,15 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if observed.unobservable:
             run.record(approvalStatus=approval, modelPackageStatus=None, lastSyncedTime=now_iso())
             return run.outcome(State.READY, "Registered", f"registered as {arn}; its status cannot be read")
+        held = registry_members.life_cycle_status(described.get("ModelLifeCycle"))
+        if (
+            run.spec.model_life_cycle is None
+            and held is not None
+            and run.recorded.get("modelPackageArn")
+            and held != run.recorded.get("modelLifeCycle")
+        ):
+            # Left to the registry and changed there: said here when this run sees it before the resync.
+            run.event("StageChanged", f"life-cycle stage is now {held['stage']} in SageMaker")
         run.record(
             modelPackageArn=arn,
             modelPackageVersion=parsed.version if parsed else None,
@@ -373,6 +394,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             approvalStatus=approval,
             modelPackageStatus=package_status,
             lastSyncedTime=now_iso(),
+            **registry_members.described_status(described),
         )
         if run.spec.tags and not any(c[0] == TAGS_CONDITION for c in run.conditions):
             run.conditions.append((TAGS_CONDITION, True, "Applied", "spec.tags are on the version"))
@@ -480,14 +502,21 @@ def _check_adoptable(spec: ModelVersionSpec, group: str | None, described: dict[
         raise Stalled(
             "GroupMismatch", f"{field_name}: the adopted version belongs to group {actual_group}, not {group}"
         )
-    if spec.inference_specification is not None:
-        ours = requests.to_aws_shape(spec.inference_specification)
-        path = requests.first_difference(ours, described.get("InferenceSpecification", {}))
+    for name, info in PackageMembers.model_fields.items():
+        value = getattr(spec, name)
+        member = requests.aws_name(name, PackageMembers)
+        if value is None or package_members.CHANGES[member] is not Change.IMMUTABLE:
+            continue
+        alias = info.alias or name
+        if isinstance(value, BaseModel):
+            path = requests.first_difference(value, described.get(member), alias)
+        else:
+            path = None if value == described.get(member) else alias
         if path is not None:
             raise Stalled(
-                "InferenceSpecificationDiffers",
-                f"spec.inferenceSpecification.{path} differs from the adopted version's; SageMaker cannot "
-                "change it: remove the field or make it match",
+                f"{member}Differs",
+                f"spec.{path} differs from the adopted version's; SageMaker cannot change it: remove the "
+                "field or make it match",
             )
 
 

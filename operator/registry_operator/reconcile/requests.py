@@ -7,68 +7,75 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from registry_operator.api.model_version import (
-    ApprovalStatus,
-    Container,
-    InferenceSpecification,
-    ModelVersionSpec,
-)
+from registry_operator.api.model_version import ApprovalStatus, ModelVersionSpec
+from registry_operator.api.package_shapes import PackageMembers
 
 
-def to_aws_shape(model: BaseModel) -> dict[str, Any]:
-    """A spec sub-model in SageMaker's PascalCase. Field names follow the API's lowerCamelCase, so the
-    AWS name is the alias with its first letter raised; map values (environment) are left untouched."""
+def aws_name(field_name: str, model: type[BaseModel]) -> str:
+    """SageMaker's PascalCase name of a spec field: its alias (the API's name in lowerCamelCase) with
+    the first letter raised."""
+    info = model.model_fields[field_name]
+    alias = info.alias or field_name
+    return alias[:1].upper() + alias[1:]
+
+
+def to_aws_shape(model: BaseModel, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """A spec model (or the given fields of it) in SageMaker's PascalCase. Field names follow the API's
+    lowerCamelCase, so the AWS name is the alias with its first letter raised; map values (environment)
+    are left untouched."""
     out: dict[str, Any] = {}
-    for name, info in type(model).model_fields.items():
+    for name in type(model).model_fields if fields is None else fields:
         value = getattr(model, name)
         if value is None:
             continue
-        alias = info.alias or name
-        key = alias[:1].upper() + alias[1:]
         if isinstance(value, BaseModel):
             value = to_aws_shape(value)
         elif isinstance(value, list):
             value = [to_aws_shape(v) if isinstance(v, BaseModel) else v for v in value]
         elif isinstance(value, dict):
             value = dict(value)
-        out[key] = value
+        out[aws_name(name, type(model))] = value
     return out
 
 
-def _spec_names(*models: type[BaseModel]) -> dict[str, str]:
-    """SageMaker's PascalCase field name -> the spec's lowerCamelCase name."""
-    names: dict[str, str] = {}
-    for model in models:
-        for name, info in model.model_fields.items():
-            alias = info.alias or name
-            names[alias[:1].upper() + alias[1:]] = alias
-    return names
+def package_members(spec: ModelVersionSpec) -> dict[str, Any]:
+    """The CreateModelPackage members the spec sets under their own names, in SageMaker's shape."""
+    return to_aws_shape(spec, PackageMembers.model_fields)
 
 
-_INFERENCE_NAMES = _spec_names(InferenceSpecification, Container)
+def first_difference(ours: BaseModel, theirs: Any, path: str = "") -> str | None:
+    """The first field (as a spec path) where the spec model `ours` differs from what AWS holds; fields
+    the spec leaves out are not compared, since SageMaker fills in some of its own; nor are map keys
+    (environment) the spec leaves out."""
+    if not isinstance(theirs, dict):
+        return path or "(root)"
+    for name, info in type(ours).model_fields.items():
+        value = getattr(ours, name)
+        if value is None:
+            continue
+        field_path = f"{path}.{info.alias or name}" if path else (info.alias or name)
+        found = _differs(value, theirs.get(aws_name(name, type(ours))), field_path)
+        if found is not None:
+            return found
+    return None
 
 
-def first_difference(ours: Any, theirs: Any, path: str = "") -> str | None:
-    """The first field (as a spec path) where `ours` is not what AWS holds; fields we leave out are not
-    compared, since SageMaker fills in some of its own. Map keys (environment) keep their spelling."""
-    if isinstance(ours, dict):
+def _differs(value: Any, theirs: Any, path: str) -> str | None:
+    if isinstance(value, BaseModel):
+        return first_difference(value, theirs, path)
+    if isinstance(value, dict):
         if not isinstance(theirs, dict):
-            return path or "(root)"
-        for key, value in ours.items():
-            name = str(_INFERENCE_NAMES.get(key, key))
-            found = first_difference(value, theirs.get(key), f"{path}.{name}" if path else name)
-            if found is not None:
-                return found
-        return None
-    if isinstance(ours, list):
-        if not isinstance(theirs, list) or len(ours) != len(theirs):
             return path
-        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            found = first_difference(a, b, f"{path}[{i}]")
+        return next((f"{path}.{k}" for k, v in value.items() if theirs.get(k) != v), None)
+    if isinstance(value, list):
+        if not isinstance(theirs, list) or len(value) != len(theirs):
+            return path
+        for i, (a, b) in enumerate(zip(value, theirs, strict=True)):
+            found = _differs(a, b, f"{path}[{i}]")
             if found is not None:
                 return found
         return None
-    return None if ours == theirs else path
+    return None if value == theirs else path
 
 
 def initial_approval(spec: ModelVersionSpec) -> ApprovalStatus:
@@ -82,15 +89,9 @@ def create_model_package_request(spec: ModelVersionSpec, group: str, client_toke
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ClientToken": client_token,
-        "InferenceSpecification": to_aws_shape(spec.inference_specification)
-        if spec.inference_specification is not None
-        else {},
+        **package_members(spec),
         "ModelApprovalStatus": str(initial_approval(spec)),
     }
-    if spec.model_package_description is not None:
-        request["ModelPackageDescription"] = spec.model_package_description
-    if spec.customer_metadata_properties:
-        request["CustomerMetadataProperties"] = dict(spec.customer_metadata_properties)
     # No Tags: AWS refuses them on a versioned package ("you cannot supply a tag argument" with a group
     # name, botocore sagemaker model, CreateModelPackageInput.Tags); they are added after registration.
     return request

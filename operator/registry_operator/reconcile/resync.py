@@ -1,10 +1,12 @@
-"""Per-group resync: one ListModelPackages per group and interval observes every version's approval and
-package status.
+"""Per-group resync: one ListModelPackages per group and interval observes every version's approval,
+life-cycle stage and package status.
 
-Describing each version instead would cost one call per version per interval; the list returns
-ModelApprovalStatus and ModelPackageStatus for all of a group's versions at once. A version missing from
-the list is described once before it is reported deleted, so a list that differs in case or lags never
-reports a live version as gone.
+Describing each version instead would cost one call per version per interval; the list's summaries carry
+ModelApprovalStatus, ModelLifeCycle and ModelPackageStatus (botocore's ModelPackageSummary) for all of a
+group's versions at once, so enforcing or mirroring the stage costs no call beyond the list. A version
+missing from the list is described once before it is reported deleted, so a list that differs in case or
+lags never reports a live version as gone; a version that turned Failed is described once, for
+SageMaker's reasons.
 """
 
 from __future__ import annotations
@@ -20,6 +22,45 @@ from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.reconcile.model_version import DELETED
 from registry_operator.reconcile.outcome import Event, Outcome, Stalled, State, now_iso
 from registry_operator.reconcile.permissions import Request
+from registry_operator.reconcile.registry_members import described_status, life_cycle_status
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A life-cycle stage as the spec sets it or the registry holds it (ModelLifeCycle)."""
+
+    stage: str
+    status: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any] | None) -> Stage | None:
+        """From spec.modelLifeCycle or status.modelLifeCycle (lowerCamelCase)."""
+        if not fields or not fields.get("stage"):
+            return None
+        return cls(fields["stage"], fields.get("stageStatus"), fields.get("stageDescription"))
+
+    @classmethod
+    def from_aws(cls, held: dict[str, Any] | None) -> Stage | None:
+        return cls.from_fields(life_cycle_status(held))
+
+    def satisfied_by(self, held: Stage | None) -> bool:
+        """The registry holds what the spec asks for (a description the spec leaves out is not compared)."""
+        return (
+            held is not None
+            and held.stage == self.stage
+            and held.status == self.status
+            and (self.description is None or held.description == self.description)
+        )
+
+    def to_aws(self) -> dict[str, str]:
+        out = {"Stage": self.stage, "StageStatus": self.status or ""}
+        if self.description is not None:
+            out["StageDescription"] = self.description
+        return out
+
+    def to_status(self) -> dict[str, str]:
+        return life_cycle_status(self.to_aws()) or {}
 
 
 @dataclass(frozen=True)
@@ -42,6 +83,8 @@ class TrackedVersion:
     # thought deleted) is the resync's to end. Anything else is the handler's.
     waiting_on_registry: bool = False
     reason: str | None = None  # the Ready condition's reason
+    spec_stage: Stage | None = None  # set: git decides the stage; None: the registry does, mirrored
+    status_stage: Stage | None = None
 
 
 @dataclass(frozen=True)
@@ -107,13 +150,21 @@ def _deleted(v: TrackedVersion) -> VersionChange:
     )
 
 
-def _observed(v: TrackedVersion, approval: str, package_status: str) -> VersionChange | None:
+def _observed(
+    v: TrackedVersion, approval: str, package_status: str, stage: Stage | None
+) -> VersionChange | None:
     """A version the registry still holds, as it is now; None when the object's status already says so."""
     status: dict[str, Any] = {}
     events: list[Event] = []
     if approval != v.status_approval and v.spec_approval is None:
         status["approvalStatus"] = approval
         events.append(Event("Normal", "ApprovalChanged", f"approval is now {approval} in SageMaker"))
+    if stage != v.status_stage:
+        status["modelLifeCycle"] = stage.to_status() if stage is not None else None
+        if v.spec_stage is None and stage is not None:
+            events.append(
+                Event("Normal", "StageChanged", f"life-cycle stage is now {stage.stage} in SageMaker")
+            )
     if package_status != v.package_status:
         status["modelPackageStatus"] = package_status
     completed = package_status == "Completed"
@@ -131,17 +182,60 @@ def _observed(v: TrackedVersion, approval: str, package_status: str) -> VersionC
     return VersionChange(v, status, events, outcome)
 
 
+def _set_back(v: TrackedVersion, approval: str, stage: Stage | None) -> tuple[dict[str, Any], list[Event]]:
+    """What git decides and the registry no longer holds: (UpdateModelPackage parameters, events)."""
+    fixes: dict[str, Any] = {}
+    events: list[Event] = []
+    if v.spec_approval is not None and approval != v.spec_approval:
+        fixes["ModelApprovalStatus"] = v.spec_approval
+        events.append(
+            Event(
+                "Normal",
+                "DriftCorrected",
+                f"approval was changed to {approval} in SageMaker; set back to {v.spec_approval}",
+            )
+        )
+    if v.spec_stage is not None and not v.spec_stage.satisfied_by(stage):
+        fixes["ModelLifeCycle"] = v.spec_stage.to_aws()
+        held = stage.stage if stage is not None else "(none)"
+        events.append(
+            Event(
+                "Normal",
+                "DriftCorrected",
+                f"life-cycle stage was changed to {held} in SageMaker; set back to {v.spec_stage.stage}",
+            )
+        )
+    return fixes, events
+
+
+def _failure_details(registry: SageMakerRegistry, v: TrackedVersion, change: VersionChange) -> None:
+    """A version that just turned Failed: one Describe, for SageMaker's reasons (the list has none)."""
+    described = registry.describe_package(v.arn) or {}
+    details = described_status(described)["modelPackageStatusDetails"]
+    if details is not None:
+        change.status["modelPackageStatusDetails"] = details
+    reasons = [
+        f"{item.get('name')}: {item.get('status')}"
+        + (f" ({item['failureReason']})" if item.get("failureReason") else "")
+        for items in (details or {}).values()
+        for item in items
+        if item.get("status") == "Failed"
+    ]
+    if reasons and change.outcome is not None:
+        change.outcome.message += ": " + "; ".join(reasons)
+
+
 def resync_group(
     registry: SageMakerRegistry,
     key: GroupKey,
     versions: list[TrackedVersion],
     still_wanted: Callable[[TrackedVersion], bool] = lambda v: True,
 ) -> list[VersionChange]:
-    """Compare the registry's view of one group with the versions' recorded status: mirror approvals and
-    package status, and set back approvals that git decides.
+    """Compare the registry's view of one group with the versions' recorded status: mirror approvals,
+    life-cycle stages and package status, and set back the approvals and stages that git decides.
 
-    `still_wanted` re-reads an object before its approval is written back, so a spec changed since the
-    view was taken is never overwritten with the old one. Raises AwsError when the group cannot be
+    `still_wanted` re-reads an object before anything is written back, so a spec changed since the view
+    was taken is never overwritten with the old one. Raises AwsError when the group cannot be
     listed; the caller logs it and tries next interval.
     """
     summaries = {s["ModelPackageArn"].lower(): s for s in registry.list_packages(key.group)}
@@ -158,28 +252,30 @@ def resync_group(
                 summary = described
             approval = str(summary.get("ModelApprovalStatus") or "PendingManualApproval")
             package_status = str(summary.get("ModelPackageStatus") or "Pending")
-            if v.spec_approval is not None and approval != v.spec_approval and still_wanted(v):
-                # git is the source of truth for this version: change the registry back
+            stage = Stage.from_aws(summary.get("ModelLifeCycle"))
+            fixes, events = _set_back(v, approval, stage)
+            if fixes and still_wanted(v):
+                # git is the source of truth for these: change the registry back, in one call
                 try:
-                    registry.update_package(v.arn, ModelApprovalStatus=v.spec_approval)
+                    registry.update_package(v.arn, **fixes)
                 except AwsError as err:
                     changes.append(
                         VersionChange(v, {}, [Event("Warning", "DriftCorrectionFailed", err.describe())])
                     )
                     continue
-                event = Event(
-                    "Normal",
-                    "DriftCorrected",
-                    f"approval was changed to {approval} in SageMaker; set back to {v.spec_approval}",
-                )
-                change = _observed(v, v.spec_approval, package_status) or VersionChange(
+                approval = fixes.get("ModelApprovalStatus", approval)
+                stage = v.spec_stage if "ModelLifeCycle" in fixes else stage
+                change = _observed(v, approval, package_status, stage) or VersionChange(
                     v, {"lastSyncedTime": now_iso()}
                 )
-                change.status["approvalStatus"] = v.spec_approval
-                change.events.insert(0, event)
+                if "ModelApprovalStatus" in fixes:
+                    change.status["approvalStatus"] = approval
+                change.events[:0] = events
                 changes.append(change)
                 continue
-            observed = _observed(v, approval, package_status)
+            observed = _observed(v, approval, package_status, stage)
             if observed is not None:
+                if observed.outcome is not None and observed.outcome.state is State.STALLED:
+                    _failure_details(registry, v, observed)
                 changes.append(observed)
     return changes

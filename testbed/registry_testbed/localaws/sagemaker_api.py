@@ -82,6 +82,22 @@ def _status_details(package: ModelPackage, status: str) -> dict[str, Any]:
     }
 
 
+def _check_model_card(card: dict[str, Any] | None) -> None:
+    """ModelCardContent "must follow the schema described in Model Package Model Card Schema" (botocore
+    sagemaker model, ModelPackageModelCard.ModelCardContent): a JSON object at the least."""
+    content = (card or {}).get("ModelCardContent")
+    if content is None:
+        return
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise validation_error(
+            "ModelCardContent must be a JSON document of the model package model card schema."
+        )
+
+
 def _tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in tags or []}
 
@@ -234,6 +250,8 @@ class SageMakerRegistryAPI:
         return out
 
     def _package_summary(self, package: ModelPackage) -> dict[str, Any]:
+        """A ModelPackageSummary: botocore's shape has the life-cycle stage and registration type too, so a
+        List shows a stage changed since creation."""
         group = package.group
         out: dict[str, Any] = {
             "ModelPackageName": group.name,
@@ -244,9 +262,9 @@ class SageMakerRegistryAPI:
             "ModelPackageStatus": package_status(package, self._store.lifecycle, time.time()),
             "ModelApprovalStatus": package.approval_status,
         }
-        description = package.spec.get("ModelPackageDescription")
-        if description is not None:
-            out["ModelPackageDescription"] = description
+        for member in ("ModelPackageDescription", "ModelLifeCycle", "ModelPackageRegistrationType"):
+            if package.spec.get(member) is not None:
+                out[member] = package.spec[member]
         return out
 
     def _describe(self, package: ModelPackage) -> dict[str, Any]:
@@ -396,6 +414,7 @@ class SageMakerRegistryAPI:
                 "Tags cannot be supplied with ModelPackageGroupName: versioned model "
                 "packages use the tags of their model package group."
             )
+        _check_model_card(params.get("ModelCard"))
         group = self._require_group(ctx, group_ref)
         if group.deleting_since is not None:
             raise validation_error(f"Model Package Group {group.arn} is being deleted.")
@@ -511,6 +530,7 @@ class SageMakerRegistryAPI:
     def _update_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         package = self._require_package(ctx, params["ModelPackageArn"])
         self._authorize(ctx, package.group, "sagemaker:UpdateModelPackage", [package.arn])
+        _check_model_card(params.get("ModelCard"))
         to_add = params.get("CustomerMetadataProperties") or {}
         to_remove = params.get("CustomerMetadataPropertiesToRemove") or []
         both = sorted(set(to_add) & set(to_remove))

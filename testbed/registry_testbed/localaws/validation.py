@@ -1,18 +1,23 @@
-"""Server-side input validation from the botocore service model, worded like AWS's own.
+r"""Server-side input validation from the botocore service model, worded like AWS's own.
 
 botocore checks only required members and minimums on the client; the real service also enforces maximums,
 enums and patterns (16 containers, a group name with a space, ...) and answers `ValidationException` with
 "N validation error(s) detected: Value ... at 'path' failed to satisfy constraint: ...". The registry runs
-the same constraints from the same model so the operator sees the errors real SageMaker would send.
+the same constraints from the same model, for every member of every operation it answers, so the operator
+sees the errors real SageMaker would send.
+
+Patterns are matched against the whole value, as SageMaker does (the service model's patterns lost their
+`^` and `$` on the way to Smithy; `{0,1024}` and `${1,128}` forms survive), with the `regex` module,
+which has the Unicode property classes (`\p{L}`) and look-behinds the service model uses.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from typing import Any
 
+import regex
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from .errors import validation_error
@@ -21,14 +26,9 @@ _MAX_REPORTED = 10
 
 
 @lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str] | None:
-    if "\\p{" in pattern:
-        # Python's re has no Unicode property classes; such patterns (free-text fields) are not checked.
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
+def _compile(pattern: str) -> regex.Pattern[str]:
+    # A quantified end anchor (CustomerMetadataKey's `^(...)${1,128}`) means the end of the value.
+    return regex.compile(regex.sub(r"\$\{\d+(,\d*)?\}$", "$", pattern))
 
 
 def _render(value: Any) -> str:
@@ -101,8 +101,7 @@ class InputValidator:
                     errors, value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
                 )
             pattern = meta.get("pattern")
-            compiled = _compile(pattern) if pattern else None
-            if compiled is not None and compiled.fullmatch(value) is None:
+            if pattern and _compile(pattern).fullmatch(value) is None:
                 self._fail(errors, value, path, f"Member must satisfy regular expression pattern: {pattern}")
         elif kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int):
