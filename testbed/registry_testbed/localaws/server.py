@@ -44,16 +44,21 @@ class _Server(ThreadedWSGIServer):
     def __init__(self, host: str, port: int, app: LocalAWSApp) -> None:
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._counter = app.connections
         super().__init__(host, port, app, handler=_RequestHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+        self._counter.opened()
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
+            known = request in self._connections
             self._connections.discard(request)
+        if known:
+            self._counter.closed()
         super().shutdown_request(request)
 
     def close_connections(self) -> None:
