@@ -597,7 +597,12 @@ def phase_restart(stack: Stack, res: Results, ns: str, total: int) -> None:
     stack.profile_start("restart")
     idle = procstat.wait_idle(operator.proc.pid, started)
     stack.profile_stop()
-    log(f"restarted operator idle after {idle.seconds:.1f} s ({idle.cpu_seconds:.1f} s CPU)")
+    # An operator that stopped (a failed initial listing ends kopf) uses no CPU either: say which.
+    exited = operator.proc.poll() is not None
+    log(
+        f"restarted operator {'exited' if exited else 'idle'} after {idle.seconds:.1f} s "
+        f"({idle.cpu_seconds:.1f} s CPU)"
+    )
     calls = delta(stack.admin.calls(), calls0)
     cpu = cpu_delta(stack.cpu(), cpu0)
     cpu.pop("operator", None)
@@ -619,9 +624,11 @@ def phase_restart(stack: Stack, res: Results, ns: str, total: int) -> None:
         "cpu": cpu,
     }
     res.add("**restart, registry changes, deletion (0 ms)**", "")
+    res.raw["restart"]["exited"] = exited
     res.add(
         f"restart with {total:,} Ready ModelVersions: s until the operator is idle",
-        f"{idle.seconds:.1f} ({idle.cpu_seconds:.1f} s operator CPU)",
+        f"{idle.seconds:.1f} ({idle.cpu_seconds:.1f} s operator CPU)"
+        + (f"; it EXITED meanwhile: {last_error(operator)}" if exited else ""),
     )
     res.add("  CPU s used until idle, by process", describe_cpu(cpu, idle.seconds))
     res.add("  AWS writes during restart", str(aws_writes), "0", aws_writes == 0)
@@ -640,11 +647,21 @@ def phase_restart(stack: Stack, res: Results, ns: str, total: int) -> None:
         f"<= {rss_target}",
         hwm <= rss_target,
     )
+    if exited:
+        res.add("registry approval, resync passes, deletionPolicy: Delete", "not run: the operator exited")
+        stack.stop_controller()
+        return
     try:
         phase_approval(stack, res, ns, total)
         phase_delete_policy(stack, res)
     finally:
         stack.stop_controller()
+
+
+def last_error(process: devstack.Process) -> str:
+    """The operator's first ERROR line, shortened: why it stopped (those after it are the shutdown's)."""
+    errors = [line for line in process.log.read_text(errors="replace").splitlines() if "[ERROR" in line]
+    return errors[0].split("] ", 2)[-1][:200] if errors else "no error logged"
 
 
 def phase_approval(stack: Stack, res: Results, ns: str, total: int) -> None:
