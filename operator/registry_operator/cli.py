@@ -11,6 +11,7 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     import kopf
 
+    from registry_operator import sharding
     from registry_operator.aws.session import ClientFactory, client_config, own_account
     from registry_operator.config import ConfigError, load_config
     from registry_operator.reconcile.context import ReconcileContext
@@ -19,6 +20,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = load_config(Path(args.config) if args.config else None)
     except ConfigError as exc:
         print(f"registry-operator: {exc}", file=sys.stderr)
+        return 2
+    if args.shard and (problem := sharding.check_shard_name(args.shard)):
+        print(f"registry-operator: {problem}", file=sys.stderr)
         return 2
     import registry_operator.handlers.operator  # noqa: F401  (registers every handler with kopf)
     from registry_operator.handlers import kube, logfilter
@@ -42,6 +46,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"registry-operator: {exc}", file=sys.stderr)
         return 2
+    settings = kopf.OperatorSettings()
+    if args.shard_selector:
+        if problem := sharding.check_selector(api, args.shard_selector, args.namespace or []):
+            print(f"registry-operator: {problem}", file=sys.stderr)
+            return 2
+        sharding.select_by_labels(settings, args.shard_selector)
+    lease = sharding.lease_name(args.leader_election_name, args.shard)
+    if args.shard or args.shard_selector:
+        print(
+            f"registry-operator: shard {args.shard or '(unnamed)'}: objects with labels "
+            f"{args.shard_selector or '(any)'} in namespaces {', '.join(args.namespace or ['(all)'])}"
+            + (f"; leader lease {lease}" if args.leader_elect else ""),
+            file=sys.stderr,
+        )
     if renamed_from:
         print(
             f"registry-operator: cluster renamed from {renamed_from} to {config.cluster_name}",
@@ -66,7 +84,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         leader.wait_for_leadership(
             memo.kube,
             args.leader_election_namespace or args.state_namespace,
-            args.leader_election_name,
+            lease,
             leader.identity(),
         )
     kopf.run(
@@ -76,6 +94,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         liveness_endpoint=args.liveness,
         ready_flag=health.HEALTH.ready,  # /readyz answers 200 from here on
         memo=memo,
+        settings=settings,
     )
     return 0
 
@@ -99,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--config", help="operator config YAML (default: built-in defaults, nothing cross-account)"
     )
-    run.add_argument("--namespace", action="append", help="watch only this namespace (repeatable)")
+    run.add_argument(
+        "--namespace",
+        action="append",
+        help="watch only this namespace (repeatable); a pattern such as 'team-a-*' or '!team-a-*' (every "
+        "other namespace) takes namespaces created later too",
+    )
     run.add_argument("--max-workers", type=int, default=32, help="concurrent reconciles, hence AWS calls")
     run.add_argument(
         "--liveness", default=None, help="kopf's own liveness endpoint, e.g. http://0.0.0.0:8081/healthz"
@@ -125,6 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--leader-election-namespace", default=None, help="default: --state-namespace")
     run.add_argument("--leader-election-name", default="sagemaker-registry-operator")
+    run.add_argument(
+        "--shard",
+        help="this operator's shard, when several operators share the cluster (each owning namespaces "
+        "given with --namespace, or the objects --shard-selector selects): its leader Lease is "
+        "<leader-election-name>-<shard>",
+    )
+    run.add_argument(
+        "--shard-selector",
+        help="act only on objects carrying these labels, e.g. modelregistry.io/shard=a (a Kubernetes "
+        "label selector, applied by the API server to every watch of the operator's kinds)",
+    )
     run.add_argument("--log-format", choices=["text", "json"], default="text")
     run.add_argument("--verbose", action="store_true")
     run.set_defaults(func=_cmd_run)

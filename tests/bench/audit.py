@@ -37,51 +37,62 @@ class AuditLog:
     def offset(self) -> int:
         return self.path.stat().st_size if self.path.exists() else 0
 
-    def _entries(self, start: int) -> list[dict]:
+    def _entries(self, start: int) -> tuple[list[dict], int]:
+        """Complete entries from byte `start` on, and the byte where the next read starts."""
         with self.path.open("rb") as fh:
             fh.seek(start)
             data = fh.read()
         # A line still being written has no newline yet; it belongs to the next read.
         data = data[: data.rfind(b"\n") + 1]
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
+        return [json.loads(line) for line in data.splitlines() if line.strip()], start + len(data)
 
     def wait_quiet(self, start: int, namespace: str, quiet: float = 3.0, timeout: float = 60.0) -> None:
-        """Wait until nobody but the benchmark has written to objects in `namespace` for `quiet` s."""
+        """Wait until nobody but the benchmark has written to objects in `namespace` for `quiet` s.
+        Reads only what was appended since the last look: after 10,000 versions the window holds tens
+        of thousands of entries."""
         deadline = time.monotonic() + timeout
-        last_count, last_change = -1, time.monotonic()
+        position, last_change = start, time.monotonic()
         while time.monotonic() < deadline:
-            count = self.count(start, namespace).total
-            if count != last_count:
-                last_count, last_change = count, time.monotonic()
+            entries, position = self._entries(position)
+            if any(_classify(e, namespace, "modelversions") not in (None, "event") for e in entries):
+                last_change = time.monotonic()
             elif time.monotonic() - last_change >= quiet:
                 return
             time.sleep(0.5)
 
     def count(self, start: int, namespace: str, resource: str = "modelversions") -> WriteCounts:
         counts = WriteCounts()
-        for entry in self._entries(start):
-            if entry.get("stage") != "ResponseComplete":
+        for entry in self._entries(start)[0]:
+            kind = _classify(entry, namespace, resource)
+            if kind is None:
                 continue
-            ref = entry.get("objectRef") or {}
-            agent = entry.get("userAgent", "")
-            if agent.startswith(BENCH_USER_AGENT) or ref.get("namespace") != namespace:
-                continue
-            if ref.get("resource") == "events":
+            if kind == "event":
                 counts.events += 1
                 continue
-            if ref.get("resource") != resource:
-                continue
-            verb = entry.get("verb")
-            if ref.get("subresource") == "status":
-                kind = "status"
-            elif verb in ("patch", "update"):
-                kind = "metadata"  # annotations (diff-base, progress) and finalizers: kopf's bookkeeping
-            elif verb in ("delete", "deletecollection"):
-                kind = "delete"
-            else:
-                kind = "other"
             counts.by_kind[kind] += 1
-            counts.by_agent[agent.split(" ")[0]] += 1
+            counts.by_agent[entry.get("userAgent", "").split(" ")[0]] += 1
             if int((entry.get("responseStatus") or {}).get("code") or 0) >= 400:
                 counts.failed += 1
         return counts
+
+
+def _classify(entry: dict, namespace: str, resource: str) -> str | None:
+    """metadata | status | delete | other for a write to `resource` in `namespace` by anyone but the
+    benchmark, "event" for a Kubernetes Event there, None for anything else."""
+    if entry.get("stage") != "ResponseComplete":
+        return None
+    ref = entry.get("objectRef") or {}
+    if entry.get("userAgent", "").startswith(BENCH_USER_AGENT) or ref.get("namespace") != namespace:
+        return None
+    if ref.get("resource") == "events":
+        return "event"
+    if ref.get("resource") != resource:
+        return None
+    verb = entry.get("verb")
+    if ref.get("subresource") == "status":
+        return "status"
+    if verb in ("patch", "update"):
+        return "metadata"  # annotations (diff-base, progress) and finalizers: kopf's bookkeeping
+    if verb in ("delete", "deletecollection"):
+        return "delete"
+    return "other"

@@ -1,18 +1,22 @@
 """`make bench`: DESIGN §8's performance figures from one run on the local control plane and embedded AWS.
 
-Starts a private kube-apiserver+etcd (audit log of writes on), the embedded AWS and the operator as a
-real process, then:
+Starts a private kube-apiserver+etcd (audit log of writes on) and the embedded AWS, then:
 
-1. bare boto3: N CreateModelPackage calls straight at the embedded AWS, one after another and from as
-   many threads as the operator has workers (the yardstick for everything the operator adds);
-2. N ModelVersions across 10 groups created at once: seconds until every one is Ready, AWS calls and
-   API-server writes per version (counted from the audit log, events excluded);
-3. an approval made in the registry: seconds until status.approvalStatus shows it, and the
-   ListModelPackages calls each resync pass makes per group;
-4. up to M ModelVersions in all: seconds until Ready, the operator's peak RSS;
-5. an operator restart with M Ready versions: seconds until it is idle, AWS writes and reads, API writes.
+1. the yardstick, for each run (N = 1,000 at 0 and at 100 ms per SageMaker call, and in the full run
+   N = 10,000 at 100 ms): the bare controller (`bare.py`: one CreateModelPackage and one status write
+   per version, from as many threads as the operator's `--max-workers`, no framework) and then the
+   operator, each in a namespace of its own, each timed from the start of the bulk create of N
+   ModelVersions (10 groups) to the last Ready. For the operator also: AWS calls and API-server writes
+   per version (audit log, events excluded), the same in a steady state afterwards (no resync pass
+   falls in the window), its CPU per version and peak RSS (a fresh operator process per run), TCP
+   connections to the embedded AWS;
+2. AWS alone: 1,000 CreateModelPackage calls from the same number of threads, at each latency;
+3. a restart of the operator with the largest namespace's versions all Ready: seconds until idle, AWS
+   writes and reads, API writes, peak RSS; then an approval made in the registry (seconds until status
+   shows it, ListModelPackages calls per group per resync pass) and a deletionPolicy: Delete sample.
 
-N, M = 1,000, 10,000 (`--quick`: 100, 1,000). Prints one table; figures only, nothing asserted.
+Both controllers see the same package lifecycle: `packageCompletionSeconds: 0`, so a package is
+Completed when CreateModelPackage returns. Prints one table; figures only, nothing asserted.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 
 import boto3
 import procstat
+import sockets
 from audit import AuditLog, WriteCounts
 from kubebench import Watcher, api_client, create_all, create_namespace
 from kubernetes import client
@@ -48,23 +53,28 @@ from registry_testbed.localaws.client import LocalAWSAdmin
 from registry_testbed.localcluster import cluster
 
 ROOT = Path(__file__).resolve().parents[2]
+BENCH = Path(__file__).resolve().parent
 REGION = "us-east-2"
-NAMESPACE = "bench"
 GROUPS = 10
 OPERATOR_WORKERS = 32  # `registry-operator run --max-workers` default: the operator's concurrent AWS calls
+LATENCIES_MS = (0, 100)
+# Timed runs: no resync pass falls inside a run or its steady-state window.
+TIMED_RESYNC = 3600
 IMAGE = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
 WRITE_PREFIXES = ("Create", "Update", "Delete", "Put", "Add", "Tag", "Untag", "Start", "Stop")
 
 
 @dataclass(frozen=True)
 class Scale:
-    first: int  # versions applied at once for the speed, call and write figures
-    total: int  # versions in all for memory and restart
-    resync: int  # the operator's resyncIntervalSeconds
+    runs: tuple[tuple[int, int], ...]  # (ms per SageMaker call, versions applied at once) per yardstick run
+    resync: int  # the operator's resyncIntervalSeconds in the restart and approval phase
+    steady: float  # seconds of the steady-state window after each operator run
 
 
-FULL = Scale(first=1000, total=10000, resync=60)
-QUICK = Scale(first=100, total=1000, resync=15)
+# 10,000 at 100 ms only: at that size the API server sets the pace whatever the AWS latency, and the
+# full run stays within its 30 minutes on two cores.
+FULL = Scale(runs=((0, 1000), (100, 1000), (100, 10000)), resync=60, steady=30.0)
+QUICK = Scale(runs=((0, 1000), (100, 1000)), resync=15, steady=20.0)
 
 
 def log(msg: str) -> None:
@@ -90,28 +100,33 @@ def group_name(g: int) -> str:
     return f"g{g}"
 
 
+def aws_group(namespace: str, g: int) -> str:
+    """Each namespace its own SageMaker groups: a group belongs to the namespace that created it."""
+    return f"{namespace}-{group_name(g)}"
+
+
 def version_name(i: int) -> str:
     return f"v-{i:05d}"
 
 
-def versions(start: int, stop: int) -> Iterator[dict[str, Any]]:
-    for i in range(start, stop):
+def versions(namespace: str, n: int) -> Iterator[dict[str, Any]]:
+    for i in range(n):
         yield {
             "apiVersion": f"{GROUP}/{VERSION}",
             "kind": "ModelVersion",
-            "metadata": {"name": version_name(i), "namespace": NAMESPACE},
+            "metadata": {"name": version_name(i), "namespace": namespace},
             "spec": version_spec(group_name(i % GROUPS), i),
         }
 
 
-def groups() -> list[dict[str, Any]]:
+def groups(namespace: str) -> list[dict[str, Any]]:
     return [
         {
             "apiVersion": f"{GROUP}/{VERSION}",
             "kind": "ModelPackageGroup",
-            "metadata": {"name": group_name(g), "namespace": NAMESPACE},
+            "metadata": {"name": group_name(g), "namespace": namespace},
             "spec": {
-                "modelPackageGroupName": f"bench-{group_name(g)}",
+                "modelPackageGroupName": aws_group(namespace, g),
                 "modelPackageGroupDescription": "bench",
             },
         }
@@ -123,7 +138,7 @@ def groups() -> list[dict[str, Any]]:
 
 
 class Stack:
-    """The private control plane, the embedded AWS and the operator; `close()` stops all of them."""
+    """The private control plane and the embedded AWS; `close()` stops them and any controller left."""
 
     def __init__(self, work: Path, scale: Scale, profile: Path | None) -> None:
         self.work, self.scale, self.profile = work, scale, profile
@@ -131,7 +146,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.state_dir = work / "cluster"
         self.aws: devstack.Process | None = None
-        self.operator: devstack.Process | None = None
+        self.controller: devstack.Process | None = None  # the operator or the bare controller running now
         self.cluster_up = False
         self._profiler: subprocess.Popen[bytes] | None = None
 
@@ -140,18 +155,18 @@ class Stack:
         self.info = cluster.up(self.state_dir)
         self.cluster_up = True
         self.audit = AuditLog(self.state_dir / "logs" / "audit.log")
+        kubectl = [str(self.info.kubectl), "--kubeconfig", str(self.info.kubeconfig)]
+        subprocess.run([*kubectl, "apply", "-f", str(ROOT / "crds")], check=True, capture_output=True)
         subprocess.run(
-            [*self.kubectl_args(), "apply", "-f", str(ROOT / "crds")], check=True, capture_output=True
-        )
-        subprocess.run(
-            [*self.kubectl_args(), "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"],
+            [*kubectl, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"],
             check=True,
             capture_output=True,
         )
         self.aws, self.endpoint = devstack.start_local_aws(self.logs / "local-aws.log")
+        self.aws_port = int(self.endpoint.rsplit(":", 1)[1])
         self.admin = LocalAWSAdmin(self.endpoint)
-        self.config = self.work / "operator.yaml"
-        self.config.write_text(f"defaultRegion: {REGION}\nresyncIntervalSeconds: {self.scale.resync}\n")
+        # The same package lifecycle for both controllers: Completed when CreateModelPackage returns.
+        self.admin.set_settings(packageCompletionSeconds=0)
         self.api = api_client(self.info.kubeconfig)
         self.sagemaker = boto3.client(
             "sagemaker",
@@ -163,20 +178,51 @@ class Stack:
             aws_session_token=devstack.LOCAL_AWS_ENV["AWS_SESSION_TOKEN"],
         )
 
-    def start_operator(self, name: str) -> devstack.Process:
-        self.operator = devstack.start_operator(
-            self.info.kubeconfig, self.endpoint, self.logs / f"{name}.log", ["--config", str(self.config)]
-        )
-        return self.operator
+    def set_latency(self, ms: int) -> None:
+        if ms:
+            self.admin.set_faults([{"operation": "sagemaker:*", "rate": 0.0, "latencyMs": ms}])
+        else:
+            self.admin.clear_faults()
 
-    def kubectl_args(self) -> list[str]:
-        return [str(self.info.kubectl), "--kubeconfig", str(self.info.kubeconfig)]
+    def start_operator(self, name: str, namespaces: list[str], resync: int) -> devstack.Process:
+        config = self.work / f"operator-resync-{resync}.yaml"
+        config.write_text(f"defaultRegion: {REGION}\nresyncIntervalSeconds: {resync}\n")
+        args = ["--config", str(config), "--max-workers", str(OPERATOR_WORKERS)]
+        for ns in namespaces:
+            args += ["--namespace", ns]
+        self.controller = devstack.start_operator(
+            self.info.kubeconfig, self.endpoint, self.logs / f"{name}.log", args
+        )
+        return self.controller
+
+    def start_bare(self, namespace: str) -> devstack.Process:
+        log_path = self.logs / f"bare-{namespace}.log"
+        out = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
+        args = [
+            *(sys.executable, str(BENCH / "bare.py"), "--kubeconfig", str(self.info.kubeconfig)),
+            *("--endpoint", self.endpoint, "--namespace", namespace, "--workers", str(OPERATOR_WORKERS)),
+            *("--group-prefix", f"{namespace}-", "--region", REGION),
+        ]
+        env = {**os.environ, **devstack.LOCAL_AWS_ENV}
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.controller = devstack.Process("bare", proc, log_path, out)
+        deadline = time.monotonic() + 60
+        while "watching" not in log_path.read_text(errors="replace"):
+            if not self.controller.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the bare controller did not start:\n{self.controller.tail()}")
+            time.sleep(0.1)
+        return self.controller
+
+    def stop_controller(self) -> None:
+        if self.controller is not None:
+            self.controller.stop(timeout=60)
+            self.controller = None
 
     def pids(self) -> dict[str, int]:
         state = json.loads((self.state_dir / "cluster.json").read_text())
         pids = {"kube-apiserver": state["apiserver"]["pid"], "etcd": state["etcd"]["pid"]}
-        if self.operator is not None and self.operator.alive():
-            pids["operator"] = self.operator.proc.pid
+        if self.controller is not None and self.controller.alive():
+            pids[self.controller.name] = self.controller.proc.pid
         if self.aws is not None:
             pids["embedded AWS"] = self.aws.proc.pid
         pids["benchmark"] = os.getpid()
@@ -188,13 +234,13 @@ class Stack:
 
     def profile_start(self, phase: str) -> None:
         """With --profile: sample the operator with py-spy (all threads) until profile_stop()."""
-        if self.profile is None or self.operator is None:
+        if self.profile is None or self.controller is None or self.controller.name != "operator":
             return
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         self.profile.mkdir(parents=True, exist_ok=True)
         self._profiler = subprocess.Popen(
             [
-                *(spy, "record", "--pid", str(self.operator.proc.pid), "--rate", "200", "--gil"),
+                *(spy, "record", "--pid", str(self.controller.proc.pid), "--rate", "200", "--gil"),
                 *("--format", "raw", "--output", str(self.profile / f"{phase}.txt"), "--nonblocking"),
             ],
             stdout=subprocess.DEVNULL,
@@ -209,15 +255,14 @@ class Stack:
 
     def close(self) -> None:
         self.profile_stop()
-        if self.operator is not None:
-            self.operator.stop()
+        self.stop_controller()
         if self.aws is not None:
             self.aws.stop()
         if self.cluster_up:
             cluster.down(self.state_dir)
 
 
-# ----------------------------------------------------------------------------------------- phases
+# ----------------------------------------------------------------------------------------- results
 
 
 @dataclass
@@ -237,29 +282,49 @@ class Results:
         self.rows.append(Row(figure, value, target, met))
 
 
-def bare_boto3(stack: Stack, n: int) -> tuple[float, float]:
-    """Seconds for n CreateModelPackage calls one after another, and from OPERATOR_WORKERS threads."""
-    sm = stack.sagemaker
-    timings = []
-    for mode in ("seq", "par"):
-        group = f"bench-baseline-{mode}"
-        sm.create_model_package_group(ModelPackageGroupName=group)
-        requests = [
-            create_model_package_request(
-                ModelVersionSpec.model_validate(version_spec("unused", i)), group, str(uuid.uuid4())
-            )
-            for i in range(n)
-        ]
-        sm.list_model_packages(ModelPackageGroupName=group)  # connection and signing warmed up
-        started = time.monotonic()
-        if mode == "seq":
-            for request in requests:
-                sm.create_model_package(**request)
-        else:
-            with ThreadPoolExecutor(OPERATOR_WORKERS) as pool:
-                list(pool.map(lambda r: sm.create_model_package(**r), requests))
-        timings.append(time.monotonic() - started)
-    return timings[0], timings[1]
+@dataclass
+class Run:
+    """One timed run of one controller over n versions at one latency."""
+
+    controller: str
+    namespace: str
+    n: int
+    latency_ms: int
+    apply_seconds: float = 0.0
+    ready_seconds: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU s by process, apply start to quiet
+    quiet_seconds: float = 0.0  # apply start until the last write of the run
+    writes: WriteCounts = field(default_factory=WriteCounts)
+    aws_calls: dict[str, int] = field(default_factory=dict)  # all calls the embedded AWS received
+    object_calls: dict[str, int] = field(default_factory=dict)  # those made for this namespace's objects
+    connections: int = 0  # TCP connections the embedded AWS accepted meanwhile
+    time_wait: int = 0  # sockets in TIME-WAIT on its port at the end
+    in_registry: int = 0
+    status_bytes: int = 0
+    steady_writes: WriteCounts | None = None
+    steady_calls: dict[str, int] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+
+    @property
+    def creates(self) -> int:
+        return self.aws_calls.get("sagemaker:CreateModelPackage", 0)
+
+    def to_json(self) -> dict[str, Any]:
+        raw = {k: v for k, v in vars(self).items() if not isinstance(v, WriteCounts | type(None))}
+        raw["api_writes"] = dict(self.writes.by_kind)
+        raw["api_writes_failed"] = self.writes.failed
+        raw["events"] = self.writes.events
+        if self.steady_writes is not None:
+            raw["steady_api_writes"] = dict(self.steady_writes.by_kind)
+        return raw
+
+
+def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+
+
+def cpu_delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {name: sec - before.get(name, 0.0) for name, sec in after.items()}
 
 
 def aws_split(calls: dict[str, int]) -> tuple[int, int]:
@@ -267,8 +332,12 @@ def aws_split(calls: dict[str, int]) -> tuple[int, int]:
     return writes, sum(calls.values()) - writes
 
 
-def describe_calls(calls: dict[str, int]) -> str:
-    return ", ".join(f"{op.split(':', 1)[1]} {n}" for op, n in sorted(calls.items())) or "none"
+def describe_calls(calls: dict[str, int], per: int = 1) -> str:
+    shown = (
+        f"{op.split(':', 1)[1]} {n / per:.2f}" if per > 1 else f"{op.split(':', 1)[1]} {n}"
+        for op, n in sorted(calls.items())
+    )
+    return ", ".join(shown) or "none"
 
 
 def describe_writes(w: WriteCounts, per: int) -> str:
@@ -278,161 +347,230 @@ def describe_writes(w: WriteCounts, per: int) -> str:
     return ", ".join(parts) or "none"
 
 
-def cpu_since(stack: Stack, before: dict[str, float], wall: float) -> str:
-    used = {name: cpu - before.get(name, 0.0) for name, cpu in stack.cpu().items()}
-    parts = [f"{name} {sec:.1f}" for name, sec in sorted(used.items(), key=lambda kv: -kv[1])]
-    return f"{', '.join(parts)} (of {2 * wall:.0f} core-s)" if wall else ", ".join(parts)
+def describe_cpu(cpu: dict[str, float], wall: float) -> str:
+    parts = [f"{name} {sec:.1f}" for name, sec in sorted(cpu.items(), key=lambda kv: -kv[1]) if sec >= 0.05]
+    return f"{', '.join(parts)} (of {2 * wall:.0f} core-s)"
 
 
-def registry_count(stack: Stack) -> int:
+def registry_count(stack: Stack, namespace: str) -> int:
     total = 0
+    paginator = stack.sagemaker.get_paginator("list_model_packages")
     for g in range(GROUPS):
-        paginator = stack.sagemaker.get_paginator("list_model_packages")
-        for page in paginator.paginate(ModelPackageGroupName=f"bench-{group_name(g)}"):
+        for page in paginator.paginate(ModelPackageGroupName=aws_group(namespace, g)):
             total += len(page["ModelPackageSummaryList"])
     return total
 
 
-def apply_and_wait(
-    stack: Stack, watcher: Watcher, start: int, stop: int, timeout: float
-) -> tuple[float, float]:
-    """Create versions [start, stop) at once; (seconds to create them, seconds until all are Ready)."""
-    started = time.monotonic()
-    applied = create_all(stack.api, "modelversions", versions(start, stop))
-    log(f"created {stop - start} ModelVersions in {applied:.1f} s; waiting for Ready")
-    watcher.wait(lambda w: len(w.ready) >= stop, timeout, f"{stop} ModelVersions Ready")
-    return applied, time.monotonic() - started
+# ----------------------------------------------------------------------------------------- the yardstick
 
 
-def phase_first(stack: Stack, watcher: Watcher, res: Results) -> None:
-    n = stack.scale.first
-    log(f"bare boto3: {n} CreateModelPackage calls, sequential and from {OPERATOR_WORKERS} threads")
-    seq, par = bare_boto3(stack, n)
-    log(f"bare boto3: {seq:.1f} s sequential, {par:.1f} s in {OPERATOR_WORKERS} threads")
-
-    stack.admin.reset_calls()
+def timed_apply(stack: Stack, run: Run, watcher: Watcher) -> None:
+    """Create run.n versions at once, wait for all Ready and for the controller's writes to stop; fills
+    in times, CPU, writes, AWS calls and connections of `run`."""
+    ns, n = run.namespace, run.n
+    calls0, objects0 = stack.admin.calls(), stack.admin.calls(f"{ns}/")
+    conns0 = stack.admin.connections()["accepted"]  # counts itself; the closing read below does too
     offset = stack.audit.offset()
-    stack.profile_start("first-apply")
-    cpu_before = stack.cpu()
-    applied, ready = apply_and_wait(stack, watcher, 0, n, timeout=max(600.0, n * 0.5))
-    cpu = cpu_since(stack, cpu_before, ready)
+    cpu0 = stack.cpu()
+    stack.profile_start(f"apply-{run.latency_ms}ms-{n}")
+    started = time.monotonic()
+    run.apply_seconds = create_all(stack.api, "modelversions", versions(ns, n))
+    log(f"{run.controller}: created {n} ModelVersions in {run.apply_seconds:.1f} s; waiting for Ready")
+    watcher.wait(lambda w: len(w.ready) >= n, max(600.0, n * 0.3), f"{n} ModelVersions Ready in {ns}")
+    run.ready_seconds = time.monotonic() - started
     stack.profile_stop()
-    log(f"{n} ModelVersions Ready {ready:.1f} s after the apply started")
-    stack.audit.wait_quiet(offset, NAMESPACE)
-    writes = stack.audit.count(offset, NAMESPACE)
-    calls = stack.admin.calls()
-    creates = calls.get("sagemaker:CreateModelPackage", 0)
-    in_registry = registry_count(stack)
+    log(f"{run.controller}: {n} Ready {run.ready_seconds:.1f} s after the create started")
+    stack.audit.wait_quiet(offset, ns)
+    run.quiet_seconds = time.monotonic() - started
+    run.cpu = cpu_delta(stack.cpu(), cpu0)
+    run.connections = stack.admin.connections()["accepted"] - conns0 - 1  # less this request's own
+    run.writes = stack.audit.count(offset, ns)
+    run.aws_calls = delta(stack.admin.calls(), calls0)
+    run.object_calls = delta(stack.admin.calls(f"{ns}/"), objects0)
+    run.time_wait = sockets.time_wait(stack.aws_port)
+    run.in_registry = registry_count(stack, ns)
+    obj = client.CustomObjectsApi(stack.api).get_namespaced_custom_object(
+        GROUP, VERSION, ns, "modelversions", version_name(0)
+    )
+    run.status_bytes = len(json.dumps(obj.get("status") or {}, separators=(",", ":")))
 
-    res.raw["first"] = {
-        "versions": n,
-        "apply_seconds": applied,
-        "ready_seconds": ready,
-        "bare_sequential_seconds": seq,
-        "bare_parallel_seconds": par,
-        "aws_calls": calls,
-        "api_writes": dict(writes.by_kind),
-        "api_writes_failed": writes.failed,
-        "api_writes_by_agent": dict(writes.by_agent),
-        "events": writes.events,
-        "in_registry": in_registry,
-        "cpu": cpu,
-    }
-    ratio = ready / seq
-    res.add(f"{n:,} ModelVersions in {GROUPS} groups applied at once: s until all Ready", f"{ready:.1f}")
-    res.add("  of which creating them in the API server (8 client threads)", f"{applied:.1f}")
-    res.add("  CPU s used meanwhile, by process", cpu)
-    res.add(f"{n:,} bare boto3 CreateModelPackage calls, one after another: s", f"{seq:.1f}")
-    res.add(f"{n:,} bare boto3 CreateModelPackage calls from {OPERATOR_WORKERS} threads: s", f"{par:.1f}")
-    res.add("ratio: all Ready / bare boto3 one after another", f"{ratio:.2f}", "<= 1.5", ratio <= 1.5)
-    res.add(f"ratio: all Ready / bare boto3 from {OPERATOR_WORKERS} threads", f"{ready / par:.2f}")
-    res.add(
-        "CreateModelPackage calls per ModelVersion",
-        f"{creates / n:.3f} ({creates} for {n}; {in_registry} versions in the registry)",
-        "exactly 1",
-        creates == n and in_registry == n,
-    )
-    others = {op: c for op, c in calls.items() if op != "sagemaker:CreateModelPackage"}
-    res.add("  other AWS calls while creating", describe_calls(others))
-    per = writes.total / n
-    res.add(
-        "API-server writes per ModelVersion, apply to Ready (events excluded)",
-        f"{per:.2f} ({describe_writes(writes, n)})",
-        "<= 3",
-        per <= 3,
-    )
-    res.add("  Kubernetes Events posted per ModelVersion (excluded above)", f"{writes.events / n:.2f}")
-    phase_delete_policy(stack, res, retain_metadata=writes.by_kind.get("metadata", 0) / n)
+
+def run_bare(stack: Stack, n: int, latency_ms: int) -> Run:
+    ns = f"bare-{latency_ms}ms-{n}"
+    run = Run("bare controller", ns, n, latency_ms)
+    create_namespace(stack.api, ns)
+    for g in range(GROUPS):
+        stack.sagemaker.create_model_package_group(ModelPackageGroupName=aws_group(ns, g))
+    process = stack.start_bare(ns)
+    watcher = Watcher(stack.api, ns, "modelversions")
+    try:
+        timed_apply(stack, run, watcher)
+        run.peak_rss_mb = procstat.status_kb(process.proc.pid, "VmHWM") / 1024
+    finally:
+        watcher.stop()
+        stack.stop_controller()
+    return run
+
+
+def run_operator(stack: Stack, n: int, latency_ms: int, steady: float) -> Run:
+    ns = f"op-{latency_ms}ms-{n}"
+    run = Run("operator", ns, n, latency_ms)
+    create_namespace(stack.api, ns)
+    process = stack.start_operator(f"operator-{ns}", [ns], TIMED_RESYNC)
+    started = time.monotonic()
+    try:
+        group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
+        create_all(stack.api, "modelpackagegroups", groups(ns))
+        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
+        group_watcher.stop()
+        procstat.wait_idle(process.proc.pid, started, quiet=3.0)
+        watcher = Watcher(stack.api, ns, "modelversions")
+        try:
+            timed_apply(stack, run, watcher)
+        finally:
+            watcher.stop()
+        # The steady state: everything Ready, no resync pass due (TIMED_RESYNC), nothing changing.
+        offset, objects0 = stack.audit.offset(), stack.admin.calls(f"{ns}/")
+        time.sleep(steady)
+        run.steady_writes = stack.audit.count(offset, ns)
+        run.steady_calls = delta(stack.admin.calls(f"{ns}/"), objects0)
+        run.peak_rss_mb = procstat.status_kb(process.proc.pid, "VmHWM") / 1024
+    finally:
+        stack.stop_controller()
+    return run
+
+
+def aws_alone(stack: Stack, n: int, latency_ms: int) -> tuple[float, int]:
+    """Seconds for n CreateModelPackage calls from OPERATOR_WORKERS threads, and the TCP connections the
+    embedded AWS accepted for them."""
+    group = f"aws-alone-{latency_ms}ms-{n}"
+    stack.sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    requests = [
+        create_model_package_request(
+            ModelVersionSpec.model_validate(version_spec("unused", i)), group, str(uuid.uuid4())
+        )
+        for i in range(n)
+    ]
+    conns0 = stack.admin.connections()["accepted"]
+    started = time.monotonic()
+    with ThreadPoolExecutor(OPERATOR_WORKERS) as pool:
+        list(pool.map(lambda r: stack.sagemaker.create_model_package(**r), requests))
+    took = time.monotonic() - started
+    return took, stack.admin.connections()["accepted"] - conns0 - 1  # less this request's own
+
+
+def phase_yardstick(stack: Stack, res: Results) -> None:
+    runs: list[tuple[Run, Run]] = []
+    alone: dict[tuple[int, int], tuple[float, int]] = {}
+    for latency, n in stack.scale.runs:
+        stack.set_latency(latency)
+        log(f"yardstick: {n} versions at {latency} ms per SageMaker call: the bare controller")
+        bare = run_bare(stack, n, latency)
+        log(f"yardstick: {n} versions at {latency} ms: the operator")
+        op = run_operator(stack, n, latency, stack.scale.steady)
+        runs.append((bare, op))
+        log(
+            f"yardstick: {n} at {latency} ms: operator {op.ready_seconds:.1f} s, "
+            f"bare {bare.ready_seconds:.1f} s"
+        )
+        if not any(lat == latency for lat, _ in alone):
+            alone[(latency, 1000)] = aws_alone(stack, 1000, latency)
+    stack.set_latency(0)
+    res.raw["yardstick"] = [{"bare": b.to_json(), "operator": o.to_json()} for b, o in runs]
+    res.raw["aws_alone"] = {f"{lat}ms-{n}": v for (lat, n), v in alone.items()}
+
+    res.add("**the yardstick: apply of N versions (10 groups) to the last Ready**", "")
+    for bare, op in runs:
+        n, lat = op.n, op.latency_ms
+        ratio = op.ready_seconds / bare.ready_seconds
+        target = {0: 1.5, 100: 1.3}.get(lat) if n == 1000 else None
+        res.add(
+            f"N = {n:,}, {lat} ms per SageMaker call: operator / bare controller",
+            f"{ratio:.2f} ({op.ready_seconds:.1f} s / {bare.ready_seconds:.1f} s)",
+            f"<= {target}" if target else "",
+            ratio <= target if target else None,
+        )
+        res.add(
+            "  creating the N objects in the API server (8 client threads): s, operator run / bare run",
+            f"{op.apply_seconds:.1f} / {bare.apply_seconds:.1f}",
+        )
+        res.add("  CPU s by process, operator run (apply to quiet)", describe_cpu(op.cpu, op.quiet_seconds))
+        res.add("  CPU s by process, bare run", describe_cpu(bare.cpu, bare.quiet_seconds))
+    res.add("**per version, operator (bare controller)**", "")
+    for bare, op in runs:
+        n, lat = op.n, op.latency_ms
+        res.add(
+            f"N = {n:,}, {lat} ms: CreateModelPackage per version",
+            f"{op.creates / n:.3f} ({op.creates} for {n}; {op.in_registry} in the registry) "
+            f"({bare.creates / n:.3f}; {bare.in_registry})",
+            "exactly 1",
+            op.creates == n and op.in_registry == n,
+        )
+        others = {k: v for k, v in op.object_calls.items() if k != "sagemaker:CreateModelPackage"}
+        res.add("  other AWS calls per version", describe_calls(others, n))
+        per = op.writes.total / n
+        res.add(
+            "  API-server writes per version, apply to Ready (events excluded)",
+            f"{per:.2f} ({describe_writes(op.writes, n)}) ({bare.writes.total / n:.2f})",
+            "1.00",
+            op.writes.total == n,
+        )
+        res.add("  Kubernetes Events per version (excluded above)", f"{op.writes.events / n:.2f}")
+        if op.steady_writes is not None:
+            calls = sum(op.steady_calls.values())
+            res.add(
+                f"  steady state ({stack.scale.steady:.0f} s, no resync pass): AWS calls, API writes "
+                "per version",
+                f"{calls / n:.3f}, {op.steady_writes.total / n:.3f} "
+                f"({calls} calls, {op.steady_writes.total} writes)",
+                "0, 0",
+                calls == 0 and op.steady_writes.total == 0,
+            )
+        cpu_ms = 1000 * op.cpu.get("operator", 0.0) / n
+        res.add(
+            "  operator CPU per version: ms (bare controller)",
+            f"{cpu_ms:.1f} ({1000 * bare.cpu.get('bare', 0.0) / n:.1f})",
+            "<= 12",
+            cpu_ms <= 12,
+        )
+        rss_target = 100 if n <= 1000 else 150
+        res.add(
+            f"  operator peak RSS with {n:,} versions: MB (bare controller)",
+            f"{op.peak_rss_mb:.0f} ({bare.peak_rss_mb:.0f})",
+            f"<= {rss_target}" if n in (1000, 10000) else "",
+            op.peak_rss_mb <= rss_target if n in (1000, 10000) else None,
+        )
+        calls_total = sum(op.aws_calls.values())
+        res.add(
+            "  TCP connections to the embedded AWS per 1,000 AWS calls; TIME-WAIT sockets at the end",
+            f"{1000 * op.connections / max(calls_total, 1):.1f} ({op.connections} for {calls_total} calls); "
+            f"{op.time_wait} "
+            f"(bare {1000 * bare.connections / max(sum(bare.aws_calls.values()), 1):.1f}; {bare.time_wait})",
+        )
+        res.add(
+            "  Ready status size: bytes of JSON (bare controller)", f"{op.status_bytes} ({bare.status_bytes})"
+        )
+    for (lat, n), (took, conns) in alone.items():
+        res.add(
+            f"AWS alone: {n:,} CreateModelPackage from {OPERATOR_WORKERS} threads at {lat} ms: s; "
+            "TCP connections per 1,000 calls",
+            f"{took:.1f}; {1000 * conns / n:.1f} ({conns} for {n})",
+        )
+
+
+# ----------------------------------------------------------------------------------------- restart, approval
 
 
 DELETE_NAMESPACE = "bench-delete"
 DELETE_SAMPLE = 20
 
 
-def phase_delete_policy(stack: Stack, res: Results, retain_metadata: float) -> None:
-    """A small sample with deletionPolicy: Delete, the one case that holds a finalizer: its writes
-    from apply to Ready, then deleting them (DeleteModelPackage, the finalizer's release)."""
-    n = DELETE_SAMPLE
-    create_namespace(stack.api, DELETE_NAMESPACE)
-    watcher = Watcher(stack.api, DELETE_NAMESPACE, "modelversions")
-    docs = []
-    for i in range(n):
-        spec = version_spec("unused", 100000 + i)
-        del spec["modelPackageGroupRef"]
-        spec["modelPackageGroupName"] = f"bench-{group_name(i % GROUPS)}"
-        spec["deletionPolicy"] = "Delete"
-        docs.append(
-            {
-                "apiVersion": f"{GROUP}/{VERSION}",
-                "kind": "ModelVersion",
-                "metadata": {"name": f"d-{i:05d}", "namespace": DELETE_NAMESPACE},
-                "spec": spec,
-            }
-        )
-    stack.admin.reset_calls()
-    offset = stack.audit.offset()
-    create_all(stack.api, "modelversions", docs)
-    watcher.wait(lambda w: len(w.ready) >= n, 120, f"{n} Delete-policy versions Ready")
-    stack.audit.wait_quiet(offset, DELETE_NAMESPACE)
-    writes = stack.audit.count(offset, DELETE_NAMESPACE)
-    offset = stack.audit.offset()
-    custom = client.CustomObjectsApi(stack.api)
-    for doc in docs:
-        custom.delete_namespaced_custom_object(
-            GROUP, VERSION, DELETE_NAMESPACE, "modelversions", doc["metadata"]["name"]
-        )
-    watcher.wait(lambda w: not w.approval, 120, "Delete-policy versions gone")
-    stack.audit.wait_quiet(offset, DELETE_NAMESPACE)
-    deletion = stack.audit.count(offset, DELETE_NAMESPACE)
-    watcher.stop()
-    calls = stack.admin.calls()
-    metadata = writes.by_kind.get("metadata", 0) / n
-    res.raw["delete_policy"] = {
-        "versions": n,
-        "api_writes": dict(writes.by_kind),
-        "deletion_api_writes": dict(deletion.by_kind),
-        "aws_calls": calls,
-    }
-    res.add(
-        f"  with deletionPolicy: Delete ({n} versions): writes per ModelVersion, apply to Ready",
-        f"{writes.total / n:.2f} ({describe_writes(writes, n)}; finalizer = metadata minus Retain's "
-        f"{retain_metadata:.2f} = {metadata - retain_metadata:.2f})",
-        "<= 3",
-        writes.total / n <= 3,
-    )
-    res.add(
-        "  ... and deleting them: writes, DeleteModelPackage calls per ModelVersion",
-        f"{deletion.total / n:.2f} ({describe_writes(deletion, n)}), "
-        f"{calls.get('sagemaker:DeleteModelPackage', 0) / n:.2f}",
-    )
-
-
 def observe_passes(stack: Stack, passes: int, timeout: float) -> list[int]:
     """ListModelPackages calls of each of the next `passes` resync passes (a pass: calls within 2 s)."""
     bursts: list[int] = []
-    stack.admin.reset_calls()
+    last = stack.admin.calls().get("sagemaker:ListModelPackages", 0)
     deadline = time.monotonic() + timeout
-    last, last_change, in_burst = 0, time.monotonic(), False
+    last_change, in_burst, burst_start = time.monotonic(), False, last
     while time.monotonic() < deadline and len(bursts) < passes:
         time.sleep(0.2)
         now_count = stack.admin.calls().get("sagemaker:ListModelPackages", 0)
@@ -446,30 +584,125 @@ def observe_passes(stack: Stack, passes: int, timeout: float) -> list[int]:
     return bursts
 
 
-def phase_approval(stack: Stack, watcher: Watcher, res: Results) -> None:
-    interval = stack.scale.resync
-    custom = client.CustomObjectsApi(stack.api)
-    names = [version_name(g) for g in range(GROUPS)]  # one version in each group
-    arns = [
-        custom.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "modelversions", name)["status"][
-            "modelPackageArn"
-        ]
-        for name in names
-    ]
-    log(f"approving {len(arns)} versions in the registry; resync interval {interval} s")
-    approved_at = time.monotonic()
-    for arn in arns:
-        stack.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-    watcher.wait(
-        lambda w: all(w.approval.get(n, (None, 0))[0] == "Approved" for n in names),
-        interval * 3 + 60,
-        "registry approvals in status",
+def phase_restart(
+    stack: Stack, res: Results, ns: str, total: int, fallback: tuple[str, int] | None = None
+) -> None:
+    """A fresh operator over a namespace whose `total` versions are all Ready (the timed runs' operator
+    has stopped): what a restart costs, then approvals and a deletionPolicy: Delete sample (over
+    `fallback`, a smaller namespace, if the operator could not start on this one)."""
+    create_namespace(stack.api, DELETE_NAMESPACE)
+    calls0 = stack.admin.calls()
+    offset = stack.audit.offset()
+    cpu0 = {k: v for k, v in stack.cpu().items()}
+    started = time.monotonic()
+    log(f"restart: an operator over {total} Ready versions in {ns}, resync every {stack.scale.resync} s")
+    operator = stack.start_operator("operator-restarted", [ns, DELETE_NAMESPACE], stack.scale.resync)
+    stack.profile_start("restart")
+    idle = procstat.wait_idle(operator.proc.pid, started)
+    stack.profile_stop()
+    # An operator that stopped (a failed initial listing ends kopf) uses no CPU either: say which.
+    exited = operator.proc.poll() is not None
+    log(
+        f"restarted operator {'exited' if exited else 'idle'} after {idle.seconds:.1f} s "
+        f"({idle.cpu_seconds:.1f} s CPU)"
     )
-    latencies = sorted(watcher.approval[n][1] - approved_at for n in names)
+    calls = delta(stack.admin.calls(), calls0)
+    cpu = cpu_delta(stack.cpu(), cpu0)
+    cpu.pop("operator", None)
+    cpu["operator"] = idle.cpu_seconds
+    writes = stack.audit.count(offset, ns)
+    group_writes = stack.audit.count(offset, ns, "modelpackagegroups")
+    hwm = procstat.status_kb(operator.proc.pid, "VmHWM") / 1024
+    aws_writes, aws_reads = aws_split(calls)
+    pages = -(-total // (GROUPS * 100))
+    per_version_reads = calls.get("sagemaker:DescribeModelPackage", 0)
+    res.raw["restart"] = {
+        "versions": total,
+        "seconds": idle.seconds,
+        "cpu_seconds": idle.cpu_seconds,
+        "aws_calls": calls,
+        "api_writes": dict(writes.by_kind),
+        "api_writes_groups": dict(group_writes.by_kind),
+        "peak_rss_mb": hwm,
+        "cpu": cpu,
+    }
+    res.add("**restart, registry changes, deletion (0 ms)**", "")
+    res.raw["restart"]["exited"] = exited
+    res.add(
+        f"restart with {total:,} Ready ModelVersions: s until the operator is idle",
+        f"{idle.seconds:.1f} ({idle.cpu_seconds:.1f} s operator CPU)"
+        + (f"; it EXITED meanwhile: {last_error(operator)}" if exited else ""),
+    )
+    res.add("  CPU s used until idle, by process", describe_cpu(cpu, idle.seconds))
+    res.add("  AWS writes during restart", str(aws_writes), "0", aws_writes == 0)
+    res.add(
+        f"  AWS reads during restart ({GROUPS} groups)",
+        f"{aws_reads} ({describe_calls(calls)})",
+        f"proportional to groups ({GROUPS})",
+        # a Describe and a ListTags per group, a resync pass's List pages, one GetCallerIdentity
+        per_version_reads == 0 and aws_reads <= GROUPS * (2 + pages) + 1,
+    )
+    res.add("  API-server writes during restart (versions, groups)", f"{writes.total}, {group_writes.total}")
+    rss_target = 100 if total <= 1000 else 150
+    res.add(
+        f"  operator peak RSS during restart with {total:,}: MB",
+        f"{hwm:.0f}",
+        f"<= {rss_target}",
+        hwm <= rss_target,
+    )
+    if exited and fallback is not None:
+        # The approval and deletion figures from a namespace the operator can start on.
+        stack.stop_controller()
+        ns, total = fallback
+        log(f"the restarted operator exited; approval and deletion over {ns} ({total} versions) instead")
+        started = time.monotonic()
+        operator = stack.start_operator("operator-fallback", [ns, DELETE_NAMESPACE], stack.scale.resync)
+        procstat.wait_idle(operator.proc.pid, started)
+    elif exited:
+        res.add("registry approval, resync passes, deletionPolicy: Delete", "not run: the operator exited")
+        stack.stop_controller()
+        return
+    try:
+        phase_approval(stack, res, ns, total)
+        phase_delete_policy(stack, res)
+    finally:
+        stack.stop_controller()
+
+
+def last_error(process: devstack.Process) -> str:
+    """The operator's first ERROR line, shortened: why it stopped (those after it are the shutdown's)."""
+    errors = [line for line in process.log.read_text(errors="replace").splitlines() if "[ERROR" in line]
+    return errors[0].split("] ", 2)[-1][:200] if errors else "no error logged"
+
+
+def phase_approval(stack: Stack, res: Results, ns: str, total: int) -> None:
+    interval = stack.scale.resync
+    watcher = Watcher(stack.api, ns, "modelversions")
+    try:
+        custom = client.CustomObjectsApi(stack.api)
+        names = [version_name(g) for g in range(GROUPS)]  # one version in each group
+        arns = [
+            custom.get_namespaced_custom_object(GROUP, VERSION, ns, "modelversions", name)["status"][
+                "modelPackageArn"
+            ]
+            for name in names
+        ]
+        log(f"approving {len(arns)} versions in the registry; resync interval {interval} s")
+        approved_at = time.monotonic()
+        for arn in arns:
+            stack.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        watcher.wait(
+            lambda w: all(w.approval.get(n, (None, 0))[0] == "Approved" for n in names),
+            interval * 3 + 60,
+            "registry approvals in status",
+        )
+        latencies = sorted(watcher.approval[n][1] - approved_at for n in names)
+    finally:
+        watcher.stop()
     log(f"approvals visible after {latencies[0]:.1f} .. {latencies[-1]:.1f} s; watching resync passes")
     bursts = observe_passes(stack, passes=2, timeout=interval * 3 + 30)
-    per_group = [b / GROUPS for b in bursts]
-    per_version_group = stack.scale.first // GROUPS
+    per_group_versions = total // GROUPS
+    pages = -(-per_group_versions // 100)  # SageMaker's ListModelPackages returns at most 100 a page
     res.raw["approval"] = {"latencies": latencies, "list_calls_per_pass": bursts, "interval": interval}
     res.add(
         f"registry approval to status.approvalStatus: s (resync interval {interval} s)",
@@ -477,124 +710,68 @@ def phase_approval(stack: Stack, watcher: Watcher, res: Results) -> None:
         f"<= {interval}",
         latencies[-1] <= interval,
     )
-    if per_group:
-        res.add(
-            f"ListModelPackages calls per group per resync interval ({per_version_group} versions a group)",
-            f"{max(per_group):.2f} ({len(bursts)} passes, List calls in each: "
-            f"{', '.join(map(str, bursts))} for {GROUPS} groups)",
-            "1",
-            max(per_group) == 1,
-        )
-    else:
-        res.add("ListModelPackages calls per group per resync interval", "no resync pass seen", "1", False)
-
-
-def phase_total(stack: Stack, watcher: Watcher, res: Results) -> None:
-    first, total = len(watcher.ready), stack.scale.total
-    stack.admin.reset_calls()
-    offset = stack.audit.offset()
-    cpu_before = stack.cpu()
-    applied, ready = apply_and_wait(stack, watcher, first, total, timeout=max(900.0, total * 0.3))
-    cpu = cpu_since(stack, cpu_before, ready)
-    log(f"{total - first} more ModelVersions Ready after {ready:.1f} s; {total} in all")
-    stack.audit.wait_quiet(offset, NAMESPACE)
-    writes = stack.audit.count(offset, NAMESPACE)
-    calls = stack.admin.calls()
-    assert stack.operator is not None
-    pid = stack.operator.proc.pid
-    hwm, rss = procstat.status_kb(pid, "VmHWM") / 1024, procstat.status_kb(pid, "VmRSS") / 1024
-    res.raw["total"] = {
-        "versions": total,
-        "added": total - first,
-        "apply_seconds": applied,
-        "ready_seconds": ready,
-        "aws_calls": calls,
-        "api_writes": dict(writes.by_kind),
-        "peak_rss_mb": hwm,
-        "rss_mb": rss,
-        "cpu": cpu,
-    }
-    added = total - first
-    res.add(f"{added:,} more ModelVersions ({total:,} in all): s until all Ready", f"{ready:.1f}")
-    res.add("  of which creating them in the API server", f"{applied:.1f}")
-    res.add("  CPU s used meanwhile, by process", cpu)
+    per_group = [b / GROUPS for b in bursts]
     res.add(
-        "  CreateModelPackage calls, API writes per ModelVersion",
-        f"{calls.get('sagemaker:CreateModelPackage', 0) / added:.3f}, {writes.total / added:.2f}",
+        f"ListModelPackages calls per group per resync pass ({per_group_versions:,} versions a group)",
+        f"{max(per_group):.2f} ({len(bursts)} passes, List calls in each: {', '.join(map(str, bursts))})"
+        if per_group
+        else "no resync pass seen",
+        f"{pages} (pages of 100)",
+        bool(per_group) and max(per_group) == pages,
     )
-    res.raw["peak_rss_mb"] = hwm
 
 
-def phase_restart(stack: Stack, watcher: Watcher, res: Results) -> None:
-    total = stack.scale.total
-    assert stack.operator is not None
-    log("stopping the operator")
-    stack.operator.stop(timeout=60)
-    stack.admin.reset_calls()
+def phase_delete_policy(stack: Stack, res: Results) -> None:
+    """A small sample with deletionPolicy: Delete, the one case that holds a finalizer: its writes
+    from apply to Ready, then deleting them (DeleteModelPackage, the finalizer's release)."""
+    n, ns = DELETE_SAMPLE, DELETE_NAMESPACE
+    group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
+    create_all(stack.api, "modelpackagegroups", groups(ns)[:1])
+    group_watcher.wait(lambda w: len(w.ready) >= 1, 120, "the Delete sample's group Ready")
+    group_watcher.stop()
+    watcher = Watcher(stack.api, ns, "modelversions")
+    docs = []
+    for i in range(n):
+        spec = version_spec(group_name(0), 100000 + i)
+        spec["deletionPolicy"] = "Delete"
+        docs.append(
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "ModelVersion",
+                "metadata": {"name": f"d-{i:05d}", "namespace": ns},
+                "spec": spec,
+            }
+        )
+    calls0 = stack.admin.calls(f"{ns}/")
     offset = stack.audit.offset()
-    cpu_before = {k: v for k, v in stack.cpu().items() if k != "operator"}
-    started = time.monotonic()
-    operator = stack.start_operator("operator-restarted")
-    stack.profile_start("restart")
-    idle = procstat.wait_idle(operator.proc.pid, started)
-    stack.profile_stop()
-    log(f"restarted operator idle after {idle.seconds:.1f} s ({idle.cpu_seconds:.1f} s CPU)")
-    calls = stack.admin.calls()
-    cpu = cpu_since(stack, cpu_before, idle.seconds)
-    writes = stack.audit.count(offset, NAMESPACE)
-    group_writes = stack.audit.count(offset, NAMESPACE, "modelpackagegroups")
-    hwm = procstat.status_kb(operator.proc.pid, "VmHWM") / 1024
-    aws_writes, aws_reads = aws_split(calls)
-    # Reads that grow with versions would be Describe/ListTags per package; a group costs a Describe
-    # (plus ListTags when it has tags) and, if a resync pass falls into the window, its List pages.
-    pages = -(-total // (GROUPS * 100))
-    per_version_reads = calls.get("sagemaker:DescribeModelPackage", 0)
-    res.raw["restart"] = {
-        "seconds": idle.seconds,
-        "cpu_seconds": idle.cpu_seconds,
-        "aws_calls": calls,
+    create_all(stack.api, "modelversions", docs)
+    watcher.wait(lambda w: len(w.ready) >= n, 120, f"{n} Delete-policy versions Ready")
+    stack.audit.wait_quiet(offset, ns)
+    writes = stack.audit.count(offset, ns)
+    offset = stack.audit.offset()
+    custom = client.CustomObjectsApi(stack.api)
+    for doc in docs:
+        custom.delete_namespaced_custom_object(GROUP, VERSION, ns, "modelversions", doc["metadata"]["name"])
+    watcher.wait(lambda w: not w.approval, 120, "Delete-policy versions gone")
+    stack.audit.wait_quiet(offset, ns)
+    deletion = stack.audit.count(offset, ns)
+    watcher.stop()
+    calls = delta(stack.admin.calls(f"{ns}/"), calls0)
+    res.raw["delete_policy"] = {
+        "versions": n,
         "api_writes": dict(writes.by_kind),
-        "api_writes_groups": dict(group_writes.by_kind),
-        "peak_rss_mb": hwm,
-        "still_ready": len(watcher.ready),
-        "cpu": cpu,
+        "deletion_api_writes": dict(deletion.by_kind),
+        "aws_calls": calls,
     }
     res.add(
-        f"restart with {total:,} Ready ModelVersions: s until the operator is idle",
-        f"{idle.seconds:.1f} ({idle.cpu_seconds:.1f} s CPU)",
-    )
-    res.add("  CPU s used until idle, by process", cpu)
-    res.add("  AWS writes during restart", str(aws_writes), "0", aws_writes == 0)
-    res.add(
-        f"  AWS reads during restart ({GROUPS} groups)",
-        f"{aws_reads} ({describe_calls(calls)})",
-        f"proportional to groups ({GROUPS})",
-        per_version_reads == 0 and aws_reads <= GROUPS * (2 + pages),
+        f"deletionPolicy: Delete ({n} versions): API writes per version, apply to Ready",
+        f"{writes.total / n:.2f} ({describe_writes(writes, n)})",
     )
     res.add(
-        "  API-server writes during restart (versions, groups)",
-        f"{writes.total}, {group_writes.total}",
+        "  ... and deleting them: API writes, DeleteModelPackage calls per version",
+        f"{deletion.total / n:.2f} ({describe_writes(deletion, n)}), "
+        f"{calls.get('sagemaker:DeleteModelPackage', 0) / n:.2f}",
     )
-    peak = max(res.raw.get("peak_rss_mb", 0.0), hwm)
-    res.add(
-        f"operator peak RSS with {total:,} ModelVersions: MB",
-        f"{peak:.0f} (creating them {res.raw.get('peak_rss_mb', 0.0):.0f}, restart {hwm:.0f})",
-        "< 200",
-        peak < 200,
-    )
-    per_group_versions = total // GROUPS
-    if per_group_versions > 100:
-        # SageMaker's ListModelPackages returns at most 100 versions a page (MaxResults <= 100).
-        log(f"watching one resync pass with {per_group_versions} versions a group")
-        bursts = observe_passes(stack, passes=1, timeout=stack.scale.resync * 2 + 30)
-        pages = -(-per_group_versions // 100)
-        res.raw["restart"]["list_calls_per_pass"] = bursts
-        res.add(
-            f"  ListModelPackages calls per group per interval ({per_group_versions:,} versions a group)",
-            f"{bursts[0] / GROUPS:.2f} (pages of 100, SageMaker's largest)" if bursts else "no pass seen",
-            f"{pages} pages",
-            bool(bursts) and bursts[0] == GROUPS * pages,
-        )
 
 
 # ----------------------------------------------------------------------------------------- output
@@ -622,7 +799,7 @@ def machine() -> str:
 def render(res: Results, title: str) -> str:
     headers = ("figure", "value", "target", "met")
     rows = [
-        (r.figure, r.value, r.target, "" if r.met is None else ("yes" if r.met else "NO")) for r in res.rows
+        (r.figure, r.value, r.target, "" if r.met is None else ("yes" if r.met else "no")) for r in res.rows
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
     lines = [title, ""]
@@ -637,18 +814,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="100 and 1,000 versions, 15 s resync")
+    parser.add_argument("--quick", action="store_true", help="N = 1,000 only, resync 15 s")
     parser.add_argument("--workdir", help="where logs, the cluster state and results go (default: a tmp dir)")
     parser.add_argument("--profile", action="store_true", help="record py-spy profiles of the operator")
-    parser.add_argument("--first", type=int, help="override the number of versions applied at once")
-    parser.add_argument("--total", type=int, help="override the number of versions in all")
-    parser.add_argument("--resync", type=int, help="override the resync interval")
     parser.add_argument(
-        "--phases", default="first,approval,total,restart", help="a subset, for profiling one phase"
+        "--runs", help="override the yardstick runs: LATENCY_MS:N, comma-separated (e.g. 0:300,100:300)"
     )
+    parser.add_argument("--resync", type=int, help="override the resync interval of the restart phase")
+    parser.add_argument("--phases", default="yardstick,restart", help="a subset, for profiling one phase")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
-    scale = Scale(args.first or scale.first, args.total or scale.total, args.resync or scale.resync)
+    runs = (
+        tuple((int(lat), int(n)) for lat, n in (r.split(":") for r in args.runs.split(",")))
+        if args.runs
+        else scale.runs
+    )
+    scale = Scale(runs, args.resync or scale.resync, scale.steady)
     phases = set(args.phases.split(","))
     work = Path(args.workdir or tempfile.mkdtemp(prefix="registry-bench-")).absolute()
     work.mkdir(parents=True, exist_ok=True)
@@ -658,22 +839,17 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{'quick' if args.quick else 'full'} run in {work}")
     try:
         stack.start()
-        create_namespace(stack.api, NAMESPACE)
-        stack.start_operator("operator")
-        group_watcher = Watcher(stack.api, NAMESPACE, "modelpackagegroups")
-        create_all(stack.api, "modelpackagegroups", groups())
-        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 120, f"{GROUPS} groups Ready")
-        group_watcher.stop()
-        watcher = Watcher(stack.api, NAMESPACE, "modelversions")
-        for name, phase in (
-            ("first", phase_first),
-            ("approval", phase_approval),
-            ("total", phase_total),
-            ("restart", phase_restart),
-        ):
-            if name in phases:
-                phase(stack, watcher, res)
-        watcher.stop()
+        if "yardstick" in phases:
+            phase_yardstick(stack, res)
+        if "restart" in phases:
+            latency, biggest = max(runs, key=lambda r: (r[1], -r[0]))
+            stack.set_latency(0)
+            if "yardstick" not in phases:  # its versions, Ready, from an operator of its own
+                run_operator(stack, biggest, latency, 0.0)
+            smallest = min(runs, key=lambda r: (r[1], r[0]))
+            ran = "yardstick" in phases and smallest[1] < biggest
+            fallback = (f"op-{smallest[0]}ms-{smallest[1]}", smallest[1]) if ran else None
+            phase_restart(stack, res, f"op-{latency}ms-{biggest}", biggest, fallback)
     except BaseException:
         print(render(res, "partial results (the run failed)"))
         raise
@@ -682,8 +858,10 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     mode = "quick" if args.quick else "full"
     title = (
-        f"registry-operator benchmark ({mode}: {scale.first:,} and {scale.total:,} ModelVersions, "
-        f"{GROUPS} groups, resync {scale.resync} s) on {machine()}; run took {elapsed / 60:.1f} min"
+        f"registry-operator benchmark ({mode}: {', '.join(f'N = {n:,} at {lat} ms' for lat, n in runs)}, "
+        f"{GROUPS} groups, "
+        f"{OPERATOR_WORKERS} workers, packages Completed at creation) on {machine()}; "
+        f"run took {elapsed / 60:.1f} min"
     )
     res.raw["elapsed_seconds"] = elapsed
     (work / "results.json").write_text(json.dumps(res.raw, indent=2) + "\n")

@@ -169,6 +169,14 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
     [
         ("cluster-wide", [f"serviceAccount.roleArn={IRSA}"]),
         ("namespaced", [f"serviceAccount.roleArn={IRSA}", "watchNamespaces={ml}"]),
+        (
+            "sharded",
+            [
+                f"serviceAccount.roleArn={IRSA}",
+                *("shards[0].name=a", "shards[0].selector=modelregistry.io/shard=a"),
+                *("shards[1].name=b", "shards[1].selector=modelregistry.io/shard=b"),
+            ],
+        ),
     ],
 )
 def test_helm_chart_and_kustomize_render_the_same_operator(overlay: str, sets: list[str]) -> None:
@@ -200,6 +208,23 @@ def test_deployment_runs_one_restricted_operator() -> None:
         line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("USER ")
     )
     assert user == f"{pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
+
+
+def test_shards_each_lead_on_their_own_lease_and_select_apart() -> None:
+    docs = _kustomize("sharded")
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    role = next(d for d in docs if d["kind"] == "Role")
+    leases = next(r for r in role["rules"] if r["resources"] == ["leases"] and "resourceNames" in r)
+    shards = {}
+    for d in deployments:
+        args = d["spec"]["template"]["spec"]["containers"][0]["args"]
+        flags = dict(a.split("=", 1) for a in args if "=" in a)
+        assert "--leader-elect" in args
+        shards[flags["--shard"]] = (flags["--shard-selector"], d["spec"]["selector"]["matchLabels"])
+    assert set(shards) == {"a", "b"}
+    assert {sel for sel, _ in shards.values()} == {"modelregistry.io/shard=a", "modelregistry.io/shard=b"}
+    assert shards["a"][1] != shards["b"][1], "each Deployment selects its own pods"
+    assert {f"sagemaker-registry-operator-{s}" for s in shards} <= set(leases["resourceNames"])
 
 
 def test_operator_config_in_manifests_is_valid() -> None:

@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from . import ecr_policies, s3_policies
 from .control import ControlEndpoints
 from .errors import AWSError
-from .faults import FAULT_ERRORS, CallCounter, FaultInjector, object_of
+from .faults import FAULT_ERRORS, CallCounter, ConnectionCounter, FaultInjector, object_of
 from .identity import IdentityResolver
 from .intercept import Handler, Request, read_body
 from .kms_grants import GrantStore
@@ -43,6 +43,7 @@ class LocalAWSApp:
         self.identities = IdentityResolver()
         self.operations = OperationIdentifier()
         self.calls = CallCounter()
+        self.connections = ConnectionCounter()  # kept by the server that serves this app
         self.faults = FaultInjector()
         # Loaded up front so the first registry request is not the one that pays for it.
         service_model = botocore.session.get_session().get_service_model("sagemaker")

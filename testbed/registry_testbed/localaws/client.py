@@ -48,6 +48,11 @@ class LocalAWSAdmin:
             return self.counters()["calls"]
         return self._request("GET", f"calls?object={urllib.parse.quote(obj, safe='')}")["calls"]
 
+    def connections(self) -> dict[str, int]:
+        """{"accepted": TCP connections the server accepted since it started (these control requests
+        included: each opens its own), "open": connections open now}."""
+        return self._request("GET", "connections")
+
     def faults_injected(self) -> dict[str, int]:
         return self.counters()["faults"]
 

@@ -4,6 +4,7 @@ GET    /_localaws/health        -> {"status": "ok"}
 GET    /_localaws/calls         -> {"calls": {"svc:Op": n, ...}, "faults": {"svc:Op": n, ...}}
 GET    /_localaws/calls?object=ns/name -> {"calls": {...}} made for that object ("ns/" for a namespace)
 POST   /_localaws/calls/reset   -> zero both counters
+GET    /_localaws/connections   -> {"accepted": n, "open": m}: TCP connections accepted since start, open now
 GET    /_localaws/faults        -> {"rules": [...]} (each rule also reports how many faults it injected)
 PUT    /_localaws/faults        <- {"rules": [{"operation", "rate", "error", "latencyMs", "count"}], "seed"?}
 DELETE /_localaws/faults        -> no rules
@@ -37,6 +38,7 @@ class ControlEndpoints:
             ("GET", "/_localaws/health"): lambda _: (200, {"status": "ok"}),
             ("GET", "/_localaws/calls"): self._calls,
             ("POST", "/_localaws/calls/reset"): self._reset_calls,
+            ("GET", "/_localaws/connections"): lambda _: (200, app.connections.snapshot()),
             ("GET", "/_localaws/faults"): lambda _: (200, {"rules": app.faults.rules()}),
             ("PUT", "/_localaws/faults"): self._put_faults,
             ("DELETE", "/_localaws/faults"): self._clear_faults,

@@ -172,3 +172,26 @@ def object_of(user_agent: str) -> str | None:
             if len(pieces) >= 3:
                 return f"{pieces[1]}/{pieces[2]}"
     return None
+
+
+class ConnectionCounter:
+    """TCP connections the server accepted and still holds open: how many a client's calls cost in new
+    connections (a client that reuses its connections opens a handful for thousands of calls)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._accepted = 0
+        self._open = 0
+
+    def opened(self) -> None:
+        with self._lock:
+            self._accepted += 1
+            self._open += 1
+
+    def closed(self) -> None:
+        with self._lock:
+            self._open -= 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"accepted": self._accepted, "open": self._open}

@@ -7,6 +7,7 @@ moto keeps its state in module-level backends, so every server in one process sh
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import signal
 import socket
@@ -15,7 +16,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import DechunkedInput, ThreadedWSGIServer
 
 from .app import LocalAWSApp
 from .client import LocalAWSAdmin
@@ -27,8 +28,53 @@ IDLE_CONNECTION_TIMEOUT_S = 60.0
 
 
 class _RequestHandler(MotoRequestHandler):
+    """Keeps connections alive, as AWS endpoints do (an SDK reuses its pooled connections).
+
+    werkzeug's server closes the connection after every response (`Connection: close`) because of how it
+    reads requests: it hands the application the connection's own stream, and after the response it
+    reads and discards whatever else has arrived, which on a kept-alive connection is the client's next
+    request. Here the whole body is read before the application runs and handed to it in memory, and
+    werkzeug's after-response read is given an empty stream: the connection then always stands at the
+    next request and stays open. It closes when the client asks (`Connection: close`, HTTP/1.0), when a
+    request's length cannot be read, or after an idle timeout.
+    """
+
     protocol_version = "HTTP/1.1"
     timeout = IDLE_CONNECTION_TIMEOUT_S
+    _connection_stream: Any  # the connection's own reader, while werkzeug's rfile is swapped out
+
+    def run_wsgi(self) -> None:
+        connection_stream = self.rfile
+        self._connection_stream = connection_stream
+        self.rfile = io.BytesIO()  # what werkzeug's after-response discard reads: nothing
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = connection_stream
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        stream = self._connection_stream
+        if environ.get("wsgi.input_terminated"):
+            # Transfer-Encoding: chunked; werkzeug's reader stops after the last chunk.
+            body = DechunkedInput(stream).read()
+            environ["CONTENT_LENGTH"] = str(len(body))
+        else:
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+                self.close_connection = True  # where this request ends is unknown: no next one
+            body = stream.read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # werkzeug's unconditional close is honoured only when the connection closes anyway (the client
+        # asked, or the request's length was unreadable): then telling the client is right.
+        if keyword.lower() == "connection" and value.lower() == "close" and not self.close_connection:
+            return
+        super().send_header(keyword, value)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # One line per request would cost more than the registry call itself under benchmark load.
@@ -44,16 +90,21 @@ class _Server(ThreadedWSGIServer):
     def __init__(self, host: str, port: int, app: LocalAWSApp) -> None:
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._counter = app.connections
         super().__init__(host, port, app, handler=_RequestHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+        self._counter.opened()
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
+            known = request in self._connections
             self._connections.discard(request)
+        if known:
+            self._counter.closed()
         super().shutdown_request(request)
 
     def close_connections(self) -> None:

@@ -162,3 +162,14 @@ def test_serve_runs_until_sigterm_and_logs_its_url() -> None:
             proc.wait()
     assert proc.returncode == 0
     assert f"http://127.0.0.1:{port}" in output
+
+
+def test_connections_counts_accepted_and_open(local_aws: LocalAWS) -> None:
+    before = local_aws.admin.connections()
+    with socket.create_connection((local_aws.host, local_aws.port)) as held:
+        held.sendall(b"GET /_localaws/health HTTP/1.1\r\nHost: localaws\r\n\r\n")
+        held.recv(4096)
+        during = local_aws.admin.connections()
+    # the admin's own requests each open a connection: one before, one during
+    assert during["accepted"] - before["accepted"] == 2
+    assert during["open"] >= 1  # at least the admin's own request, answered over it
