@@ -25,11 +25,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"registry-operator: {problem}", file=sys.stderr)
         return 2
     import registry_operator.handlers.operator  # noqa: F401  (registers every handler with kopf)
-    from registry_operator.handlers import kube, logfilter
+    from registry_operator.handlers import kube, logfilter, readiness
 
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
     logfilter.install()
+    readiness.install()
     from registry_operator import health
 
     try:
