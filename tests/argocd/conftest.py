@@ -3,37 +3,20 @@ from its Go module syncing from a git repository on disk, the embedded AWS and t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
 import operator_config as configs
-from accounts import (
-    REGION,
-)
+import pytest
 from appwatch import AppWatch
-from kube import Kube, open_test_cluster, stop_test_cluster
+from kube import Kube
 from runner import OperatorRunner
 
-from registry_testbed import devstack
 from registry_testbed.argocd import stack
 from registry_testbed.argocd.example import EXAMPLE_PATH
 from registry_testbed.argocd.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
-    tmp = tmp_path_factory.mktemp("cluster")
-    k = open_test_cluster(tmp, ROOT / "crds")
-    yield k
-    stop_test_cluster(k.info, tmp)
 
 
 @pytest.fixture(scope="session")
@@ -58,25 +41,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
     git = GitRepo(tmp_path_factory.mktemp("git") / "models")
     git.init({EXAMPLE_PATH: ROOT / EXAMPLE_PATH})
     return git
-
-
-@pytest.fixture(scope="session")
-def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = devstack.start_local_aws(tmp_path_factory.mktemp("logs") / "local-aws.log")
-    yield url
-    proc.stop()
-
-
-@pytest.fixture(scope="session")
-def sagemaker(aws_endpoint: str):  # type: ignore[no-untyped-def]
-    """The registry as a person in the SageMaker console sees it (the embedded AWS's default account)."""
-    return boto3.client(
-        "sagemaker",
-        region_name=REGION,
-        endpoint_url=aws_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 @pytest.fixture(scope="session")

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
-import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import operator_config as configs
-from accounts import (
-    REGION,
-)
-from kube import Kube, open_test_cluster, stop_test_cluster
+import pytest
+from kube import Kube
 from runner import OperatorRunner
 
-from registry_testbed import devstack
-from registry_testbed.localaws.client import LocalAWSAdmin
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
-    tmp = tmp_path_factory.mktemp("cluster")
-    k = open_test_cluster(tmp, ROOT / "crds")
-    yield k
-    stop_test_cluster(k.info, tmp)
-
-
-@pytest.fixture(scope="session")
-def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    logs = tmp_path_factory.mktemp("logs")
-    proc, url = devstack.start_local_aws(logs / "local-aws.log")
-    yield url
-    proc.stop()
-
-
-@pytest.fixture(scope="session")
-def aws_admin(aws_endpoint: str) -> LocalAWSAdmin:
-    return LocalAWSAdmin(aws_endpoint)
-
-
-@pytest.fixture(scope="session")
-def sagemaker(aws_endpoint: str):  # type: ignore[no-untyped-def]
-    """A SageMaker client acting directly on the registry, as a person in the console would."""
-    return boto3.client(
-        "sagemaker",
-        region_name=REGION,
-        endpoint_url=aws_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ and operator process watching only that module's namespaces, so call counters se
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,24 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from kube import Kube, open_test_cluster, stop_test_cluster
+from kube import Kube
 from runner import OperatorRunner
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
-    tmp = tmp_path_factory.mktemp("cluster")
-    k = open_test_cluster(tmp, ROOT / "crds")
-    yield k
-    stop_test_cluster(k.info, tmp)
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,10 +19,10 @@ from registry_testbed.localaws.client import LocalAWSAdmin
 from registry_testbed.localaws.server import LocalAWS
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with LocalAWS() as aws:
-        yield aws.endpoint_url
+@pytest.fixture
+def endpoint(local_aws: LocalAWS) -> str:
+    local_aws.admin.reset()
+    return local_aws.endpoint_url
 
 
 def _value(name: str, **labels: str) -> float:

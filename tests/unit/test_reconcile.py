@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from registry_operator.aws.session import ClientFactory
@@ -21,24 +19,8 @@ REGION = "us-east-2"
 IMAGE = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
 
 
-@pytest.fixture(scope="module")
-def local_aws() -> Iterator[LocalAWS]:
-    with LocalAWS() as aws:
-        yield aws
-
-
 @pytest.fixture
-def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContext:
-    local_aws.admin.reset()
-    # Packages complete at once here; test_package_status_is_observed_not_assumed covers the wait.
-    local_aws.admin.set_settings(packageCompletionSeconds=0)
-    for k, v in {
-        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+def ctx(operator_aws: LocalAWS) -> ReconcileContext:
     groups: dict[tuple[str, str], GroupInfo] = {}
     # 123456789012 is the embedded AWS's default account, the one the operator's own identity acts in
     return ReconcileContext(
@@ -47,17 +29,6 @@ def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContex
         ClientFactory(),
         lambda ns, name: groups.get((ns, name)),
         own_account="123456789012",
-    )
-
-
-@pytest.fixture
-def sm(local_aws: LocalAWS) -> Any:
-    return boto3.client(
-        "sagemaker",
-        region_name=REGION,
-        endpoint_url=local_aws.endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,25 +27,9 @@ FOREIGN = {
 }
 
 
-@pytest.fixture(scope="module")
-def local_aws() -> Iterator[LocalAWS]:
-    with LocalAWS() as aws:
-        yield aws
-
-
 @pytest.fixture
-def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    local_aws.admin.reset()
-    # Packages complete at once here; test_package_status_is_observed_not_assumed covers the wait.
-    local_aws.admin.set_settings(packageCompletionSeconds=0)
-    for k, v in {
-        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
-    url = local_aws.endpoint_url
+def world(operator_aws: LocalAWS) -> dict[str, Any]:
+    url = operator_aws.endpoint_url
     s3, ecr, kms = (client_as(url, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
     sm_registry = client_as(url, "sagemaker", REGISTRY_ROLE)
     s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -68,7 +51,7 @@ def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
         }
     )
     ctx = ReconcileContext(config, ClientFactory(), lambda ns, n: None)
-    local_aws.admin.reset_calls()
+    operator_aws.admin.reset_calls()
     return {
         "ctx": ctx,
         "s3": s3,
@@ -76,7 +59,7 @@ def world(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
         "kms": kms,
         "sm": sm_registry,
         "key": key,
-        "admin": local_aws.admin,
+        "admin": operator_aws.admin,
     }
 
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from registry_members import every_member, spec_form
 
@@ -25,40 +23,14 @@ REGION = "us-east-2"
 UID = "6b1d6c2e-0000-4000-8000-0000000000aa"
 
 
-@pytest.fixture(scope="module")
-def local_aws() -> Iterator[LocalAWS]:
-    with LocalAWS() as aws:
-        yield aws
-
-
 @pytest.fixture
-def ctx(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> ReconcileContext:
-    local_aws.admin.reset()
-    local_aws.admin.set_settings(packageCompletionSeconds=0)
-    for k, v in {
-        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+def ctx(operator_aws: LocalAWS) -> ReconcileContext:
     config = OperatorConfig.model_validate({"namespaces": {"ml": {"groups": ["*"]}}})
     context = ReconcileContext(config, ClientFactory(), lambda ns, name: None, own_account="123456789012")
     out = runner.reconcile(model_package_group.KIND, ObjectRef("ml", "iris", "g-uid", 1), {}, {}, context)
     assert out.state is State.READY, out
-    local_aws.admin.reset_calls()
+    operator_aws.admin.reset_calls()
     return context
-
-
-@pytest.fixture
-def sm(local_aws: LocalAWS) -> Any:
-    return boto3.client(
-        "sagemaker",
-        region_name=REGION,
-        endpoint_url=local_aws.endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def _ref(generation: int = 1) -> ObjectRef:

@@ -104,6 +104,22 @@ class CommonStatus(ApiModel):
         "status so that one reconcile is one write.",
         json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
     )
+    region: str | None = Field(
+        default=None,
+        description="Where this object was first reconciled; kept, so a later change of the operator's "
+        "defaultRegion never moves it.",
+    )
+
+
+class RegistryEntryStatus(CommonStatus):
+    """The status of a kind that manages one registry entry (a group or a version), which records its
+    owner in AWS."""
+
+    owner: str | None = Field(
+        default=None,
+        description="The owner this object recorded in AWS (<cluster>/<namespace>/<name>/<uid>): no other "
+        "namespace or cluster may manage what it owns.",
+    )
 
 
 def immutable_rule(field: str, hint: str = "") -> dict[str, Any]:

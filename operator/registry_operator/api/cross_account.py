@@ -208,11 +208,6 @@ class CrossAccountRegistryAccessStatus(CommonStatus):
     )
     model_package_group_arn: str | None = None
     kms_grant_id: str | None = Field(default=None, description="The grant on spec.training.kmsKeyId.")
-    region: str | None = Field(
-        default=None,
-        description="Where the access was first reconciled; kept, so a later change of the operator's "
-        "defaultRegion never moves it.",
-    )
     # Written by release 0.1 before appliedPolicies/appliedGrants existed; declared so that the API
     # server keeps them until the operator has read them once (an upgrade) and removed them.
     group_policy_sid: str | None = Field(default=None, description="Deprecated: see appliedPolicies.")

@@ -7,9 +7,9 @@ from pydantic import Field
 from registry_operator.api.common import (
     ENTITY_NAME_PATTERN,
     ApiModel,
-    CommonStatus,
     DeletionPolicy,
     Region,
+    RegistryEntryStatus,
     RoleArn,
     Tags,
     immutable_rule,
@@ -58,20 +58,10 @@ class ModelPackageGroupSpec(ApiModel):
     )
 
 
-class ModelPackageGroupStatus(CommonStatus):
+class ModelPackageGroupStatus(RegistryEntryStatus):
     model_package_group_name: str | None = None
     model_package_group_arn: str | None = None
     model_package_group_status: str | None = Field(default=None, description="As SageMaker reports it.")
-    region: str | None = Field(
-        default=None,
-        description="Where the group was first reconciled; kept, so a later change of the operator's "
-        "defaultRegion never moves it.",
-    )
-    owner: str | None = Field(
-        default=None,
-        description="The owner this object recorded in AWS (<cluster>/<namespace>/<name>/<uid>): no other "
-        "namespace or cluster may manage what it owns.",
-    )
     applied_tag_keys: list[str] | None = Field(
         default=None, description="The tag keys this object applied: the only ones it ever removes."
     )

@@ -15,9 +15,9 @@ from pydantic import Field
 from registry_operator.api import package_members
 from registry_operator.api.common import (
     ApiModel,
-    CommonStatus,
     DeletionPolicy,
     Region,
+    RegistryEntryStatus,
     RoleArn,
     Tags,
     add_only_rule,
@@ -167,7 +167,7 @@ class PackageStatusDetails(ApiModel):
     image_scan_statuses: list[PackageStatusItem] | None = None
 
 
-class ModelVersionStatus(CommonStatus):
+class ModelVersionStatus(RegistryEntryStatus):
     model_package_arn: str | None = None
     model_package_version: int | None = None
     model_package_group_name: str | None = None
@@ -197,16 +197,6 @@ class ModelVersionStatus(CommonStatus):
     )
     created_by: str | None = Field(
         default=None, description="Who registered it: the IAM identity (or Studio user profile)."
-    )
-    region: str | None = Field(
-        default=None,
-        description="Where the version was first reconciled; kept, so a later change of the operator's "
-        "defaultRegion never moves it.",
-    )
-    owner: str | None = Field(
-        default=None,
-        description="The owner this object recorded in AWS (<cluster>/<namespace>/<name>/<uid>): no other "
-        "namespace or cluster may manage what it owns.",
     )
     applied_metadata_keys: list[str] | None = Field(
         default=None,

@@ -1,8 +1,8 @@
-"""One embedded AWS for the whole session, wiped before every test; boto3 clients and assumed roles."""
+"""The tier's embedded AWS (tests/unit/conftest.py), wiped before every test; clients and roles."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -11,12 +11,6 @@ from botocore.config import Config
 from localaws_support import NO_RETRY, REGION, REGISTRY_ROLE, TRAINER_ROLE, ClientFactory
 
 from registry_testbed.localaws.server import LocalAWS
-
-
-@pytest.fixture(scope="session")
-def local_aws() -> Iterator[LocalAWS]:
-    with LocalAWS() as aws:
-        yield aws
 
 
 @pytest.fixture(autouse=True)
