@@ -51,26 +51,20 @@ def _statements(text: str) -> list[dict[str, Any]]:
 
 
 def _access(key_id: str, name: str = "decision-trees", **training: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": CROSS_ACCOUNT_NAMESPACE},
-        "spec": {
-            "modelPackageGroupName": "decision-trees",
-            "registryAccountId": REGISTRY_ACCOUNT,
-            "trainingAccountId": TRAINING_ACCOUNT,
-            "region": REGION,
-            "training": {
-                "roleArn": TRAINING_ROLE,
-                "ecrRepository": "decision-trees-sample",
-                "s3Bucket": "training-artifacts",
-                "s3KeyPrefix": "decision-trees/",
-                "kmsKeyId": key_id,
-                **training,
-            },
-            "registry": {"roleArn": REGISTRY_ROLE, "actions": ["sagemaker:CreateModelPackage"]},
+    return manifests.access(
+        name,
+        CROSS_ACCOUNT_NAMESPACE,
+        "decision-trees",
+        training={
+            "roleArn": TRAINING_ROLE,
+            "ecrRepository": "decision-trees-sample",
+            "s3Bucket": "training-artifacts",
+            "s3KeyPrefix": "decision-trees/",
+            "kmsKeyId": key_id,
+            **training,
         },
-    }
+        registry={"roleArn": REGISTRY_ROLE, "actions": ["sagemaker:CreateModelPackage"]},
+    )
 
 
 def test_cross_account_story(kube: Kube, aws_endpoint: str, aws_admin: LocalAWSAdmin, operator: Any) -> None:

@@ -20,10 +20,7 @@ import pytest
 import yaml
 from accounts import (
     CROSS_ACCOUNT_NAMESPACE,
-    REGION,
-    REGISTRY_ACCOUNT,
     REGISTRY_ROLE,
-    TRAINING_ACCOUNT,
     TRAINING_ROLE,
     client_as,
 )
@@ -63,18 +60,9 @@ def _stalled(kube: Kube, kind: str, name: str, namespace: str) -> dict[str, Any]
 
 
 def _access(name: str, namespace: str, group: str, **registry: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "modelPackageGroupName": group,
-            "registryAccountId": REGISTRY_ACCOUNT,
-            "trainingAccountId": TRAINING_ACCOUNT,
-            "region": REGION,
-            "registry": {"actions": ["sagemaker:CreateModelPackage"], **registry},
-        },
-    }
+    return manifests.access(
+        name, namespace, group, registry={"actions": ["sagemaker:CreateModelPackage"], **registry}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import manifests
 import pytest
 from accounts import (
     CROSS_ACCOUNT_NAMESPACE,
     REGION,
-    REGISTRY_ACCOUNT,
-    TRAINING_ACCOUNT,
     TRAINING_ROLE,
     client_as,
 )
@@ -33,18 +32,9 @@ ECR_ACCESSES = 66
 
 
 def _access(name: str, **training: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": CROSS_ACCOUNT_NAMESPACE},
-        "spec": {
-            "modelPackageGroupName": "size-limits",
-            "registryAccountId": REGISTRY_ACCOUNT,
-            "trainingAccountId": TRAINING_ACCOUNT,
-            "region": REGION,
-            "training": {"roleArn": TRAINING_ROLE, **training},
-        },
-    }
+    return manifests.access(
+        name, CROSS_ACCOUNT_NAMESPACE, "size-limits", training={"roleArn": TRAINING_ROLE, **training}
+    )
 
 
 def _settled(kube: Kube, names: list[str]) -> dict[str, dict[str, Any]] | None:

@@ -154,18 +154,7 @@ def _access(name: str, namespace: str, group: str, actions: list[str], registry_
     registry: dict[str, Any] = {"actions": actions}
     if registry_role:
         registry["roleArn"] = registry_role
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "modelPackageGroupName": group,
-            "registryAccountId": REGISTRY_ACCOUNT,
-            "trainingAccountId": TRAINING_ACCOUNT,
-            "region": REGION,
-            "registry": registry,
-        },
-    }
+    return manifests.access(name, namespace, group, registry=registry)
 
 
 def _reason(kube: Kube, kind: str, name: str, namespace: str) -> str | None:

@@ -15,7 +15,6 @@ import pytest
 from accounts import (
     CROSS_ACCOUNT_NAMESPACE,
     REGION,
-    REGISTRY_ACCOUNT,
     REGISTRY_ROLE,
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
@@ -45,22 +44,10 @@ def _bucket_policy(s3: Any, bucket: str) -> str | None:
 
 
 def _access(name: str, training: dict[str, Any], registry: bool = False, **spec: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "modelPackageGroupName": spec.pop("group", "decision-trees"),
-        "registryAccountId": REGISTRY_ACCOUNT,
-        "trainingAccountId": TRAINING_ACCOUNT,
-        "region": REGION,
-        "training": training,
-        **spec,
-    }
+    group = spec.pop("group", "decision-trees")
     if registry:
-        body["registry"] = {"roleArn": REGISTRY_ROLE, "actions": ["sagemaker:CreateModelPackage"]}
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": CROSS_ACCOUNT_NAMESPACE},
-        "spec": body,
-    }
+        spec["registry"] = {"roleArn": REGISTRY_ROLE, "actions": ["sagemaker:CreateModelPackage"]}
+    return manifests.access(name, CROSS_ACCOUNT_NAMESPACE, group, training=training, **spec)
 
 
 def _wait_condition(

@@ -46,17 +46,14 @@ namespaces:
 
 
 def _access(i: int, key_id: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": f"access-{i}", "namespace": "crash"},
-        "spec": {
-            "modelPackageGroupName": "crash",
-            "registryAccountId": "111111111111",
-            "trainingAccountId": "123456789012",
-            "training": {"s3Bucket": "crash-artifacts", "s3KeyPrefix": f"model-{i}/", "kmsKeyId": key_id},
-        },
-    }
+    return manifests.access(
+        f"access-{i}",
+        "crash",
+        "crash",
+        trainingAccountId="123456789012",
+        region=None,
+        training={"s3Bucket": "crash-artifacts", "s3KeyPrefix": f"model-{i}/", "kmsKeyId": key_id},
+    )
 
 
 def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_path: Any) -> None:

@@ -40,20 +40,13 @@ def _mpg(name: str, ns: str = "hostile", **spec: Any) -> dict[str, Any]:
 
 
 def _craa(name: str, ns: str = "hostile", **changes: Any) -> dict[str, Any]:
-    body = {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {
-            "modelPackageGroupName": "decision-trees",
-            "registryAccountId": "111111111111",
-            "trainingAccountId": "222222222222",
-            "training": {"s3Bucket": "training-artifacts", "kmsKeyId": KEY},
-            "registry": {"actions": ["sagemaker:CreateModelPackage"]},
-        },
+    spec = {
+        "region": None,
+        "training": {"s3Bucket": "training-artifacts", "kmsKeyId": KEY},
+        "registry": {"actions": ["sagemaker:CreateModelPackage"]},
+        **changes,
     }
-    body["spec"].update(changes)
-    return body
+    return manifests.access(name, ns, "decision-trees", **spec)
 
 
 def _with(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:

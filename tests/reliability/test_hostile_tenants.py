@@ -72,22 +72,16 @@ def _restart_with(stack: Any, text: str) -> None:
 def _access(name: str, ns: str, training: dict[str, Any] | None = None, registry: str | None = None) -> dict:
     """Training-side parts in account 222222222222 with the namespace's role; a registry-side part on a
     group in the operator's own account (no role)."""
-    spec: dict[str, Any] = {
-        "modelPackageGroupName": registry or "unused",
-        "registryAccountId": OWN_ACCOUNT if registry else REGISTRY_ACCOUNT,
-        "trainingAccountId": TRAINING_ACCOUNT,
-        "region": REGION,
-    }
-    if training is not None:
-        spec["training"] = {"roleArn": TRAINING_ROLE if ns == "tenant-a" else B_ROLE, **training}
-    if registry is not None:
-        spec["registry"] = {"actions": ["sagemaker:CreateModelPackage"]}
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "CrossAccountRegistryAccess",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": spec,
-    }
+    return manifests.access(
+        name,
+        ns,
+        registry or "unused",
+        registryAccountId=OWN_ACCOUNT if registry else REGISTRY_ACCOUNT,
+        training=None
+        if training is None
+        else {"roleArn": TRAINING_ROLE if ns == "tenant-a" else B_ROLE, **training},
+        registry=None if registry is None else {"actions": ["sagemaker:CreateModelPackage"]},
+    )
 
 
 def _adopt(name: str, ns: str, arn: str, **spec: Any) -> dict[str, Any]:

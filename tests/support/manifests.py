@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts import REGION, REGISTRY_ACCOUNT, TRAINING_ACCOUNT
+
 XGBOOST = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
 SKLEARN = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 
@@ -14,6 +16,24 @@ def group(name: str, namespace: str, **spec: Any) -> dict[str, Any]:
         "kind": "ModelPackageGroup",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"modelPackageGroupDescription": f"group {name}", **spec},
+    }
+
+
+def access(name: str, namespace: str, group: str, **spec: Any) -> dict[str, Any]:
+    """A CrossAccountRegistryAccess between the seed's accounts in REGION; `spec` adds `training`,
+    `registry` or anything else, and overrides the defaults (None leaves a field out)."""
+    body = {
+        "modelPackageGroupName": group,
+        "registryAccountId": REGISTRY_ACCOUNT,
+        "trainingAccountId": TRAINING_ACCOUNT,
+        "region": REGION,
+        **spec,
+    }
+    return {
+        "apiVersion": "modelregistry.io/v1alpha1",
+        "kind": "CrossAccountRegistryAccess",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {k: v for k, v in body.items() if v is not None},
     }
 
 
