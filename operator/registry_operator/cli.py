@@ -26,6 +26,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     import registry_operator.handlers.operator  # noqa: F401  (registers every handler with kopf)
     from registry_operator.handlers import kube, logfilter, readiness
+    from registry_operator.handlers.version_views import VersionViews
 
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
@@ -68,6 +69,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     memo = kopf.Memo(
         max_workers=args.max_workers,
+        namespaces=list(args.namespace or ()),
+        label_selector=args.shard_selector,
+        version_views=VersionViews(),
         config_path=Path(args.config) if args.config else None,
         kube=api,
         context=ReconcileContext(

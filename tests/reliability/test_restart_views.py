@@ -1,5 +1,5 @@
 """After a restart every handler sees every other object: which groups are Ready and which object
-holds which package come from kopf indexes, complete before any handler runs."""
+holds which package come from views complete before any handler runs."""
 
 from __future__ import annotations
 

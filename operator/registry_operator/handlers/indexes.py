@@ -1,13 +1,15 @@
-"""Cross-object views as kopf indexes: kopf fills them from the initial listing before any handler runs,
-so a handler never decides on a view that is still being built (which groups are Ready, which object
-holds which package). They are caches of what the objects record in their status, nothing more.
+"""Cross-object views of the few-object kinds as kopf indexes: kopf fills them from the initial listing
+before any handler runs, so a handler never decides on a view that is still being built (which groups
+are Ready, which accesses the resync re-checks). They are caches of what the objects record in their
+status, nothing more. ModelVersions, many more, have views of their own (version_views.py); the
+functions here say what one ModelVersion contributes to them.
 
 async: they run on every watch event, and a sync function would cost a worker-thread hop each time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import kopf
@@ -22,20 +24,20 @@ VERSIONS = by_kind("ModelVersion").selector
 ACCESSES = by_kind("CrossAccountRegistryAccess").selector
 
 
-def _ready(body: kopf.Body) -> dict[str, Any]:
+def _ready(body: Mapping[str, Any]) -> dict[str, Any]:
     return next(
         (c for c in body.get("status", {}).get("conditions", []) or [] if c.get("type") == "Ready"), {}
     )
 
 
-def ready_now(body: kopf.Body) -> bool:
+def ready_now(body: Mapping[str, Any]) -> bool:
     ready = _ready(body)
     return ready.get("status") == "True" and ready.get("observedGeneration") == body["metadata"].get(
         "generation"
     )
 
 
-def waiting_on_registry(body: kopf.Body) -> bool:
+def waiting_on_registry(body: Mapping[str, Any]) -> bool:
     """Not Ready for its current generation only because of the registry's own progress."""
     ready = _ready(body)
     return (
@@ -80,12 +82,8 @@ async def groups_by_aws_name(
     return {(namespace, group.lower()): _group_info(body, namespace, name)}
 
 
-@kopf.index(*VERSIONS)
-async def package_claims(
-    body: kopf.Body, namespace: str | None, name: str, **_: Any
-) -> dict[str, Claim] | None:
-    """ModelVersions by the package they hold or adopt: no two objects manage one package."""
-    namespace = str(namespace)  # the kinds are namespaced
+def package_claim(body: Mapping[str, Any], namespace: str, name: str) -> dict[str, Claim] | None:
+    """A ModelVersion by the package it holds or adopts: no two objects manage one package."""
     st = body.get("status", {}) or {}
     arn = st.get("modelPackageArn") or (body.get("spec", {}) or {}).get("modelPackageArn")
     if not arn:
@@ -98,12 +96,10 @@ async def package_claims(
     }
 
 
-@kopf.index(*VERSIONS)
-async def registered_versions(
-    body: kopf.Body, namespace: str | None, name: str, **_: Any
+def registered_version(
+    body: Mapping[str, Any], namespace: str, name: str
 ) -> dict[GroupKey, TrackedVersion] | None:
-    """Registered ModelVersions by group: what the per-group resync lists."""
-    namespace = str(namespace)  # the kinds are namespaced
+    """A registered ModelVersion by group: what the per-group resync lists."""
     meta = body["metadata"]
     st = body.get("status", {}) or {}
     spec = body.get("spec", {}) or {}

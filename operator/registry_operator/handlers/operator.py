@@ -15,9 +15,10 @@ from registry_operator.handlers import (  # noqa: F401 (importing registers the 
     observability,
     reconcilers,
     storage,
+    version_views,
 )
 from registry_operator.handlers.resync import resync_forever
-from registry_operator.reconcile.claims import Claim, claim_key
+from registry_operator.reconcile.claims import Claim
 from registry_operator.reconcile.context import GroupInfo
 
 # Storage keys are decided once: changing them later makes every object look unhandled.
@@ -41,6 +42,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
     settings.queueing.idle_timeout = 1.0
     settings.posting.level = logging.WARNING
     _use_indexes(memo, kwargs)
+    await _list_versions(memo, logger)
     memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
     logger.info(
         f"operator started: default region {memo.context.config.default_region}, "
@@ -58,17 +60,18 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
 def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
     """kopf hands its indexes to start-up handlers before it fills them; the reconcile context and the
     resync read them from here on (kopf fills them before any object's handler runs)."""
-    names = ("group_objects", "groups_by_aws_name", "package_claims", "registered_versions", "access_objects")
+    names = ("group_objects", "groups_by_aws_name", "access_objects")
     memo.indexes = {name: kwargs[name] for name in names}
-    by_aws_name = memo.indexes["groups_by_aws_name"]
-    groups, claims = memo.indexes["group_objects"], memo.indexes["package_claims"]
+    by_aws_name, groups = memo.indexes["groups_by_aws_name"], memo.indexes["group_objects"]
+    views: version_views.VersionViews = memo.version_views
+    exists = version_views.exists_in(memo.kube)
 
     def group(namespace: str, name: str) -> GroupInfo | None:
         found = indexes.values(groups, (namespace, name))
         return found[0] if found else None
 
     def claimed(arn: str) -> list[Claim]:
-        return indexes.values(claims, claim_key(arn))
+        return views.claims(arn, exists)
 
     def managed(namespace: str, group_name: str) -> list[GroupInfo]:
         return indexes.values(by_aws_name, (namespace, group_name.lower()))
@@ -76,3 +79,17 @@ def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
     memo.context.groups = group
     memo.context.claims = claimed
     memo.context.managed_groups = managed
+
+
+async def _list_versions(memo: kopf.Memo, logger: Any) -> None:
+    """Every served ModelVersion's claim, before kopf starts watching (version_views.py)."""
+    listed = await asyncio.to_thread(
+        version_views.list_into, memo.version_views, memo.kube, memo.namespaces, memo.label_selector
+    )
+    logger.info(f"{listed} ModelVersion(s) listed for the package claims")
+
+
+@kopf.on.event(*indexes.VERSIONS)
+async def track_version(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Each ModelVersion as kopf sees it, into the views; async: no worker-thread hop per event."""
+    memo.version_views.seen(body, deleted=event.get("type") == "DELETED")

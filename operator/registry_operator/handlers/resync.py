@@ -119,9 +119,8 @@ def _recheck_accesses(memo: kopf.Memo, objects: list[tuple[str, str]], logger: A
 
 
 async def resync_once(memo: kopf.Memo, logger: Any) -> int:
-    # The indexes are read here, on the event loop where kopf writes them; the work runs in threads.
-    versions_index = memo.indexes.get("registered_versions")
-    tracked = [v for key in indexes.keys(versions_index) for v in indexes.values(versions_index, key)]
+    # The views are read here, on the event loop where kopf writes them; the work runs in threads.
+    tracked = memo.version_views.registered()
     objects = list(indexes.keys(memo.indexes.get("access_objects")))
     loop = asyncio.get_running_loop()
     versions = await loop.run_in_executor(None, _resync_versions, memo, tracked, logger)

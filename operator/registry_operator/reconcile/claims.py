@@ -1,8 +1,8 @@
 """Which ModelVersion manages which model package, so two objects never manage the same version.
 
-The claims come from a kopf index over every ModelVersion (complete before any handler runs), so after
-a restart an object's handler sees every other object's claim, not just those whose watch event happened
-to come first.
+The claims come from a view over every ModelVersion that is complete before any handler runs
+(handlers/version_views.py), so after a restart an object's handler sees every other object's claim,
+not just those whose watch event happened to come first.
 """
 
 from __future__ import annotations
