@@ -9,7 +9,7 @@ import pytest
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
-from registry_operator.reconcile import model_package_group, model_version, runner
+from registry_operator.reconcile import model_package_group, model_version, ownership, runner
 from registry_operator.reconcile.context import GroupInfo, ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
 from registry_operator.reconcile.resync import TrackedVersion, by_group, resync_group
@@ -357,3 +357,45 @@ def test_tags_on_a_version_are_refused_by_aws_and_registration_stands(ctx: Recon
     assert out.state is State.READY, out
     tags = {c[0]: c for c in out.extra_conditions}[model_version.TAGS_CONDITION]
     assert tags[1:3] == (False, "NotSupported") and "spec.tags" in tags[3]
+
+
+def test_an_upgrade_claims_what_the_previous_release_registered_once(
+    ctx: ReconcileContext, local_aws: LocalAWS, sm: Any
+) -> None:
+    """The previous release recorded no owner in AWS: its group and version stay Ready, are claimed once
+    (event Claimed) and carry the owner from then on."""
+    sm.create_model_package_group(ModelPackageGroupName="iris")
+    arn = sm.create_model_package(
+        ModelPackageGroupName="iris",
+        InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://b/m.tar.gz"}]},
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+    group_arn = sm.describe_model_package_group(ModelPackageGroupName="iris")["ModelPackageGroupArn"]
+    # the status the previous release wrote: no owner, no region, no applied keys
+    old_group = {"modelPackageGroupName": "iris", "modelPackageGroupArn": group_arn}
+    old_version = {
+        "modelPackageArn": arn,
+        "modelPackageVersion": 1,
+        "modelPackageGroupName": "iris",
+        "approvalStatus": "PendingManualApproval",
+        "modelPackageStatus": "Completed",
+    }
+    group_ref = ObjectRef("ml", "iris", "g-uid", 1)
+    group = runner.reconcile(model_package_group.KIND, group_ref, {}, old_group, ctx)
+    version = runner.reconcile(model_version.KIND, _ref(), _spec(), old_version, ctx)
+    assert (group.state, version.state) == (State.READY, State.READY), (group, version)
+    assert [e.reason for e in group.events] == ["Claimed", "TagsUpdated"]  # the owner tag
+    assert [e.reason for e in version.events] == ["Claimed", "MetadataUpdated"]  # the owner key
+    own = local_aws.admin.calls("ml/v")  # this version's own calls
+    assert own.get("sagemaker:UpdateModelPackage") == 1 and "sagemaker:CreateModelPackage" not in own
+    me = ownership.me(_ref(), ctx.config).render()
+    assert sm.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"] == {
+        ownership.OWNER_KEY: me
+    }
+    assert version.status["owner"] == me
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=group_arn)["Tags"]}
+    assert tags[ownership.OWNER_KEY] == group.status["owner"]
+
+    again = runner.reconcile(model_version.KIND, _ref(), _spec(), version.status, ctx)
+    group_again = runner.reconcile(model_package_group.KIND, group_ref, {}, group.status, ctx)
+    assert (again.state, again.events, group_again.events) == (State.READY, [], [])
