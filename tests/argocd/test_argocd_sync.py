@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import manifests
@@ -27,6 +28,7 @@ from registry_testbed.argocd.example import EXAMPLE_PATH, shipped_application
 from registry_testbed.argocd.gitrepo import GitRepo
 
 APP = "iris-models"
+ROOT = Path(__file__).resolve().parents[2]
 XGBOOST = f"{EXAMPLE_PATH}/20-xgboost.yaml"
 DENIED_APP = "denied-models"
 DENIED_PATH = "models/denied"
@@ -70,6 +72,18 @@ def _commit(kube: Kube, repo: GitRepo, app: str, message: str) -> str:
     sha = repo.commit(message)
     _refresh(kube, app)
     return sha
+
+
+def _example_versions(group: str) -> list[str]:
+    """The ModelVersions the example in git puts in `group` (by reference or by name)."""
+    names = []
+    for path in sorted((ROOT / EXAMPLE_PATH).glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = (doc or {}).get("spec") or {}
+            named = (spec.get("modelPackageGroupRef") or {}).get("name") or spec.get("modelPackageGroupName")
+            if doc and doc.get("kind") == "ModelVersion" and named == group:
+                names.append(doc["metadata"]["name"])
+    return names
 
 
 def _print_resources(app: dict[str, Any]) -> None:
@@ -116,9 +130,9 @@ def test_synced_and_progressing_until_the_operator_registers_then_healthy(
     xgboost = _resource_health(app, "ModelVersion", "iris-xgboost")
     pipeline = _resource_health(app, "ModelVersion", "iris-pipeline")
     assert xgboost["status"] == pipeline["status"] == "Healthy"
-    assert re.fullmatch(r"Version [12] of iris: PendingManualApproval \(set in git\)", xgboost["message"])
+    assert re.fullmatch(r"Version \d+ of iris: PendingManualApproval \(set in git\)", xgboost["message"])
     assert re.fullmatch(
-        r"Version [12] of iris: PendingManualApproval, awaiting a reviewer's decision in SageMaker",
+        r"Version \d+ of iris: PendingManualApproval, awaiting a reviewer's decision in SageMaker",
         pipeline["message"],
     )
     assert _resource_health(app, "ModelPackageGroup", "iris")["status"] == "Healthy"
@@ -126,7 +140,7 @@ def test_synced_and_progressing_until_the_operator_registers_then_healthy(
     _print_resources(app)
 
     packages = sagemaker.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"]
-    assert len(packages) == 2
+    assert len(packages) == len(_example_versions("iris"))  # each ModelVersion in git registered once
     states = apps.since(mark, APP)
     healths = [s.health for s in states]
     assert "Progressing" in healths and healths[-1] == "Healthy"
