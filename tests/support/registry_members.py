@@ -150,3 +150,20 @@ def spec_form(aws: Any, inside_map: bool = False) -> Any:
     if not isinstance(aws, dict) or inside_map:
         return aws
     return {k[:1].lower() + k[1:]: spec_form(v, k in MAP_MEMBERS) for k, v in aws.items()}
+
+
+def assert_registered_as(described: dict[str, Any], sent: dict[str, Any], status: dict[str, Any]) -> None:
+    """Describe returns every member sent (metadata: plus the owner the operator records) and status
+    shows what SageMaker reports of the version `every_member()` describes."""
+    for member, value in sent.items():
+        if member == "CustomerMetadataProperties":
+            assert value.items() <= described[member].items()
+        else:
+            assert described[member] == value, member
+    assert status["modelLifeCycle"] == {
+        "stage": "Development",
+        "stageStatus": "InProgress",
+        "stageDescription": "first",
+    }
+    assert status["modelCardStatus"] == "Draft"
+    assert status["createdBy"].startswith("arn:aws:") and status["creationTime"].endswith("Z")
