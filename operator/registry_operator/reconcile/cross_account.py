@@ -325,8 +325,7 @@ class CrossAccountAccessKind(ManagedKind[CrossAccountRegistryAccessSpec, AccessO
 
     def prepare(self, run: AccessRun) -> None:
         spec = run.spec
-        region = str(run.recorded.get("region") or spec.region or run.ctx.config.default_region)
-        run.record(region=region)
+        region = run.keep_region(spec.region)
         run.ctx.authorize(run.ref.namespace, request(spec, region, run.ctx.own_account))
         run.resolved["plan"] = plan(
             spec, run.ref.namespace, run.ref.name, region, run.ctx.config.cluster_name

@@ -25,11 +25,6 @@ def group_name(spec: ModelPackageGroupSpec | dict[str, Any], resource_name: str)
     return name or resource_name
 
 
-def region_of(spec_region: str | None, recorded: Any, default_region: str) -> str:
-    """The region recorded at the first reconcile wins: a later change of defaultRegion moves nothing."""
-    return str(recorded.get("region") or spec_region or default_region)
-
-
 @dataclass
 class GroupObservation(Observation):
     described: dict[str, Any] = field(default_factory=dict)
@@ -50,14 +45,7 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
                 "InvalidName",
                 f"metadata.name {name!r} is not a valid SageMaker group name: set spec.modelPackageGroupName",
             )
-        region = region_of(spec.region, run.recorded, run.ctx.config.default_region)
-        if "region" in run.recorded and spec.region is None and region != run.ctx.config.default_region:
-            run.event(
-                "RegionKept",
-                f"stays in {region}, where it was first reconciled; the operator's defaultRegion is now "
-                f"{run.ctx.config.default_region} (set spec.region on new objects to choose)",
-            )
-        run.record(region=region)
+        run.keep_region(spec.region)
         if spec.tags and ownership.OWNER_KEY in spec.tags:
             raise Stalled("InvalidTags", f"spec.tags: {ownership.OWNER_KEY} is the operator's own tag")
         run.ctx.authorize(ref.namespace, Request(roles=(("spec.roleArn", spec.role_arn or ""),)))
@@ -163,7 +151,7 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
         if not run.recorded.get("modelPackageGroupArn"):
             return None  # never created or found by this object (refused, or waiting): nothing to remove
         name = group_name(dict(run.raw_spec), run.ref.name)
-        run.record(region=region_of(run.raw_spec.get("region"), run.recorded, run.ctx.config.default_region))
+        run.record(region=run.region(run.raw_spec.get("region")))
         run.ctx.authorize(
             run.ref.namespace, Request(roles=(("spec.roleArn", run.raw_spec.get("roleArn") or ""),))
         )

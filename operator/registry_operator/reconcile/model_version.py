@@ -25,7 +25,6 @@ from registry_operator.aws.errors import AwsError, AwsErrorKind
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.reconcile import ownership, registry_members, requests
 from registry_operator.reconcile.claims import holder
-from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
 from registry_operator.reconcile.permissions import Request
 from registry_operator.reconcile.runner import ManagedKind, Observation, Run
@@ -57,11 +56,6 @@ def is_settled(status: dict[str, Any] | None, generation: int, cluster: str) -> 
     )
 
 
-def region_of(spec_region: str | None, recorded: dict[str, Any] | Any, ctx: ReconcileContext) -> str:
-    """The region recorded at the first reconcile wins: a later change of defaultRegion moves nothing."""
-    return str(recorded.get("region") or spec_region or ctx.config.default_region)
-
-
 @dataclass
 class VersionObservation(Observation):
     arn: str | None = None
@@ -90,14 +84,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             raise Stalled(
                 "InvalidInferenceSpecification", "spec.inferenceSpecification: required to register"
             )
-        region = region_of(spec.region, run.recorded, ctx)
-        if "region" in run.recorded and spec.region is None and region != ctx.config.default_region:
-            run.event(
-                "RegionKept",
-                f"stays in {region}, where it was first reconciled; the operator's defaultRegion is now "
-                f"{ctx.config.default_region} (set spec.region on new objects to choose)",
-            )
-        run.record(region=region)
+        region = run.keep_region(spec.region)
         if spec.customer_metadata_properties and ownership.OWNER_KEY in spec.customer_metadata_properties:
             raise Stalled(
                 "InvalidCustomerMetadataProperties",
@@ -407,7 +394,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         arn = run.recorded.get("modelPackageArn")
         if policy != DeletionPolicy.DELETE or not arn:
             return None
-        region = region_of(run.raw_spec.get("region"), run.recorded, run.ctx)
+        region = run.region(run.raw_spec.get("region"))
         role_arn = run.raw_spec.get("roleArn")
         run.ctx.authorize(run.ref.namespace, Request(roles=(("spec.roleArn", role_arn or ""),)))
         registry = run.ctx.registry(region, role_arn)

@@ -81,6 +81,23 @@ class Run(Generic[RunSpecT]):
             else:
                 self.status[key] = value
 
+    def region(self, spec_region: str | None) -> str:
+        """The region recorded at the first reconcile wins: a later change of defaultRegion moves nothing."""
+        return str(self.recorded.get("region") or spec_region or self.ctx.config.default_region)
+
+    def keep_region(self, spec_region: str | None) -> str:
+        """Resolve the region, record it, and say so when a changed defaultRegion did not move the object."""
+        region = self.region(spec_region)
+        default = self.ctx.config.default_region
+        if "region" in self.recorded and spec_region is None and region != default:
+            self.event(
+                "RegionKept",
+                f"stays in {region}, where it was first reconciled; the operator's defaultRegion is now "
+                f"{default} (set spec.region on new objects to choose)",
+            )
+        self.record(region=region)
+        return region
+
     def outcome(self, state: State, reason: str, message: str, retry_after: float | None = None) -> Outcome:
         return Outcome(
             state, reason, message, dict(self.status), list(self.events), retry_after, self.conditions
