@@ -111,6 +111,23 @@ class CommonStatus(ApiModel):
     )
 
 
+class RegistryEntrySpec(ApiModel):
+    """The spec fields of a kind that manages one registry entry (a group or a version): where it lives,
+    as whom the operator acts, its tags, and what deleting the resource does to it."""
+
+    tags: Tags | None = None
+    region: Region | None = None
+    role_arn: RoleArn | None = None
+    deletion_policy: DeletionPolicy = Field(
+        default=DeletionPolicy.RETAIN,
+        description=(
+            "Retain (default) keeps the entry in SageMaker when this resource is deleted (a version stays "
+            "as an audit record); Delete removes it (SageMaker refuses to delete a group that still holds "
+            "versions)."
+        ),
+    )
+
+
 class RegistryEntryStatus(CommonStatus):
     """The status of a kind that manages one registry entry (a group or a version), which records its
     owner in AWS."""

@@ -4,6 +4,7 @@ the Argo CD health checks are all generated from it, so a new kind is one entry 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
@@ -34,32 +35,48 @@ class KindInfo:
         return DeletionPolicy(default)
 
 
-def _ready_columns() -> list[dict[str, Any]]:
-    return [
-        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
-        {
-            "name": "Reason",
-            "type": "string",
-            "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
-            "priority": 1,
-        },
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-    ]
+def _column(name: str, path: str, type_: str = "string", priority: int = 0) -> dict[str, Any]:
+    """One `kubectl get` column; priority 1 shows only with `-o wide`."""
+    column: dict[str, Any] = {"name": name, "type": type_, "jsonPath": path}
+    if priority:
+        column["priority"] = priority
+    return column
+
+
+def _kind(
+    module: ModuleType,
+    description: str,
+    columns: list[dict[str, Any]],
+    wide_columns: list[dict[str, Any]],
+    root_rules: list[dict[str, str]] | None = None,
+) -> KindInfo:
+    """A kind from its api module (KIND, PLURAL, SHORT_NAMES, <Kind>Spec, <Kind>Status): every kind's
+    columns end with Ready, its reason (wide) and Age, then the kind's wide columns."""
+    ready = '.status.conditions[?(@.type=="Ready")]'
+    return KindInfo(
+        kind=module.KIND,
+        plural=module.PLURAL,
+        short_names=module.SHORT_NAMES,
+        spec_model=getattr(module, f"{module.KIND}Spec"),
+        status_model=getattr(module, f"{module.KIND}Status"),
+        description=description,
+        printer_columns=[
+            *columns,
+            _column("Ready", f"{ready}.status"),
+            _column("Reason", f"{ready}.reason", priority=1),
+            _column("Age", ".metadata.creationTimestamp", "date"),
+            *wide_columns,
+        ],
+        root_rules=root_rules or [],
+    )
 
 
 KINDS: list[KindInfo] = [
-    KindInfo(
-        kind=model_package_group.KIND,
-        plural=model_package_group.PLURAL,
-        short_names=model_package_group.SHORT_NAMES,
-        spec_model=model_package_group.ModelPackageGroupSpec,
-        status_model=model_package_group.ModelPackageGroupStatus,
-        description="A SageMaker Model Registry model package group, managed from Kubernetes.",
-        printer_columns=[
-            {"name": "Group", "type": "string", "jsonPath": ".status.modelPackageGroupName"},
-            *_ready_columns(),
-            {"name": "ARN", "type": "string", "jsonPath": ".status.modelPackageGroupArn", "priority": 1},
-        ],
+    _kind(
+        model_package_group,
+        "A SageMaker Model Registry model package group, managed from Kubernetes.",
+        [_column("Group", ".status.modelPackageGroupName")],
+        [_column("ARN", ".status.modelPackageGroupArn", priority=1)],
         root_rules=[
             {
                 "rule": (
@@ -73,36 +90,26 @@ KINDS: list[KindInfo] = [
             }
         ],
     ),
-    KindInfo(
-        kind=model_version.KIND,
-        plural=model_version.PLURAL,
-        short_names=model_version.SHORT_NAMES,
-        spec_model=model_version.ModelVersionSpec,
-        status_model=model_version.ModelVersionStatus,
-        description="One model version registered in the SageMaker Model Registry (CreateModelPackage).",
-        printer_columns=[
-            {"name": "Group", "type": "string", "jsonPath": ".status.modelPackageGroupName"},
-            {"name": "Version", "type": "integer", "jsonPath": ".status.modelPackageVersion"},
-            {"name": "Approval", "type": "string", "jsonPath": ".status.approvalStatus"},
-            {"name": "Stage", "type": "string", "jsonPath": ".status.modelLifeCycle.stage"},
-            *_ready_columns(),
-            {"name": "ARN", "type": "string", "jsonPath": ".status.modelPackageArn", "priority": 1},
+    _kind(
+        model_version,
+        "One model version registered in the SageMaker Model Registry (CreateModelPackage).",
+        [
+            _column("Group", ".status.modelPackageGroupName"),
+            _column("Version", ".status.modelPackageVersion", "integer"),
+            _column("Approval", ".status.approvalStatus"),
+            _column("Stage", ".status.modelLifeCycle.stage"),
         ],
+        [_column("ARN", ".status.modelPackageArn", priority=1)],
     ),
-    KindInfo(
-        kind=cross_account.KIND,
-        plural=cross_account.PLURAL,
-        short_names=cross_account.SHORT_NAMES,
-        spec_model=cross_account.CrossAccountRegistryAccessSpec,
-        status_model=cross_account.CrossAccountRegistryAccessStatus,
-        description="Cross-account model registration: resource policies and a KMS grant on both sides.",
-        printer_columns=[
-            {"name": "Group", "type": "string", "jsonPath": ".spec.modelPackageGroupName"},
-            {"name": "Registry", "type": "string", "jsonPath": ".spec.registryAccountId"},
-            {"name": "Training", "type": "string", "jsonPath": ".spec.trainingAccountId"},
-            *_ready_columns(),
-            {"name": "Grant", "type": "string", "jsonPath": ".status.kmsGrantId", "priority": 1},
+    _kind(
+        cross_account,
+        "Cross-account model registration: resource policies and a KMS grant on both sides.",
+        [
+            _column("Group", ".spec.modelPackageGroupName"),
+            _column("Registry", ".spec.registryAccountId"),
+            _column("Training", ".spec.trainingAccountId"),
         ],
+        [_column("Grant", ".status.kmsGrantId", priority=1)],
     ),
 ]
 

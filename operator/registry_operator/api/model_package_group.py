@@ -7,11 +7,8 @@ from pydantic import Field
 from registry_operator.api.common import (
     ENTITY_NAME_PATTERN,
     ApiModel,
-    DeletionPolicy,
-    Region,
+    RegistryEntrySpec,
     RegistryEntryStatus,
-    RoleArn,
-    Tags,
     immutable_rule,
 )
 
@@ -20,7 +17,7 @@ PLURAL = "modelpackagegroups"
 SHORT_NAMES = ["mpg"]
 
 
-class ModelPackageGroupSpec(ApiModel):
+class ModelPackageGroupSpec(RegistryEntrySpec):
     """A model package group in the SageMaker Model Registry: the collection a model's versions join."""
 
     model_config = ApiModel.model_config | {
@@ -45,16 +42,6 @@ class ModelPackageGroupSpec(ApiModel):
         default=None,
         max_length=1024,
         description="Description of the group. Immutable (SageMaker cannot change it).",
-    )
-    tags: Tags | None = None
-    region: Region | None = None
-    role_arn: RoleArn | None = None
-    deletion_policy: DeletionPolicy = Field(
-        default=DeletionPolicy.RETAIN,
-        description=(
-            "Retain (default) keeps the group in SageMaker when this resource is deleted; Delete removes it "
-            "(SageMaker refuses while versions remain in it)."
-        ),
     )
 
 

@@ -15,11 +15,8 @@ from pydantic import Field
 from registry_operator.api import package_members
 from registry_operator.api.common import (
     ApiModel,
-    DeletionPolicy,
-    Region,
+    RegistryEntrySpec,
     RegistryEntryStatus,
-    RoleArn,
-    Tags,
     add_only_rule,
     immutable_rule,
 )
@@ -75,7 +72,7 @@ def _change_rules() -> list[dict[str, Any]]:
     return rules
 
 
-class ModelVersionSpec(PackageMembers):
+class ModelVersionSpec(PackageMembers, RegistryEntrySpec):
     """A model version in the SageMaker Model Registry (CreateModelPackage)."""
 
     model_config = PackageMembers.model_config | {
@@ -138,15 +135,6 @@ class ModelVersionSpec(PackageMembers):
         max_length=1024,
         pattern=r"^.*$",
         description="Why the version has its approval status (one line); applied after registration.",
-    )
-    tags: Tags | None = None
-    region: Region | None = None
-    role_arn: RoleArn | None = None
-    deletion_policy: DeletionPolicy = Field(
-        default=DeletionPolicy.RETAIN,
-        description=(
-            "Retain (default) keeps the version in the registry as an audit record; Delete removes it."
-        ),
     )
 
 
