@@ -134,60 +134,53 @@ def plan(
     spec: CrossAccountRegistryAccessSpec, namespace: str, name: str, region: str, cluster: str = "default"
 ) -> Plan:
     """The statements and grant for a spec; validated as real AWS would, so a bad one never leaves."""
-    root = {"AWS": facts.account_root(region, spec.registry_account_id)}
     out = Plan(region)
     t = spec.training
     training_role = t.role_arn if t else None
-    if t is not None and t.ecr_repository:
-        statements: tuple[policy.Statement, ...] = (
-            {
-                "Sid": policy.sid("ModelRegistryEcrRead", namespace, name, cluster),
-                "Effect": "Allow",
-                "Principal": root,
-                "Action": ECR_ACTIONS,
-            },
-        )
+    registry_root = facts.account_root(region, spec.registry_account_id)
+
+    def allow(sid_prefix: str, principal: str, actions: list[str], resource: Any = None) -> policy.Statement:
+        statement: policy.Statement = {
+            "Sid": policy.sid(sid_prefix, namespace, name, cluster),
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": actions,
+        }
+        if resource is not None:
+            statement["Resource"] = resource
+        return statement
+
+    def add(service: str, account: str, target: str, role: str | None, *statements: policy.Statement) -> None:
         out.policies.append(
             PolicyPart(
-                "ecr", region, spec.training_account_id, t.ecr_repository, training_role,
-                tuple(s["Sid"] for s in statements), statements,
+                service, region, account, target, role, tuple(s["Sid"] for s in statements), statements
             )
+        )
+
+    if t is not None and t.ecr_repository:
+        # A repository policy names no Resource: it applies to the repository that holds it.
+        add(
+            "ecr", spec.training_account_id, t.ecr_repository, training_role,
+            allow("ModelRegistryEcrRead", registry_root, ECR_ACTIONS),
         )  # fmt: skip
     if t is not None and t.s3_bucket:
         bucket = facts.s3_bucket_arn(region, t.s3_bucket)
+        objects = f"{bucket}/{t.s3_key_prefix or ''}*"
         # Object actions on object ARNs and GetBucketAcl on the bucket ARN: the seed's single
         # statement lists GetBucketAcl against objects only, which S3 refuses as MalformedPolicy.
-        statements = (
-            {
-                "Sid": policy.sid("ModelRegistryS3Read", namespace, name, cluster),
-                "Effect": "Allow",
-                "Principal": root,
-                "Action": S3_OBJECT_ACTIONS,
-                "Resource": f"{bucket}/{t.s3_key_prefix or ''}*",
-            },
-            {
-                "Sid": policy.sid("ModelRegistryS3BucketAcl", namespace, name, cluster),
-                "Effect": "Allow",
-                "Principal": root,
-                "Action": ["s3:GetBucketAcl"],
-                "Resource": bucket,
-            },
-        )
-        out.policies.append(
-            PolicyPart(
-                "s3", region, spec.training_account_id, t.s3_bucket, training_role,
-                tuple(s["Sid"] for s in statements), statements,
-            )
+        add(
+            "s3", spec.training_account_id, t.s3_bucket, training_role,
+            allow("ModelRegistryS3Read", registry_root, S3_OBJECT_ACTIONS, objects),
+            allow("ModelRegistryS3BucketAcl", registry_root, ["s3:GetBucketAcl"], bucket),
         )  # fmt: skip
     if t is not None and t.kms_key_id:
-        grantee = facts.account_root(region, spec.registry_account_id)
         out.grants.append(
             GrantPart(
                 t.kms_key_id,
                 region,
                 training_role,
-                grant_name(namespace, name, t.kms_key_id, grantee, cluster),
-                grantee,
+                grant_name(namespace, name, t.kms_key_id, registry_root, cluster),
+                registry_root,
             )
         )
     if spec.registry is not None:
@@ -195,20 +188,12 @@ def plan(
         resources = [f"{facts.packages_of_group_arn(region, spec.registry_account_id, group)}/*"]
         if any(a in GROUP_LEVEL_ACTIONS for a in spec.registry.actions):
             resources.insert(0, facts.group_arn(region, spec.registry_account_id, group))
-        statements = (
-            {
-                "Sid": policy.sid("ModelRegistryAccess", namespace, name, cluster),
-                "Effect": "Allow",
-                "Principal": {"AWS": facts.account_root(region, spec.training_account_id)},
-                "Action": [str(a) for a in spec.registry.actions],
-                "Resource": resources,
-            },
-        )
-        out.policies.append(
-            PolicyPart(
-                "sagemaker", region, spec.registry_account_id, spec.model_package_group_name,
-                spec.registry.role_arn, tuple(s["Sid"] for s in statements), statements,
-            )
+        add(
+            "sagemaker", spec.registry_account_id, spec.model_package_group_name, spec.registry.role_arn,
+            allow(
+                "ModelRegistryAccess", facts.account_root(region, spec.training_account_id),
+                [str(a) for a in spec.registry.actions], resources,
+            ),
         )  # fmt: skip
     for part in out.policies:
         field_name = {"ecr": "spec.training.ecrRepository", "s3": "spec.training.s3Bucket"}.get(
