@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-# The metrics' watcher runs on every watch event; its success says nothing to a reader.
-_QUIET_HANDLERS = ("Handler 'count_ready' succeeded.",)
+# The handler of every watch event (metrics, views); its success says nothing to a reader.
+_QUIET_HANDLERS = ("Handler 'watch_event' succeeded.",)
 
 
 class OperatorLogFilter(logging.Filter):

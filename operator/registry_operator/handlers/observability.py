@@ -1,5 +1,5 @@
-"""kopf glue for the metrics and probes: the loop heartbeat, leader status, the resync's metrics and
-the objects' condition gauges."""
+"""kopf glue for the metrics and probes: the loop heartbeat, leader status, the resync's metrics, and
+the one handler of every watch event (the objects' condition gauges and the ModelVersion views)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import kopf
 
 from registry_operator import metrics
 from registry_operator.api.kinds import KINDS
+from registry_operator.api.model_version import KIND as VERSION_KIND
 from registry_operator.health import HEALTH
 
 
@@ -29,12 +30,16 @@ async def stop_heartbeat(memo: kopf.Memo, **_: Any) -> None:
     metrics.RESYNC.stop()
 
 
-async def count_ready(type: str, body: kopf.Body, **_: Any) -> None:
-    """Feed the `resources` and `resource_conditions` gauges and the time-to-Ready histogram; async so
-    it costs no worker thread."""
+async def watch_event(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Every watch event of every kind, once: the `resources` and `resource_conditions` gauges, the
+    time-to-Ready histogram, and for a ModelVersion the views (version_views.py). One handler rather
+    than one per purpose: kopf's cost per handler and event is paid for every object at a restart.
+    async: no worker-thread hop per event."""
     metrics.RESOURCES.observe(type, body)
+    if body.get("kind") == VERSION_KIND:
+        memo.version_views.seen(body, deleted=type == "DELETED")
 
 
 for _info in KINDS:
-    kopf.on.event(*_info.selector)(count_ready)
+    kopf.on.event(*_info.selector)(watch_event)
     metrics.register_kind(_info.kind)

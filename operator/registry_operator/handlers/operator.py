@@ -42,7 +42,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
     settings.queueing.idle_timeout = 1.0
     settings.posting.level = logging.WARNING
     _use_indexes(memo, kwargs)
-    await _list_versions(memo, logger)
+    _list_versions_on_first_claim(memo, logger)
     memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
     logger.info(
         f"operator started: default region {memo.context.config.default_region}, "
@@ -81,15 +81,12 @@ def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
     memo.context.managed_groups = managed
 
 
-async def _list_versions(memo: kopf.Memo, logger: Any) -> None:
-    """Every served ModelVersion's claim, before kopf starts watching (version_views.py)."""
-    listed = await asyncio.to_thread(
-        version_views.list_into, memo.version_views, memo.kube, memo.namespaces, memo.label_selector
-    )
-    logger.info(f"{listed} ModelVersion(s) listed for the package claims")
+def _list_versions_on_first_claim(memo: kopf.Memo, logger: Any) -> None:
+    """The views list every served ModelVersion before the first claim is answered (version_views.py);
+    a restart over settled objects asks for none and lists nothing beyond kopf's own listing."""
 
+    def list_all(views: version_views.VersionViews) -> None:
+        listed = version_views.list_into(views, memo.kube, memo.namespaces, memo.label_selector)
+        logger.info(f"{listed} ModelVersion(s) listed for the package claims")
 
-@kopf.on.event(*indexes.VERSIONS)
-async def track_version(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Each ModelVersion as kopf sees it, into the views; async: no worker-thread hop per event."""
-    memo.version_views.seen(body, deleted=event.get("type") == "DELETED")
+    memo.version_views.lister = list_all

@@ -6,12 +6,13 @@ event, until every object of every indexed kind is indexed (kopf 1.45.2, `proces
 Over 10,000 ModelVersions that held about 220 MB at a restart (a 408 MB peak, against 186 MB while
 registering the same 10,000). Groups and accesses, few, stay kopf indexes (indexes.py).
 
-The claims are still complete before any handler runs: the start-up handler lists every ModelVersion
-this operator serves, and kopf starts watching only after its start-up handlers have finished, so each
-event it delivers is as new as that listing or newer and replaces what the listing said. An object
-deleted between the two listings gets no DELETED event: a claim that no event has confirmed yet is
-checked with a GET before it counts (claims only matter where two objects name one package: rare).
-The resync's registered versions come from kopf's events only, never from the listing.
+The claims are complete before the first one is answered: that first question lists every ModelVersion
+this operator serves (once; the others wait for it). A restart over settled objects asks none, so it
+pays for kopf's listing alone. kopf's events are what count: an object an event has already delivered
+keeps what the event said (a later event brings any later change), and a claim only the listing has
+seen is checked with a GET before it counts, which also covers an object deleted around the listing
+(claims only matter where two objects name one package: rare). The resync's registered versions come
+from kopf's events only, never from the listing.
 """
 
 from __future__ import annotations
@@ -46,13 +47,17 @@ class _Entry:
 class VersionViews:
     """Written from the event loop, read from the reconcile threads: one lock, held for a dict update."""
 
-    def __init__(self) -> None:
+    def __init__(self, lister: Callable[[VersionViews], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._claims: dict[str, dict[str, Claim]] = {}
+        # Fills the views with `listed` before the first claim is answered (None: never listed).
+        self.lister = lister
+        self._listing = threading.Lock()
+        self._complete = False
 
     def listed(self, body: dict[str, Any]) -> None:
-        """An object from the start-up listing: its claim counts once a GET or an event confirms it."""
+        """An object from the listing: its claim counts once a GET or an event confirms it."""
         self._put(body, confirmed=False)
 
     def seen(self, body: dict[str, Any], deleted: bool = False) -> None:
@@ -68,6 +73,7 @@ class VersionViews:
 
     def claims(self, arn: str, exists: Callable[[Claim], bool]) -> list[Claim]:
         """The claims on one package; one not yet confirmed counts only if `exists` finds its object."""
+        self._list_once()
         with self._lock:
             found = [
                 (c, self._entries[c.uid].confirmed) for c in self._claims.get(claim_key(arn), {}).values()
@@ -84,6 +90,14 @@ class VersionViews:
         with self._lock:
             return [e.tracked for e in self._entries.values() if e.tracked is not None and e.confirmed]
 
+    def _list_once(self) -> None:
+        if self._complete or self.lister is None:
+            return
+        with self._listing:
+            if not self._complete:
+                self.lister(self)  # raises on an API error: the reconcile retries, the next one lists
+                self._complete = True
+
     def _put(self, body: dict[str, Any], confirmed: bool) -> None:
         meta = body["metadata"]
         namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
@@ -92,6 +106,9 @@ class VersionViews:
         key, claim = next(iter(claims.items()), (None, None))
         entry = _Entry(key, claim, next(iter(tracked.values()), None), confirmed)
         with self._lock:
+            current = self._entries.get(uid)
+            if not confirmed and current is not None and current.confirmed:
+                return  # an event has delivered the object: it says more than the listing, or as much
             self._drop(uid)
             self._entries[uid] = entry
             if key is not None and claim is not None:
