@@ -5,6 +5,7 @@ Dockerfile keeps its promises (pinned base, non-root, no build tools in the fina
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from gitops_health import (
     ARGOCD_CM,
+    CUSTOMIZATIONS,
     HEALTH_DIR,
     KINDS,
     KSTATUS,
@@ -70,6 +72,29 @@ def test_testdata_are_objects_the_operator_produced(kind: str) -> None:
         assert obj["status"]["observedGeneration"] == meta["generation"], name
         for c in conditions.values():  # the operator's condition shape
             assert {"status", "reason", "message", "observedGeneration", "lastTransitionTime"} <= set(c), name
+
+
+def test_every_testdata_file_is_a_health_test() -> None:
+    """One health_test.yaml for every kind: each entry once, and nothing in testdata/ it leaves out."""
+    paths = [e["inputPath"] for e in health_tests()]
+    assert len(paths) == len(set(paths))
+    on_disk = {
+        p.relative_to(HEALTH_DIR).as_posix() for p in (HEALTH_DIR / "testdata").rglob("*") if p.is_file()
+    }
+    assert set(paths) == on_disk
+
+
+def test_wildcard_directory_is_the_only_health_script() -> None:
+    """modelregistry.io/_ (Argo CD reads `_` as `*`) holds the one script every kind gets: no per-kind
+    directory, and no other health.lua beside it."""
+    assert sorted(p.relative_to(CUSTOMIZATIONS).as_posix() for p in CUSTOMIZATIONS.glob("*/*")) == [
+        "modelregistry.io/_"
+    ]
+    assert sorted(p.relative_to(MANIFESTS).as_posix() for p in MANIFESTS.rglob("*.lua")) == [
+        "argocd/resource_customizations/modelregistry.io/_/health.lua"
+    ]
+    pattern = HEALTH_DIR.relative_to(CUSTOMIZATIONS).as_posix().replace("_", "*")
+    assert all(fnmatch.fnmatchcase(f"modelregistry.io/{kind}", pattern) for kind in KINDS)
 
 
 def test_health_checks_are_generated_from_their_one_source() -> None:
