@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_cmd_demo)
 
     checks = sub.add_parser(
-        "health-checks", help="generate the Argo CD health checks from manifests/argocd/health.lua"
+        "health-checks",
+        help="generate manifests/argocd/argocd-cm-health.yaml from the one Argo CD health script",
     )
     checks.set_defaults(func=_cmd_health_checks)
 

@@ -1,7 +1,10 @@
-"""The Argo CD health checks of the operator's kinds, generated from their one source,
-`manifests/argocd/health.lua`: the per-kind copies Argo CD's resource_customizations layout wants, and
-the argocd-cm file a user applies. `registry-testbed health-checks` writes them; a unit test fails
-when the committed files differ from what this renders."""
+"""The Argo CD health checks of the operator's kinds. Their one source is
+`manifests/argocd/resource_customizations/modelregistry.io/_/health.lua`: Argo CD's wildcard layout,
+where a `_` in the group or kind directory matches anything, so one script (with its health_test.yaml
+and testdata/<Kind>/) serves every kind of the group. Argo CD reads that layout only from the scripts
+built into its binary, so users install the script with the argocd-cm file rendered here from it;
+`registry-testbed health-checks` writes it, and a unit test fails when the committed file differs
+from what this renders."""
 
 from __future__ import annotations
 
@@ -14,12 +17,14 @@ from registry_operator.api.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGOCD = ROOT / "manifests" / "argocd"
-SOURCE = ARGOCD / "health.lua"
-CUSTOMIZATIONS = ARGOCD / "resource_customizations" / GROUP
+CUSTOMIZATIONS = ARGOCD / "resource_customizations"
+HEALTH_DIR = CUSTOMIZATIONS / GROUP / "_"  # Argo CD reads `_` as `*`: modelregistry.io/*
+SCRIPT = HEALTH_DIR / "health.lua"
 ARGOCD_CM = ARGOCD / "argocd-cm-health.yaml"
 
 _ARGOCD_CM_HEADER = """\
-# Installs the operator's Argo CD health checks (generated from manifests/argocd/health.lua by
+# Installs the operator's Argo CD health checks (generated from
+# manifests/argocd/resource_customizations/modelregistry.io/_/health.lua, one key per kind, by
 # `registry-testbed health-checks`; a unit test fails when it is stale). Merge it into Argo CD's config:
 #   kubectl -n argocd patch configmap argocd-cm --type merge \\
 #     --patch-file manifests/argocd/argocd-cm-health.yaml
@@ -27,14 +32,12 @@ _ARGOCD_CM_HEADER = """\
 """
 
 
-def per_kind_path(kind: str) -> Path:
-    return CUSTOMIZATIONS / kind / "health.lua"
-
-
 def rendered() -> dict[Path, str]:
     """Every generated file and its content."""
-    source = SOURCE.read_text()
-    files = {per_kind_path(info.kind): source for info in KINDS}
+    source = SCRIPT.read_text()
+    # One key per kind, not a wildcard: ConfigMap keys cannot contain `*` (only the old-style
+    # `resource.customizations` blob takes `modelregistry.io/*`), and per-kind keys merge into a
+    # user's argocd-cm without overwriting a `resource.customizations` blob it already has.
     doc = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -55,8 +58,7 @@ def rendered() -> dict[Path, str]:
             "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
         ),
     )
-    files[ARGOCD_CM] = _ARGOCD_CM_HEADER + yaml.dump(doc, Dumper=_Literal, sort_keys=False, width=1000)
-    return files
+    return {ARGOCD_CM: _ARGOCD_CM_HEADER + yaml.dump(doc, Dumper=_Literal, sort_keys=False, width=1000)}
 
 
 def write() -> list[Path]:

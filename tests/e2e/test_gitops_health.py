@@ -2,10 +2,10 @@
 
 The objects come from this run (the operator process, a real API server, the embedded AWS). Their
 Argo CD health (assessed by Argo CD itself, built from its Go module, with the shipped argocd-cm
-file that installs the committed health.lua files) must match the committed
-health_test.yaml entry of the same name, and their kstatus (cli-utils, built from its Go module) the
-table below. `UPDATE_GITOPS_TESTDATA=1 make test-e2e` rewrites the committed testdata/*.yaml from
-the objects of the run, which is how they were made.
+file, which installs the committed health.lua for every kind) must match the committed
+health_test.yaml entry of the same kind and name, and their kstatus (cli-utils, built from its Go
+module) the table below. `UPDATE_GITOPS_TESTDATA=1 make test-e2e` rewrites the committed
+testdata/<Kind>/*.yaml from the objects of the run, which is how they were made.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from accounts import (
     TRAINING_ROLE,
     client_as,
 )
-from gitops_health import KSTATUS, argocd_health, health_tests, kstatus, mask_request_ids, sample_path
+from gitops_health import KSTATUS, argocd_health, expected_health, kstatus, mask_request_ids, sample_path
 from kube import Kube
 from waiting import eventually
 
@@ -149,14 +149,13 @@ def produced(kube: Kube, aws_endpoint: str) -> Iterator[dict[tuple[str, str], di
 
 def test_every_state_is_produced(produced: dict[tuple[str, str], dict[str, Any]]) -> None:
     assert set(produced) == set(KSTATUS)
-    committed = {(kind, entry["inputPath"].removeprefix("testdata/")) for kind, _ in KSTATUS for entry in
-                 health_tests(kind)}  # fmt: skip
-    assert committed == set(KSTATUS), "health_test.yaml and this test cover the same states"
+    assert set(expected_health()) == set(KSTATUS), "health_test.yaml and this test cover the same states"
 
 
 def test_argocd_health_of_operator_produced_objects(produced: dict[tuple[str, str], dict[str, Any]]) -> None:
+    expected_of = expected_health()
     for (kind, name), obj in sorted(produced.items()):
-        expected = next(t["healthStatus"] for t in health_tests(kind) if t["inputPath"] == f"testdata/{name}")
+        expected = expected_of[(kind, name)]
         got = argocd_health(obj)
         assert got["status"] == expected["status"], (kind, name, got)
         assert mask_request_ids(got.get("message", "")) == mask_request_ids(expected.get("message", "")), (

@@ -20,13 +20,15 @@ from registry_testbed.argocd.build import ensure_argocd
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMIZATIONS = health_checks.CUSTOMIZATIONS
+HEALTH_DIR = health_checks.HEALTH_DIR
 KINDS = tuple(info.kind for info in api_kinds.KINDS)
 ARGOCD_CM = health_checks.ARGOCD_CM
 REQUEST_ID = re.compile(r"request id [0-9A-Za-z-]+")
 
 
-def health_script(kind: str) -> Path:
-    return health_checks.per_kind_path(kind)
+def health_script() -> Path:
+    """The one health.lua of every kind (Argo CD's wildcard directory modelregistry.io/_)."""
+    return health_checks.SCRIPT
 
 
 def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
@@ -49,13 +51,26 @@ def argocd_health(obj: dict[str, Any]) -> dict[str, str]:
     return health
 
 
-def health_tests(kind: str) -> list[dict[str, Any]]:
-    """The `tests:` of `<kind>/health_test.yaml` (Argo CD's format: inputPath and healthStatus)."""
-    return yaml.safe_load((CUSTOMIZATIONS / kind / "health_test.yaml").read_text())["tests"]
+def health_tests() -> list[dict[str, Any]]:
+    """The `tests:` of the one health_test.yaml (Argo CD's format: inputPath and healthStatus), every
+    kind's, each inputPath `testdata/<Kind>/<file>`."""
+    return yaml.safe_load((HEALTH_DIR / "health_test.yaml").read_text())["tests"]
+
+
+def entry_key(entry: dict[str, Any]) -> tuple[str, str]:
+    """(kind, testdata file) of a health_test.yaml entry."""
+    testdata, kind, name = entry["inputPath"].split("/")
+    assert testdata == "testdata", entry["inputPath"]
+    return kind, name
+
+
+def expected_health() -> dict[tuple[str, str], dict[str, str]]:
+    """(kind, testdata file) -> the healthStatus health_test.yaml expects for it."""
+    return {entry_key(entry): entry["healthStatus"] for entry in health_tests()}
 
 
 def sample_path(kind: str, name: str) -> Path:
-    return CUSTOMIZATIONS / kind / "testdata" / name
+    return HEALTH_DIR / "testdata" / kind / name
 
 
 def kstatus(binary: Path, objects: list[dict[str, Any]]) -> list[dict[str, str]]:

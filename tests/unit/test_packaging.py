@@ -5,6 +5,7 @@ Dockerfile keeps its promises (pinned base, non-root, no build tools in the fina
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import subprocess
@@ -16,9 +17,11 @@ import yaml
 from gitops_health import (
     ARGOCD_CM,
     CUSTOMIZATIONS,
+    HEALTH_DIR,
     KINDS,
     KSTATUS,
     argocd_health,
+    entry_key,
     health_script,
     health_tests,
     kstatus,
@@ -42,20 +45,20 @@ IRSA = "arn:aws:iam::111111111111:role/sagemaker-registry-operator"
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_argocd_health_tests_pass(kind: str) -> None:
-    """Argo CD's layout: every health_test.yaml entry, its testdata assessed by Argo CD itself with the
-    shipped argocd-cm file."""
-    entries = health_tests(kind)
+    """Argo CD's layout: every health_test.yaml entry of the kind, its testdata assessed by Argo CD
+    itself with the shipped argocd-cm file."""
+    entries = [e for e in health_tests() if entry_key(e)[0] == kind]
     assert entries
     for entry in entries:
-        obj = yaml.safe_load((CUSTOMIZATIONS / kind / entry["inputPath"]).read_text())
+        obj = yaml.safe_load((HEALTH_DIR / entry["inputPath"]).read_text())
         assert argocd_health(obj) == entry["healthStatus"], entry["inputPath"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_testdata_are_objects_the_operator_produced(kind: str) -> None:
     """Every testdata file is referenced, and carries what only a real server and operator write."""
-    referenced = {e["inputPath"].removeprefix("testdata/") for e in health_tests(kind)}
-    on_disk = {p.name for p in (CUSTOMIZATIONS / kind / "testdata").glob("*.yaml")}
+    referenced = {name for k, name in map(entry_key, health_tests()) if k == kind}
+    on_disk = {p.name for p in (HEALTH_DIR / "testdata" / kind).glob("*.yaml")}
     assert referenced == on_disk == {name for k, name in KSTATUS if k == kind}
     for name in on_disk:
         obj = yaml.safe_load(sample_path(kind, name).read_text())
@@ -71,26 +74,47 @@ def test_testdata_are_objects_the_operator_produced(kind: str) -> None:
             assert {"status", "reason", "message", "observedGeneration", "lastTransitionTime"} <= set(c), name
 
 
+def test_every_testdata_file_is_a_health_test() -> None:
+    """One health_test.yaml for every kind: each entry once, and nothing in testdata/ it leaves out."""
+    paths = [e["inputPath"] for e in health_tests()]
+    assert len(paths) == len(set(paths))
+    on_disk = {
+        p.relative_to(HEALTH_DIR).as_posix() for p in (HEALTH_DIR / "testdata").rglob("*") if p.is_file()
+    }
+    assert set(paths) == on_disk
+
+
+def test_wildcard_directory_is_the_only_health_script() -> None:
+    """modelregistry.io/_ (Argo CD reads `_` as `*`) holds the one script every kind gets: no per-kind
+    directory, and no other health.lua beside it."""
+    assert sorted(p.relative_to(CUSTOMIZATIONS).as_posix() for p in CUSTOMIZATIONS.glob("*/*")) == [
+        "modelregistry.io/_"
+    ]
+    assert sorted(p.relative_to(MANIFESTS).as_posix() for p in MANIFESTS.rglob("*.lua")) == [
+        "argocd/resource_customizations/modelregistry.io/_/health.lua"
+    ]
+    pattern = HEALTH_DIR.relative_to(CUSTOMIZATIONS).as_posix().replace("_", "*")
+    assert all(fnmatch.fnmatchcase(f"modelregistry.io/{kind}", pattern) for kind in KINDS)
+
+
 def test_health_checks_are_generated_from_their_one_source() -> None:
     for path, content in health_checks.rendered().items():
         assert path.read_text() == content, f"{path} is stale: run `registry-testbed health-checks`"
 
 
-def test_argocd_cm_snippet_installs_exactly_the_health_scripts() -> None:
+def test_argocd_cm_snippet_installs_exactly_the_health_script() -> None:
+    """The one script, under a key of its own for every kind."""
     data = yaml.safe_load(ARGOCD_CM.read_text())["data"]
     assert set(data) == {f"resource.customizations.health.modelregistry.io_{k}" for k in KINDS}
     for kind in KINDS:
-        assert (
-            data[f"resource.customizations.health.modelregistry.io_{kind}"] == health_script(kind).read_text()
-        )
+        assert data[f"resource.customizations.health.modelregistry.io_{kind}"] == health_script().read_text()
 
 
-def test_health_scripts_stay_inside_argocd_lua_sandbox() -> None:
-    for kind in KINDS:
-        code = re.sub(r"--[^\n]*", "", health_script(kind).read_text())  # comments may say anything
-        assert not re.search(
-            r"(?<![\w.])(os|io|debug|package)\.|\b(require|dofile|loadfile|loadstring|goto)\b", code
-        )
+def test_health_script_stays_inside_argocd_lua_sandbox() -> None:
+    code = re.sub(r"--[^\n]*", "", health_script().read_text())  # comments may say anything
+    assert not re.search(
+        r"(?<![\w.])(os|io|debug|package)\.|\b(require|dofile|loadfile|loadstring|goto)\b", code
+    )
 
 
 def test_example_applications() -> None:

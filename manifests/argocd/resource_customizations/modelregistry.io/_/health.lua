@@ -1,8 +1,10 @@
 -- Argo CD health of the operator's kinds (modelregistry.io/v1alpha1: ModelPackageGroup, ModelVersion,
 -- CrossAccountRegistryAccess), read from their kstatus conditions: Stalled=True is Degraded,
--- Ready=True is Healthy, anything else is Progressing. The one source of the health checks: the
--- per-kind copies under resource_customizations/ and argocd-cm-health.yaml are generated from it
--- (`registry-testbed health-checks`), and a unit test fails when they differ.
+-- Ready=True is Healthy, anything else is Progressing. The one health script of the group: it lives in
+-- modelregistry.io/_, Argo CD's wildcard layout (a `_` in the directory name matches anything, so
+-- this directory serves every kind of the group), with health_test.yaml and testdata/<Kind>/ beside
+-- it. manifests/argocd/argocd-cm-health.yaml, one key per kind, is generated from it
+-- (`registry-testbed health-checks`), and a unit test fails when it differs.
 local hs = {}
 
 local function condition(ctype)
