@@ -8,7 +8,7 @@ from typing import Any
 
 import manifests
 import yaml
-from kube import condition, ready_names
+from kube import condition, wait_ready_count
 from waiting import eventually
 
 NAMESPACES = ["views"]
@@ -47,12 +47,7 @@ def test_restart_sees_every_claim_and_every_ready_group(stack: Any, tmp_path: An
     path = tmp_path / "all.yaml"
     path.write_text(yaml.safe_dump_all(docs))
     kube.kubectl("apply", "-f", str(path))
-    eventually(
-        lambda: len(ready_names(kube, "modelversions", "views")) == VERSIONS + ADOPTED,
-        timeout=240,
-        interval=2,
-        what="all versions Ready",
-    )
+    wait_ready_count(kube, "modelversions", "views", VERSIONS + ADOPTED, timeout=240, interval=2)
 
     waiting_after_restart = 0
     for restart in range(RESTARTS):

@@ -16,6 +16,7 @@ import manifests
 import pytest
 import yaml
 from kube import Kube, ready_names
+from registry_contents import package_arns
 from runner import OperatorRunner
 from waiting import eventually
 
@@ -75,8 +76,7 @@ class Bed:
         return self.admin.calls(f"{namespace}/{name}").get("sagemaker:CreateModelPackage", 0)
 
     def registry(self, group: str) -> list[str]:
-        pages = self.sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
-        return [p["ModelPackageArn"] for page in pages for p in page["ModelPackageSummaryList"]]
+        return package_arns(self.sagemaker, group)
 
 
 @pytest.fixture(scope="module")
