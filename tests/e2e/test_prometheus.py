@@ -35,11 +35,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 import yaml
-from accounts import REGION, REGISTRY_ACCOUNT, REGISTRY_ROLE, TRAINING_ACCOUNT, TRAINING_ROLE, client_as
+from accounts import (
+    REGION,
+    REGISTRY_ACCOUNT,
+    REGISTRY_ROLE,
+    TRAINING_ACCOUNT,
+    TRAINING_ROLE,
+    client_as,
+    default_client,
+)
 from kube import Kube, KubectlError, condition
 from monitoring import alert_rules, panel_queries, prometheus, resolve_variables, shortened_rules
 from prometheus_server import Prometheus, finite_points, with_data
@@ -261,9 +268,7 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
         wait(lambda: quiet("RegistryOperatorNoLeader"), "NoLeader resolved")
 
         # --------------------------------------------------------------- registrations, refusals, errors
-        sts = boto3.client("sts", region_name=REGION, endpoint_url=own_aws, aws_access_key_id="testing",
-                           aws_secret_access_key="testing")  # fmt: skip
-        own_account = sts.get_caller_identity()["Account"]
+        own_account = default_client(own_aws, "sts").get_caller_identity()["Account"]
         registry_group = f"obs-dt-{suffix}"
         group_arn = client_as(own_aws, "sagemaker", REGISTRY_ROLE).create_model_package_group(
             ModelPackageGroupName=registry_group

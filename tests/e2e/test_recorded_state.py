@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 from accounts import (
@@ -19,6 +18,7 @@ from accounts import (
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
     client_as,
+    default_client,
 )
 from kube import Kube, condition
 from waiting import eventually
@@ -141,13 +141,7 @@ def test_a_changed_default_region_moves_and_duplicates_nothing(
     operator.config = moved
     operator.start()
     try:
-        west = boto3.client(
-            "sagemaker",
-            region_name="us-west-2",
-            endpoint_url=aws_endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        west = default_client(aws_endpoint, "sagemaker", "us-west-2")
         # spec changes make both objects reconcile under the new default region
         kube.kubectl(
             "patch", "mpg", group, "-n", namespace, "--type=merge", "-p", '{"spec":{"tags":{"t":"2"}}}'

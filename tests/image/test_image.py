@@ -13,8 +13,8 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import boto3
 import manifests
 import pytest
 from kube import Kube
@@ -87,7 +87,7 @@ def container(kube: Kube, aws_endpoint: str, tmp_path: Path) -> Iterator[tuple[s
 
 @pytest.mark.timeout(600)
 def test_the_operator_image_registers_a_version(
-    kube: Kube, aws_endpoint: str, container: tuple[str, str, str]
+    kube: Kube, sagemaker: Any, container: tuple[str, str, str]
 ) -> None:
     name, namespace, metrics = container
     eventually(
@@ -103,13 +103,6 @@ def test_the_operator_image_registers_a_version(
     )
     kube.wait("modelversion", "from-image", namespace, timeout=180)
     arn = kube.get("modelversion", "from-image", namespace)["status"]["modelPackageArn"]
-    sagemaker = boto3.client(
-        "sagemaker",
-        region_name="us-east-2",
-        endpoint_url=aws_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
     registered = sagemaker.describe_model_package(ModelPackageName=arn)
     assert registered["ModelPackageGroupName"] == group
     assert registered["ModelApprovalStatus"] == "Approved"

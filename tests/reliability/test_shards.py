@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 import yaml
@@ -22,6 +21,7 @@ from waiting import eventually
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.seed_accounts import default_client
 
 STATE = "shards"  # the operators' own namespace: cluster-name record and Leases
 LABEL = "modelregistry.io/shard"
@@ -42,13 +42,7 @@ class Bed:
         self.admin = LocalAWSAdmin(endpoint)
         self.config = tmp / "operator.yaml"
         self.config.write_text(CONFIG)
-        self.sagemaker = boto3.client(
-            "sagemaker",
-            region_name="us-east-2",
-            endpoint_url=endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        self.sagemaker = default_client(endpoint, "sagemaker", "us-east-2")
         self.operators: list[OperatorRunner] = []
 
     def operator(self, shard: str, *args: str) -> OperatorRunner:

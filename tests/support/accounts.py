@@ -9,6 +9,7 @@ from registry_testbed.localaws.seed_accounts import (
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
     client_as,
+    default_client,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "TRAINING_ACCOUNT",
     "TRAINING_ROLE",
     "client_as",
+    "default_client",
 ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
+from registry_testbed.localaws.seed_accounts import default_client
 from registry_testbed.localaws.server import LocalAWS
 
 REGION = "us-east-2"
@@ -41,10 +41,4 @@ def operator_aws(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> LocalA
 @pytest.fixture
 def sm(local_aws: LocalAWS) -> Any:
     """A SageMaker client of the embedded AWS's default account, acting as a person or pipeline would."""
-    return boto3.client(
-        "sagemaker",
-        region_name=REGION,
-        endpoint_url=local_aws.endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return default_client(local_aws.endpoint_url, "sagemaker", REGION)
