@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 import manifests
 import pytest
+from http_probe import http_get
 from kube import Kube
 from waiting import eventually
 
@@ -34,16 +33,6 @@ def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.C
     if check and res.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)} exited {res.returncode}: {res.stderr.strip()}")
     return res
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
 
 
 @pytest.fixture
@@ -91,7 +80,9 @@ def test_the_operator_image_registers_a_version(
 ) -> None:
     name, namespace, metrics = container
     eventually(
-        lambda: _get(f"{metrics}/readyz") == 200, timeout=120, what="the container's /readyz answers 200"
+        lambda: http_get(f"{metrics}/readyz")[0] == 200,
+        timeout=120,
+        what="the container's /readyz answers 200",
     )
 
     group = f"image-{namespace}"

@@ -4,13 +4,12 @@ first is killed, and nothing is duplicated."""
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import manifests
 import pytest
 import yaml
+from http_probe import http_get
 from kube import ready_names, wait_ready_count
 from registry_contents import package_arns
 from runner import OperatorRunner
@@ -81,16 +80,6 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
         first.start()  # leave the module's stack as it was for its teardown
 
 
-def _readyz(port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
-
-
 def test_an_api_server_outage_longer_than_the_lease_never_leaves_two_leaders(
     stack: Any, tmp_path: Any
 ) -> None:
@@ -120,7 +109,11 @@ def test_an_api_server_outage_longer_than_the_lease_never_leaves_two_leaders(
     )
     second.start()
     try:
-        eventually(lambda: _readyz(port) == 200, timeout=60, what="the standby ready (healthy, not leading)")
+        eventually(
+            lambda: http_get(f"http://127.0.0.1:{port}/readyz", timeout=2)[0] == 200,
+            timeout=60,
+            what="the standby ready (healthy, not leading)",
+        )
         assert _holder(kube) == leader_id
         cluster.restart_apiserver(kube.info.kubeconfig.parent, downtime=float(leader.LEASE_SECONDS + 5))
         # The old leader gave up its lease by ending itself; the standby leads.

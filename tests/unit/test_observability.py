@@ -4,13 +4,12 @@ by outcome, objects by condition and time to Ready, the resync's lag, the HTTP e
 from __future__ import annotations
 
 import logging
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kopf
 import pytest
+from http_probe import http_get
 from prometheus_client import REGISTRY
 
 from registry_operator import __version__, health, metrics
@@ -376,14 +375,6 @@ def test_build_info() -> None:
     assert set(sample.labels) == {"version", "python_version", "kopf_version", "botocore_version"}
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def test_http_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     state = health.Health()
     monkeypatch.setattr(health, "HEALTH", state)
@@ -391,22 +382,22 @@ def test_http_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     assert server is not None
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        status, text = _get(f"{base}/metrics")
+        status, text = http_get(f"{base}/metrics")
         assert status == 200 and "registry_operator_reconciles_total" in text
         assert "process_resident_memory_bytes" in text
-        assert _get(f"{base}/readyz")[0] == 503  # kopf has not raised the ready flag yet
-        assert _get(f"{base}/healthz")[0] == 200
+        assert http_get(f"{base}/readyz")[0] == 503  # kopf has not raised the ready flag yet
+        assert http_get(f"{base}/healthz")[0] == 200
         monkeypatch.setattr(health, "STALE_AFTER_SECONDS", -1.0)
-        assert _get(f"{base}/healthz")[0] == 200  # no heartbeat yet: starting, or a standby replica
+        assert http_get(f"{base}/healthz")[0] == 200  # no heartbeat yet: starting, or a standby replica
         monkeypatch.setattr(health, "STALE_AFTER_SECONDS", 60.0)
         state.beat()
         state.ready.set()
-        assert _get(f"{base}/readyz") == (200, "ok\n")
+        assert http_get(f"{base}/readyz") == (200, "ok\n")
         monkeypatch.setattr(health, "STALE_AFTER_SECONDS", -1.0)  # as if the loop stopped ticking
-        status, text = _get(f"{base}/healthz")
+        status, text = http_get(f"{base}/healthz")
         assert status == 503 and "event loop unresponsive" in text
-        assert _get(f"{base}/readyz")[0] == 503
-        assert _get(f"{base}/nothing")[0] == 404
+        assert http_get(f"{base}/readyz")[0] == 503
+        assert http_get(f"{base}/nothing")[0] == 404
     finally:
         health.stop(server)
 
