@@ -3,7 +3,7 @@ wiped state; the operator's AWS environment pointed at it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,19 +22,30 @@ def local_aws() -> Iterator[LocalAWS]:
 
 
 @pytest.fixture
-def operator_aws(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> LocalAWS:
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """`aws_env(endpoint)`: the standard AWS environment, which the operator's client factory reads,
+    pointed at `endpoint` with the embedded AWS's dummy credentials, for this test only."""
+
+    def point_at(endpoint: str) -> None:
+        for k, v in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            monkeypatch.setenv(k, v)
+
+    return point_at
+
+
+@pytest.fixture
+def operator_aws(local_aws: LocalAWS, aws_env: Callable[[str], None]) -> LocalAWS:
     """A wiped embedded AWS that the operator's client factory reaches through the standard AWS
     environment. Packages complete at once here; test_package_status_is_observed_not_assumed covers
     the wait."""
     local_aws.admin.reset()
     local_aws.admin.set_settings(packageCompletionSeconds=0)
-    for k, v in {
-        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+    aws_env(local_aws.endpoint_url)
     return local_aws
 
 

@@ -4,6 +4,7 @@ by outcome, objects by condition and time to Ready, the resync's lag, the HTTP e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,8 +20,10 @@ from registry_testbed.localaws.server import LocalAWS
 
 
 @pytest.fixture
-def endpoint(local_aws: LocalAWS) -> str:
+def endpoint(local_aws: LocalAWS, aws_env: Callable[[str], None]) -> str:
+    """The wiped embedded AWS's endpoint, which the operator's client factory reaches."""
     local_aws.admin.reset()
+    aws_env(local_aws.endpoint_url)
     return local_aws.endpoint_url
 
 
@@ -29,14 +32,8 @@ def _value(name: str, **labels: str) -> float:
 
 
 def test_aws_calls_are_counted_by_operation_and_outcome(
-    endpoint: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    endpoint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
     sm = ClientFactory(client_config(max_attempts=1)).client("sagemaker", "us-east-2")
     ok = dict(service="sagemaker", operation="CreateModelPackageGroup", outcome="success")
     missing = dict(service="sagemaker", operation="DescribeModelPackageGroup", outcome="ValidationException")
@@ -55,10 +52,8 @@ def test_aws_calls_are_counted_by_operation_and_outcome(
     )
 
 
-def test_unreachable_aws_is_counted_by_exception(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: connection refused
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_unreachable_aws_is_counted_by_exception(aws_env: Callable[[str], None]) -> None:
+    aws_env("http://127.0.0.1:9")  # discard port: connection refused
     sm = ClientFactory(client_config(max_attempts=1)).client("sagemaker", "us-east-2")
     labels = dict(service="sagemaker", operation="ListModelPackageGroups", outcome="EndpointConnectionError")
     before = _value("registry_operator_aws_calls_total", **labels)
@@ -121,13 +116,7 @@ def test_resources_by_ready_state() -> None:
     assert got == {"True": 1, "False": 1, "Unknown": 2}
 
 
-def test_throttled_attempts_and_errors_by_category(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
+def test_throttled_attempts_and_errors_by_category(endpoint: str) -> None:
     admin = LocalAWSAdmin(endpoint)
     sm = ClientFactory(client_config(max_attempts=3)).client("sagemaker", "us-east-2")
     throttled = dict(service="sagemaker", operation="ListModelPackageGroups")
