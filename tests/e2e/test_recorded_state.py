@@ -192,14 +192,7 @@ def test_an_adopted_arn_typed_in_another_case_is_not_reported_deleted(
     )["ModelPackageArn"]
     typed = arn.replace(group.lower(), group)
     assert typed != arn
-    kube.apply(
-        {
-            "apiVersion": "modelregistry.io/v1alpha1",
-            "kind": "ModelVersion",
-            "metadata": {"name": "typed", "namespace": namespace},
-            "spec": {"modelPackageArn": typed},
-        }
-    )
+    kube.apply(manifests.adopted("typed", namespace, typed))
     _wait_condition(kube, "mv", "typed", namespace)
     time.sleep(12)  # two resync intervals (5 s in this tier's config) must find it, not report it gone
     mv = kube.get("mv", "typed", namespace)
