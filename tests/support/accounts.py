@@ -1,4 +1,10 @@
-"""The seed's two accounts; only CROSS_ACCOUNT_NAMESPACE may act across them (the operator config says so)."""
+"""The seed's two accounts; only CROSS_ACCOUNT_NAMESPACE may act across them (the operator config says so).
+Also the state the cross-account story starts from, for the tiers that tell it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
 
 from operator_config import CROSS_ACCOUNT_NAMESPACE
 
@@ -19,6 +25,35 @@ __all__ = [
     "REGISTRY_ROLE",
     "TRAINING_ACCOUNT",
     "TRAINING_ROLE",
+    "CrossAccountWorld",
     "client_as",
+    "cross_account_world",
     "default_client",
 ]
+
+GROUP = "decision-trees"
+REPOSITORY = "decision-trees-sample"
+
+
+class CrossAccountWorld(NamedTuple):
+    s3: Any  # the training account's clients
+    ecr: Any
+    kms: Any
+    registry: Any  # SageMaker in the registry account
+    key: str  # the training account's KMS key, by ID
+    group_arn: str
+
+
+def cross_account_world(endpoint: str, bucket: str, bucket_statement: dict[str, Any]) -> CrossAccountWorld:
+    """Before any access: the training account's bucket, whose policy holds someone else's statement, its
+    ECR repository (decision-trees-sample) and KMS key, and the registry account's group decision-trees."""
+    s3, ecr, kms = (client_as(endpoint, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
+    registry = client_as(endpoint, "sagemaker", REGISTRY_ROLE)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [bucket_statement]})
+    )
+    ecr.create_repository(repositoryName=REPOSITORY)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    group_arn = registry.create_model_package_group(ModelPackageGroupName=GROUP)["ModelPackageGroupArn"]
+    return CrossAccountWorld(s3, ecr, kms, registry, key, group_arn)
