@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +33,7 @@ from registry_testbed.localcluster.cluster import (
     _wait,
     _write_private,
 )
+from registry_testbed.progress import progress_log
 
 ROOT = Path(__file__).resolve().parents[3]
 HEALTH_CONFIG = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
@@ -65,8 +65,7 @@ class ArgoCDInfo:
     logs: Path
 
 
-def _log(msg: str) -> None:
-    print(f"[argocd] {msg}", file=sys.stderr, flush=True)
+_log = progress_log("argocd")
 
 
 def _missing_system_tools() -> list[str]:

@@ -21,7 +21,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from registry_testbed.localcluster.build import Binaries, binaries, ensure_binaries
+from registry_testbed.progress import progress_log
 
 APISERVER_READY_TIMEOUT = 120.0
 ETCD_READY_TIMEOUT = 30.0
@@ -68,8 +68,7 @@ class ClusterInfo:
     external: bool
 
 
-def _log(msg: str) -> None:
-    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
+_log = progress_log("cluster")
 
 
 def kubectl_path() -> Path:
