@@ -15,8 +15,6 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from registry_testbed.localcluster.cluster import (
     ClusterInfo,
     _alive,
     _free_ports,
+    _healthy,
     _locked,
     _runs_binary,
     _spawn,
@@ -129,11 +128,7 @@ def _listening(port: int) -> bool:
 
 
 def _healthz(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-            return resp.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
+    return _healthy(f"http://127.0.0.1:{port}/healthz", healthy_body=lambda _: True)
 
 
 def _state(state_dir: Path) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,29 +277,33 @@ def _http_get(url: str, token: str | None = None, timeout: float = 2.0) -> tuple
         return exc.code, exc.read().decode(errors="replace")
 
 
-def _apiserver_ready(server: str, token: str) -> bool:
+def _says_ok(body: str) -> bool:
+    return body.strip() == "ok"
+
+
+def _healthy(url: str, token: str | None = None, healthy_body: Callable[[str], bool] = _says_ok) -> bool:
+    """Whether a health endpoint answers 200 with a body `healthy_body` accepts; False while it does not
+    answer at all."""
     try:
-        status, body = _http_get(f"{server}/readyz", token)
+        status, body = _http_get(url, token)
     except (OSError, urllib.error.URLError):
         return False
-    return status == 200 and body.strip() == "ok"
+    return status == 200 and healthy_body(body)
+
+
+def _apiserver_ready(server: str, token: str) -> bool:
+    return _healthy(f"{server}/readyz", token)
 
 
 def _controller_manager_ready(url: str) -> bool:
     # /healthz is always allowed anonymously; it reports ok once every enabled controller has started.
-    try:
-        status, body = _http_get(f"{url}/healthz")
-    except (OSError, urllib.error.URLError):
-        return False
-    return status == 200 and body.strip() == "ok"
+    return _healthy(f"{url}/healthz")
 
 
 def _etcd_ready(client_url: str) -> bool:
-    try:
-        status, body = _http_get(f"{client_url}/health")
-    except (OSError, urllib.error.URLError):
-        return False
-    return status == 200 and json.loads(body).get("health") == "true"
+    return _healthy(
+        f"{client_url}/health", healthy_body=lambda body: json.loads(body).get("health") == "true"
+    )
 
 
 class StartupError(RuntimeError):
