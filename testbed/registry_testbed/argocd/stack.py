@@ -207,7 +207,7 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
     binary = str(argo.binary.resolve())
     redis_bin = shutil.which("redis-server")
     assert redis_bin is not None
-    try:
+    with processes.starting(started, lambda: _down_locked(state_dir), _log):
         processes.start(
             "redis",
             "redis-server",
@@ -260,12 +260,6 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
             READY_TIMEOUT,
             env,
         )  # fmt: skip
-    except BaseException:
-        _log("start-up failed; stopping what was started")
-        _down_locked(state_dir)
-        raise
-    state["startup_seconds"] = round(time.monotonic() - started, 2)
-    processes.save()
     version = argo.home.name.removeprefix("argocd-v")
     _log(f"Argo CD v{version} up in {state['startup_seconds']:.1f} s (logs: {logs}/argocd-*.log)")
     return _info(state, state_dir)

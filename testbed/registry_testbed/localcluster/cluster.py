@@ -360,6 +360,21 @@ class _Processes:
         self.save()
         return proc, _wait(name, proc, ready, timeout, log_path, explain)
 
+    @contextlib.contextmanager
+    def starting(
+        self, started: float, stop_all: Callable[[], None], log: Callable[[str], None]
+    ) -> Iterator[None]:
+        """The start-up as a whole: when it fails (or is interrupted), everything recorded so far is
+        stopped; when it succeeds, the seconds since `started` are recorded as startup_seconds."""
+        try:
+            yield
+        except BaseException:
+            log("start-up failed; stopping what was started")
+            stop_all()
+            raise
+        self.state["startup_seconds"] = round(time.monotonic() - started, 2)
+        self.save()
+
 
 def _readyz_failures(server: str, token: str) -> str:
     try:
@@ -476,7 +491,7 @@ def _start(state_dir: Path) -> ClusterInfo:
     }
 
     processes = _Processes(state_dir / "cluster.json", state)
-    try:
+    with processes.starting(started, lambda: _down_locked(state_dir), _log):
         _, took = processes.start(
             "etcd",
             "etcd",
@@ -530,12 +545,6 @@ def _start(state_dir: Path) -> ClusterInfo:
         )
         state["controller_manager_ready_seconds"] = round(took, 2)
         _log(f"kube-controller-manager ready in {took:.1f} s")
-    except BaseException:
-        _log("start-up failed; stopping what was started")
-        _down_locked(state_dir)
-        raise
-    state["startup_seconds"] = round(time.monotonic() - started, 2)
-    processes.save()
     _log(f"cluster up in {state['startup_seconds']:.1f} s; kubeconfig {kubeconfig}")
     return ClusterInfo(kubeconfig=kubeconfig, kubectl=bins.kubectl, server=server, external=False)
 
