@@ -38,15 +38,7 @@ from typing import Any
 import manifests
 import pytest
 import yaml
-from accounts import (
-    REGION,
-    REGISTRY_ACCOUNT,
-    REGISTRY_ROLE,
-    TRAINING_ACCOUNT,
-    TRAINING_ROLE,
-    client_as,
-    default_client,
-)
+from accounts import REGION, REGISTRY_ACCOUNT, REGISTRY_ROLE, TRAINING_ACCOUNT, TRAINING_ROLE, client_as
 from kube import Kube, KubectlError, condition
 from monitoring import alert_rules, panel_queries, prometheus, resolve_variables, shortened_rules
 from prometheus_server import Prometheus, finite_points, with_data
@@ -55,6 +47,7 @@ from waiting import eventually
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.seed_accounts import default_client
 
 JOB = "sagemaker-registry-operator-metrics"
 RESYNC_SECONDS = 5
