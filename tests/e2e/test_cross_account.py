@@ -16,6 +16,7 @@ from accounts import (
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
     cross_account_world,
+    foreign_bucket_statement,
 )
 from kube import Kube, condition
 from waiting import eventually
@@ -24,13 +25,7 @@ from registry_testbed.localaws.client import LocalAWSAdmin
 
 pytestmark = pytest.mark.usefixtures("operator")
 
-FOREIGN_S3 = {
-    "Sid": "DataLakeList",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-    "Action": "s3:ListBucket",
-    "Resource": "arn:aws:s3:::training-artifacts",
-}
+FOREIGN_S3 = foreign_bucket_statement("training-artifacts")
 FOREIGN_ECR = {
     "Sid": "CiPull",
     "Effect": "Allow",
@@ -69,9 +64,7 @@ def _access(key_id: str, name: str = "decision-trees", **training: Any) -> dict[
 
 def test_cross_account_story(kube: Kube, aws_endpoint: str, aws_admin: LocalAWSAdmin, operator: Any) -> None:
     ns = kube.create_namespace(CROSS_ACCOUNT_NAMESPACE)
-    s3, ecr, kms, registry, key, group_arn = cross_account_world(
-        aws_endpoint, "training-artifacts", FOREIGN_S3
-    )
+    s3, ecr, kms, registry, key, group_arn = cross_account_world(aws_endpoint, "training-artifacts")
     ecr.set_repository_policy(
         repositoryName="decision-trees-sample",
         policyText=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN_ECR]}),

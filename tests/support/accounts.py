@@ -29,6 +29,7 @@ __all__ = [
     "client_as",
     "cross_account_world",
     "default_client",
+    "foreign_bucket_statement",
 ]
 
 GROUP = "decision-trees"
@@ -44,14 +45,27 @@ class CrossAccountWorld(NamedTuple):
     group_arn: str
 
 
-def cross_account_world(endpoint: str, bucket: str, bucket_statement: dict[str, Any]) -> CrossAccountWorld:
-    """Before any access: the training account's bucket, whose policy holds someone else's statement, its
+def foreign_bucket_statement(bucket: str) -> dict[str, Any]:
+    """Someone else's statement in the bucket's policy (a third account may list the bucket), which the
+    operator must keep beside its own."""
+    return {
+        "Sid": "DataLakeList",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+        "Action": "s3:ListBucket",
+        "Resource": f"arn:aws:s3:::{bucket}",
+    }
+
+
+def cross_account_world(endpoint: str, bucket: str) -> CrossAccountWorld:
+    """Before any access: the training account's bucket, whose policy holds foreign_bucket_statement, its
     ECR repository (decision-trees-sample) and KMS key, and the registry account's group decision-trees."""
     s3, ecr, kms = (client_as(endpoint, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
     registry = client_as(endpoint, "sagemaker", REGISTRY_ROLE)
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_policy(
-        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [bucket_statement]})
+        Bucket=bucket,
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [foreign_bucket_statement(bucket)]}),
     )
     ecr.create_repository(repositoryName=REPOSITORY)
     key = kms.create_key()["KeyMetadata"]["KeyId"]

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from accounts import cross_account_world
+from accounts import cross_account_world, foreign_bucket_statement
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
@@ -19,18 +19,12 @@ from registry_testbed.localaws.seed_accounts import REGISTRY_ACCOUNT as REGISTRY
 from registry_testbed.localaws.seed_accounts import TRAINING_ACCOUNT as TRAINING
 from registry_testbed.localaws.server import LocalAWS
 
-FOREIGN = {
-    "Sid": "SomeoneElse",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-    "Action": "s3:ListBucket",
-    "Resource": "arn:aws:s3:::artifacts",
-}
+FOREIGN = foreign_bucket_statement("artifacts")
 
 
 @pytest.fixture
 def world(operator_aws: LocalAWS) -> dict[str, Any]:
-    made = cross_account_world(operator_aws.endpoint_url, "artifacts", FOREIGN)
+    made = cross_account_world(operator_aws.endpoint_url, "artifacts")
     config = OperatorConfig.model_validate(
         {
             "namespaces": {
