@@ -53,6 +53,11 @@ def _revision(app: dict[str, Any]) -> str:
     return _status(app).get("sync", {}).get("revision", "")
 
 
+def _synced_at(app: dict[str, Any], revision: str) -> bool:
+    """Synced, and to `revision` of the git repository."""
+    return _revision(app) == revision and _sync(app) == "Synced"
+
+
 def _resource(app: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
     return next((r for r in _status(app).get("resources", []) if r["kind"] == kind and r["name"] == name), {})
 
@@ -194,8 +199,7 @@ def test_a_commit_changing_approval_syncs_and_reaches_the_registry(
         kube,
         APP,
         lambda a: (
-            _revision(a) == sha
-            and _sync(a) == "Synced"
+            _synced_at(a, sha)
             and _health(a) == "Healthy"
             and _resource_health(a, "ModelVersion", "iris-xgboost").get("message", "").endswith(": Approved")
         ),
@@ -272,12 +276,7 @@ def test_a_commit_with_an_invalid_spec_shows_the_api_servers_message(
     wait_app(
         kube,
         APP,
-        lambda a: (
-            _revision(a) == fixed
-            and _sync(a) == "Synced"
-            and _health(a) == "Healthy"
-            and not _status(a).get("conditions")
-        ),
+        lambda a: _synced_at(a, fixed) and _health(a) == "Healthy" and not _status(a).get("conditions"),
         what=f"Synced/Healthy again at {fixed[:7]}",
     )
     assert repo.read(XGBOOST) == repo.git("show", f"{good}:{XGBOOST}") + "\n"
@@ -310,8 +309,7 @@ def test_a_version_whose_access_is_denied_shows_the_operators_message(
         kube,
         DENIED_APP,
         lambda a: (
-            _revision(a) == sha
-            and _sync(a) == "Synced"
+            _synced_at(a, sha)
             and _resource_health(a, "ModelVersion", "denied").get("message", "").startswith("AccessDenied: ")
         ),
         what="Synced with AccessDenied in the version's health",

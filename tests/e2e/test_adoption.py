@@ -15,15 +15,6 @@ from registry_testbed.localaws.client import LocalAWSAdmin
 pytestmark = pytest.mark.usefixtures("operator")
 
 
-def _adopt(name: str, namespace: str, arn: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "ModelVersion",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"modelPackageArn": arn, **spec},
-    }
-
-
 def _register_with_boto3(sagemaker: Any, group: str) -> str:
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
     return sagemaker.create_model_package(
@@ -46,7 +37,7 @@ def test_version_registered_with_boto3_is_adopted_approved_from_git_and_retained
     group = f"p-{namespace}"
     arn = _register_with_boto3(sagemaker, group)
     creates = aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0)
-    kube.apply(_adopt("adopted", namespace, arn, modelPackageGroupName=group))
+    kube.apply(manifests.adopted("adopted", namespace, arn, modelPackageGroupName=group))
     kube.kubectl("wait", "--for=condition=Ready", "mv/adopted", "-n", namespace, "--timeout=60s")
     mv = kube.get("mv", "adopted", namespace)
     assert mv["status"]["modelPackageArn"] == arn and mv["status"]["modelPackageVersion"] == 1
@@ -92,9 +83,9 @@ def test_existing_group_is_adopted_without_a_second_create(
 
 def test_second_adopter_is_stalled_naming_the_first(kube: Kube, namespace: str, sagemaker: Any) -> None:
     arn = _register_with_boto3(sagemaker, f"d-{namespace}")
-    kube.apply(_adopt("first", namespace, arn))
+    kube.apply(manifests.adopted("first", namespace, arn))
     kube.kubectl("wait", "--for=condition=Ready", "mv/first", "-n", namespace, "--timeout=60s")
-    kube.apply(_adopt("second", namespace, arn))
+    kube.apply(manifests.adopted("second", namespace, arn))
     kube.kubectl("wait", "--for=condition=Stalled", "mv/second", "-n", namespace, "--timeout=60s")
     ready = condition(kube.get("mv", "second", namespace))
     assert ready["reason"] == "AlreadyManaged" and f"{namespace}/first" in ready["message"]
@@ -105,7 +96,7 @@ def test_adopting_a_missing_version_is_not_found_and_retried(
 ) -> None:
     arn = "arn:aws:sagemaker:us-east-2:123456789012:model-package/never-registered/3"
     creates = aws_admin.calls(f"{namespace}/").get("sagemaker:CreateModelPackage", 0)
-    kube.apply(_adopt("ghost", namespace, arn))
+    kube.apply(manifests.adopted("ghost", namespace, arn))
     eventually(lambda: condition(kube.get("mv", "ghost", namespace)).get("reason") == "NotFound", timeout=60)
     mv = kube.get("mv", "ghost", namespace)
     reconciling = next(c for c in mv["status"]["conditions"] if c["type"] == "Reconciling")

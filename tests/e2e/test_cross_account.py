@@ -15,7 +15,8 @@ from accounts import (
     REGISTRY_ROLE,
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
-    client_as,
+    cross_account_world,
+    foreign_bucket_statement,
 )
 from kube import Kube, condition
 from waiting import eventually
@@ -24,13 +25,7 @@ from registry_testbed.localaws.client import LocalAWSAdmin
 
 pytestmark = pytest.mark.usefixtures("operator")
 
-FOREIGN_S3 = {
-    "Sid": "DataLakeList",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-    "Action": "s3:ListBucket",
-    "Resource": "arn:aws:s3:::training-artifacts",
-}
+FOREIGN_S3 = foreign_bucket_statement("training-artifacts")
 FOREIGN_ECR = {
     "Sid": "CiPull",
     "Effect": "Allow",
@@ -69,21 +64,11 @@ def _access(key_id: str, name: str = "decision-trees", **training: Any) -> dict[
 
 def test_cross_account_story(kube: Kube, aws_endpoint: str, aws_admin: LocalAWSAdmin, operator: Any) -> None:
     ns = kube.create_namespace(CROSS_ACCOUNT_NAMESPACE)
-    s3, ecr, kms = (client_as(aws_endpoint, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
-    registry = client_as(aws_endpoint, "sagemaker", REGISTRY_ROLE)
-    s3.create_bucket(Bucket="training-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_policy(
-        Bucket="training-artifacts", Policy=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN_S3]})
-    )
-    ecr.create_repository(repositoryName="decision-trees-sample")
+    s3, ecr, kms, registry, key, group_arn = cross_account_world(aws_endpoint, "training-artifacts")
     ecr.set_repository_policy(
         repositoryName="decision-trees-sample",
         policyText=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN_ECR]}),
     )
-    key = kms.create_key()["KeyMetadata"]["KeyId"]
-    group_arn = registry.create_model_package_group(ModelPackageGroupName="decision-trees")[
-        "ModelPackageGroupArn"
-    ]
     registry.put_model_package_group_policy(
         ModelPackageGroupName="decision-trees",
         ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN_GROUP]}),

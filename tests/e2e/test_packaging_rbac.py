@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import manifests
 import pytest
 import yaml
+from http_probe import http_get
 from kube import Kube
 from prometheus_client.parser import text_string_to_metric_families
 from runner import OperatorRunner
@@ -30,16 +29,6 @@ from registry_testbed import devstack
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "sagemaker-registry-operator"
 RBAC_KINDS = {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-    except OSError as exc:
-        return 0, str(exc)
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -110,8 +99,8 @@ def test_operator_with_least_privilege_rbac_metrics_and_json_logs(
     kube: Kube, namespace: str, sagemaker: Any, restricted_operator: tuple[devstack.Process, str]
 ) -> None:
     process, url = restricted_operator
-    eventually(lambda: _get(f"{url}/readyz")[0] == 200, timeout=30, what="/readyz answers 200")
-    assert _get(f"{url}/healthz")[0] == 200
+    eventually(lambda: http_get(f"{url}/readyz")[0] == 200, timeout=30, what="/readyz answers 200")
+    assert http_get(f"{url}/healthz")[0] == 200
 
     group = f"rbac-{namespace}"
     kube.apply(
@@ -137,7 +126,7 @@ def test_operator_with_least_privilege_rbac_metrics_and_json_logs(
 
     # a scrape during the run: what it did, by kind and result, and the AWS calls behind it
     def scraped() -> dict[Any, float] | None:
-        status, text = _get(f"{url}/metrics")
+        status, text = http_get(f"{url}/metrics")
         samples = _samples(text) if status == 200 else {}
         ready = _value(samples, "registry_operator_resources", kind="ModelVersion", ready="True")
         return samples if ready >= 1 else None
@@ -189,7 +178,7 @@ def test_namespaced_overlay_rbac_is_enough_and_scopes_the_operator(
     with _restricted(
         kube, aws_endpoint, operator_config, operator, tmp_path, "namespaced", ["--namespace=ml"]
     ) as (process, url):
-        eventually(lambda: _get(f"{url}/readyz")[0] == 200, timeout=30, what="/readyz answers 200")
+        eventually(lambda: http_get(f"{url}/readyz")[0] == 200, timeout=30, what="/readyz answers 200")
         group = f"scoped-{suffix}"
         kube.apply([manifests.group(group, watched), manifests.version(group, watched, group_ref=group)])
         kube.apply(manifests.version("ignored", other, group_name=group))

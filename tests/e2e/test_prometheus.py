@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 import yaml
@@ -48,6 +47,7 @@ from waiting import eventually
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.seed_accounts import default_client
 
 JOB = "sagemaker-registry-operator-metrics"
 RESYNC_SECONDS = 5
@@ -261,9 +261,7 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
         wait(lambda: quiet("RegistryOperatorNoLeader"), "NoLeader resolved")
 
         # --------------------------------------------------------------- registrations, refusals, errors
-        sts = boto3.client("sts", region_name=REGION, endpoint_url=own_aws, aws_access_key_id="testing",
-                           aws_secret_access_key="testing")  # fmt: skip
-        own_account = sts.get_caller_identity()["Account"]
+        own_account = default_client(own_aws, "sts").get_caller_identity()["Account"]
         registry_group = f"obs-dt-{suffix}"
         group_arn = client_as(own_aws, "sagemaker", REGISTRY_ROLE).create_model_package_group(
             ModelPackageGroupName=registry_group

@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 from accounts import (
@@ -19,6 +18,7 @@ from accounts import (
     TRAINING_ACCOUNT,
     TRAINING_ROLE,
     client_as,
+    default_client,
 )
 from kube import Kube, condition
 from waiting import eventually
@@ -141,13 +141,7 @@ def test_a_changed_default_region_moves_and_duplicates_nothing(
     operator.config = moved
     operator.start()
     try:
-        west = boto3.client(
-            "sagemaker",
-            region_name="us-west-2",
-            endpoint_url=aws_endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        west = default_client(aws_endpoint, "sagemaker", "us-west-2")
         # spec changes make both objects reconcile under the new default region
         kube.kubectl(
             "patch", "mpg", group, "-n", namespace, "--type=merge", "-p", '{"spec":{"tags":{"t":"2"}}}'
@@ -198,14 +192,7 @@ def test_an_adopted_arn_typed_in_another_case_is_not_reported_deleted(
     )["ModelPackageArn"]
     typed = arn.replace(group.lower(), group)
     assert typed != arn
-    kube.apply(
-        {
-            "apiVersion": "modelregistry.io/v1alpha1",
-            "kind": "ModelVersion",
-            "metadata": {"name": "typed", "namespace": namespace},
-            "spec": {"modelPackageArn": typed},
-        }
-    )
+    kube.apply(manifests.adopted("typed", namespace, typed))
     _wait_condition(kube, "mv", "typed", namespace)
     time.sleep(12)  # two resync intervals (5 s in this tier's config) must find it, not report it gone
     mv = kube.get("mv", "typed", namespace)

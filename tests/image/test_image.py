@@ -8,15 +8,14 @@ import json
 import os
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import boto3
 import manifests
 import pytest
+from http_probe import http_get
 from kube import Kube
 from waiting import eventually
 
@@ -34,16 +33,6 @@ def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.C
     if check and res.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)} exited {res.returncode}: {res.stderr.strip()}")
     return res
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
 
 
 @pytest.fixture
@@ -87,11 +76,13 @@ def container(kube: Kube, aws_endpoint: str, tmp_path: Path) -> Iterator[tuple[s
 
 @pytest.mark.timeout(600)
 def test_the_operator_image_registers_a_version(
-    kube: Kube, aws_endpoint: str, container: tuple[str, str, str]
+    kube: Kube, sagemaker: Any, container: tuple[str, str, str]
 ) -> None:
     name, namespace, metrics = container
     eventually(
-        lambda: _get(f"{metrics}/readyz") == 200, timeout=120, what="the container's /readyz answers 200"
+        lambda: http_get(f"{metrics}/readyz")[0] == 200,
+        timeout=120,
+        what="the container's /readyz answers 200",
     )
 
     group = f"image-{namespace}"
@@ -103,13 +94,6 @@ def test_the_operator_image_registers_a_version(
     )
     kube.wait("modelversion", "from-image", namespace, timeout=180)
     arn = kube.get("modelversion", "from-image", namespace)["status"]["modelPackageArn"]
-    sagemaker = boto3.client(
-        "sagemaker",
-        region_name="us-east-2",
-        endpoint_url=aws_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
     registered = sagemaker.describe_model_package(ModelPackageName=arn)
     assert registered["ModelPackageGroupName"] == group
     assert registered["ModelApprovalStatus"] == "Approved"

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from kube import Kube
 from runner import OperatorRunner
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.seed_accounts import default_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,13 +29,7 @@ class Stack:
 
     def client(self, service: str) -> Any:
         """A client of this stack's embedded AWS, in its default account."""
-        return boto3.client(
-            service,
-            region_name="us-east-2",
-            endpoint_url=self.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return default_client(self.endpoint, service, "us-east-2")
 
 
 @pytest.fixture(scope="module")

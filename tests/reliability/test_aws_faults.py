@@ -11,6 +11,7 @@ from typing import Any
 import manifests
 import yaml
 from kube import condition
+from registry_contents import package_arns
 from waiting import eventually
 
 NAMESPACES = ["faults"]
@@ -65,11 +66,7 @@ def test_faults_converge_without_duplicates(stack: Any, tmp_path: Any) -> None:
     injected = admin.faults_injected()
     admin.clear_faults()
 
-    arns = [
-        p["ModelPackageArn"]
-        for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="faults")
-        for p in page["ModelPackageSummaryList"]
-    ]
+    arns = package_arns(sm, "faults")
     print(
         f"\nstatus while throttled: {dict(seen)}; CreateModelPackage attempts while fully throttled: "
         f"{throttled_calls} for {VERSIONS} versions in {THROTTLE_SECONDS} s "

@@ -10,7 +10,8 @@ from typing import Any
 import manifests
 import pytest
 import yaml
-from kube import ready_names
+from kube import wait_ready_count
+from registry_contents import package_arns
 from waiting import eventually
 
 from registry_testbed.localcluster import cluster
@@ -33,20 +34,11 @@ def test_api_server_restart_mid_run(stack: Any, tmp_path: Any) -> None:
         )
     )
     kube.kubectl("apply", "-f", str(path))
-    eventually(
-        lambda: len(ready_names(kube, "modelversions", "control-plane")) >= 5,
-        timeout=120,
-        what="some versions Ready",
-    )
+    wait_ready_count(kube, "modelversions", "control-plane", 5, at_least=True, timeout=120)
 
     down_at = time.monotonic()
     ready_after = cluster.restart_apiserver(kube.info.kubeconfig.parent, downtime=5.0)
-    eventually(
-        lambda: len(ready_names(kube, "modelversions", "control-plane")) == VERSIONS,
-        timeout=300,
-        interval=2,
-        what="all Ready",
-    )
+    wait_ready_count(kube, "modelversions", "control-plane", VERSIONS, timeout=300, interval=2)
     recovered = time.monotonic() - down_at
 
     # The watch works again: a change made after the restart is acted on.
@@ -66,11 +58,7 @@ def test_api_server_restart_mid_run(stack: Any, tmp_path: Any) -> None:
         timeout=120,
         what="a spec change after the restart reached the registry",
     )
-    arns = [
-        p["ModelPackageArn"]
-        for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="cp")
-        for p in page["ModelPackageSummaryList"]
-    ]
+    arns = package_arns(sm, "cp")
     creates = stack.admin.calls("control-plane/").get("sagemaker:CreateModelPackage", 0)
     print(
         f"\nkube-apiserver down 5 s, back in {ready_after:.1f} s; all {VERSIONS} Ready {recovered:.0f} s "

@@ -19,8 +19,8 @@ from typing import Any
 import manifests
 import pytest
 import yaml
-from kube import ready_names
-from waiting import eventually
+from kube import ready_names, wait_ready_count
+from registry_contents import package_arns
 
 # 500 versions under repeated kills on a 2-core machine shared with other work: minutes, not seconds.
 pytestmark = pytest.mark.timeout(2400)
@@ -73,10 +73,7 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
 
     def made() -> int:
         """Progress so far: versions registered plus versions Ready (both only grow)."""
-        pages = sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="crash")
-        return sum(len(page["ModelPackageSummaryList"]) for page in pages) + len(
-            ready_names(kube, "modelversions", "crash")
-        )
+        return len(package_arns(sm, "crash")) + len(ready_names(kube, "modelversions", "crash"))
 
     def killer() -> None:
         try:
@@ -108,31 +105,14 @@ def test_sigkill_during_creation_loses_and_duplicates_nothing(stack: Any, tmp_pa
         path = tmp_path / f"batch-{batch}.yaml"
         path.write_text(yaml.safe_dump_all(docs[batch : batch + 50]))
         kube.kubectl("apply", "-f", str(path), timeout=120)
-    eventually(
-        lambda: len(ready_names(kube, "modelversions", "crash")) >= VERSIONS // 2,
-        timeout=1200,
-        interval=2,
-        what="half the versions Ready",
-    )
+    wait_ready_count(kube, "modelversions", "crash", VERSIONS // 2, at_least=True, timeout=1200, interval=2)
     done.set()
     thread.join(timeout=120)
-    eventually(
-        lambda: len(ready_names(kube, "modelversions", "crash")) == VERSIONS,
-        timeout=1200,
-        interval=3,
-        what=f"all {VERSIONS} versions Ready",
-    )
-    eventually(
-        lambda: len(ready_names(kube, "crossaccountregistryaccesses", "crash")) == ACCESSES,
-        timeout=300,
-        interval=3,
-        what="all accesses Ready",
-    )
+    wait_ready_count(kube, "modelversions", "crash", VERSIONS, timeout=1200, interval=3)
+    wait_ready_count(kube, "crossaccountregistryaccesses", "crash", ACCESSES, timeout=300, interval=3)
     elapsed = time.monotonic() - started
 
-    arns: list[str] = []
-    for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="crash"):
-        arns += [p["ModelPackageArn"] for p in page["ModelPackageSummaryList"]]
+    arns = package_arns(sm, "crash")
     items = json.loads(kube.kubectl("get", "modelversions", "-n", "crash", "-o", "json").stdout)["items"]
     in_status = {i["status"]["modelPackageArn"] for i in items}
     grants = {key: kms.list_grants(KeyId=key)["Grants"] for key in keys}

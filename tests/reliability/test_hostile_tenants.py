@@ -84,15 +84,6 @@ def _access(name: str, ns: str, training: dict[str, Any] | None = None, registry
     )
 
 
-def _adopt(name: str, ns: str, arn: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "ModelVersion",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {"modelPackageArn": arn, **spec},
-    }
-
-
 def _writes(calls: dict[str, int]) -> dict[str, int]:
     return {op: n for op, n in calls.items() if op.split(":")[1].startswith(WRITES)}
 
@@ -164,7 +155,7 @@ def world(stack: Any) -> dict[str, Any]:
 
 
 def test_adopt_anothers_version_by_arn_and_approve_it(stack: Any, world: dict[str, Any]) -> None:
-    stack.kube.apply(_adopt("steal-approve", "tenant-b", world["a_v1"], approvalStatus="Approved"))
+    stack.kube.apply(manifests.adopted("steal-approve", "tenant-b", world["a_v1"], approvalStatus="Approved"))
     _refused(
         stack.kube, "mv", "steal-approve", "NotPermitted", "adopt tenant-a's version by ARN, Approved", stack
     )
@@ -177,7 +168,7 @@ def test_adopt_anothers_version_by_arn_and_approve_it(stack: Any, world: dict[st
 def test_adopt_anothers_version_in_a_group_within_scope(stack: Any, world: dict[str, Any]) -> None:
     """Even where tenant-b's scopes reach the group: the cluster's own view (which object holds which
     package) refuses it before any AWS call."""
-    stack.kube.apply(_adopt("steal-owned", "tenant-b", world["a_v2"], approvalStatus="Approved"))
+    stack.kube.apply(manifests.adopted("steal-owned", "tenant-b", world["a_v2"], approvalStatus="Approved"))
     _refused(
         stack.kube,
         "mv",
@@ -200,7 +191,7 @@ def test_delete_anothers_retained_version_through_adoption(stack: Any, world: di
     kube.wait("mv", "a-kept", "tenant-a", timeout=120)
     kept = kube.get("mv", "a-kept", "tenant-a")["status"]["modelPackageArn"]
     kube.kubectl("delete", "mv", "a-kept", "-n", "tenant-a", "--timeout=60s")
-    kube.apply(_adopt("steal-delete", "tenant-b", kept, deletionPolicy="Delete"))
+    kube.apply(manifests.adopted("steal-delete", "tenant-b", kept, deletionPolicy="Delete"))
     _refused(
         kube,
         "mv",
@@ -248,7 +239,7 @@ def test_create_a_group_outside_the_names_it_may_create(stack: Any, world: dict[
 
 
 def test_adopt_an_unowned_version_outside_its_scope(stack: Any, world: dict[str, Any]) -> None:
-    stack.kube.apply(_adopt("loose-version", "tenant-b", world["loose"]))
+    stack.kube.apply(manifests.adopted("loose-version", "tenant-b", world["loose"]))
     _refused(
         stack.kube,
         "mv",

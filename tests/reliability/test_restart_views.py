@@ -8,22 +8,13 @@ from typing import Any
 
 import manifests
 import yaml
-from kube import condition, ready_names
+from kube import condition, wait_ready_count
 from waiting import eventually
 
 NAMESPACES = ["views"]
 VERSIONS = 20
 ADOPTED = 10
 RESTARTS = 3
-
-
-def _adopt(name: str, arn: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "modelregistry.io/v1alpha1",
-        "kind": "ModelVersion",
-        "metadata": {"name": name, "namespace": "views"},
-        "spec": {"modelPackageArn": arn},
-    }
 
 
 def _items(kube: Any) -> list[dict[str, Any]]:
@@ -43,16 +34,11 @@ def test_restart_sees_every_claim_and_every_ready_group(stack: Any, tmp_path: An
     docs += [manifests.version(f"v-{i:02d}", "views", group_ref="g") for i in range(VERSIONS)]
     # Holders sort after their challengers: kopf lists objects in name order, so after a restart each
     # challenger's handler may come before its holder's watch event. Only a complete view refuses it.
-    docs += [_adopt(f"z-first-{i:02d}", arn) for i, arn in enumerate(arns)]
+    docs += [manifests.adopted(f"z-first-{i:02d}", "views", arn) for i, arn in enumerate(arns)]
     path = tmp_path / "all.yaml"
     path.write_text(yaml.safe_dump_all(docs))
     kube.kubectl("apply", "-f", str(path))
-    eventually(
-        lambda: len(ready_names(kube, "modelversions", "views")) == VERSIONS + ADOPTED,
-        timeout=240,
-        interval=2,
-        what="all versions Ready",
-    )
+    wait_ready_count(kube, "modelversions", "views", VERSIONS + ADOPTED, timeout=240, interval=2)
 
     waiting_after_restart = 0
     for restart in range(RESTARTS):
@@ -60,7 +46,9 @@ def test_restart_sees_every_claim_and_every_ready_group(stack: Any, tmp_path: An
         log_from = stack.operator.log.stat().st_size
         # While the operator is down: every group-bound version changes, and a second object adopts
         # each adopted package. All of them run on start-up, in whatever order kopf takes them.
-        second = [_adopt(f"a-second-{restart}-{i:02d}", arn) for i, arn in enumerate(arns)]
+        second = [
+            manifests.adopted(f"a-second-{restart}-{i:02d}", "views", arn) for i, arn in enumerate(arns)
+        ]
         path = tmp_path / f"restart-{restart}.yaml"
         path.write_text(yaml.safe_dump_all(second))
         kube.kubectl("apply", "-f", str(path))

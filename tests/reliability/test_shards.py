@@ -11,16 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import manifests
 import pytest
 import yaml
 from kube import Kube, ready_names
+from registry_contents import package_arns
 from runner import OperatorRunner
 from waiting import eventually
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.seed_accounts import default_client
 
 STATE = "shards"  # the operators' own namespace: cluster-name record and Leases
 LABEL = "modelregistry.io/shard"
@@ -41,13 +42,7 @@ class Bed:
         self.admin = LocalAWSAdmin(endpoint)
         self.config = tmp / "operator.yaml"
         self.config.write_text(CONFIG)
-        self.sagemaker = boto3.client(
-            "sagemaker",
-            region_name="us-east-2",
-            endpoint_url=endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        self.sagemaker = default_client(endpoint, "sagemaker", "us-east-2")
         self.operators: list[OperatorRunner] = []
 
     def operator(self, shard: str, *args: str) -> OperatorRunner:
@@ -75,8 +70,7 @@ class Bed:
         return self.admin.calls(f"{namespace}/{name}").get("sagemaker:CreateModelPackage", 0)
 
     def registry(self, group: str) -> list[str]:
-        pages = self.sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
-        return [p["ModelPackageArn"] for page in pages for p in page["ModelPackageSummaryList"]]
+        return package_arns(self.sagemaker, group)
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,14 @@ first is killed, and nothing is duplicated."""
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import manifests
 import pytest
 import yaml
-from kube import ready_names
+from http_probe import http_get
+from kube import ready_names, wait_ready_count
+from registry_contents import package_arns
 from runner import OperatorRunner
 from waiting import eventually
 
@@ -54,12 +54,7 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
         time.sleep(3)  # let the second one try to take the lease
         leader_id = _holder(kube)
         _apply(kube, tmp_path, range(0, 30))
-        eventually(
-            lambda: len(ready_names(kube, "modelversions", "replicas")) == 30,
-            timeout=180,
-            interval=2,
-            what="30 Ready",
-        )
+        wait_ready_count(kube, "modelversions", "replicas", 30, timeout=180, interval=2)
         acting = [r for r in (first, second) if _registered_lines(r)]
         assert acting == [first], "exactly the first replica (the lease holder) registered versions"
         assert _holder(kube) == leader_id
@@ -69,17 +64,8 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
         eventually(lambda: _holder(kube) not in ("", leader_id), timeout=90, interval=0.5, what="takeover")
         takeover = time.monotonic() - killed_at
         _apply(kube, tmp_path, range(30, 45))
-        eventually(
-            lambda: len(ready_names(kube, "modelversions", "replicas")) == 45,
-            timeout=180,
-            interval=2,
-            what="45 Ready",
-        )
-        arns = [
-            p["ModelPackageArn"]
-            for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName="replicas")
-            for p in page["ModelPackageSummaryList"]
-        ]
+        wait_ready_count(kube, "modelversions", "replicas", 45, timeout=180, interval=2)
+        arns = package_arns(sm, "replicas")
         creates = stack.admin.calls("replicas/").get("sagemaker:CreateModelPackage", 0)
         print(
             f"\nleader {leader_id} registered 30, follower registered {_registered_lines(second)} "
@@ -92,16 +78,6 @@ def test_one_acts_the_other_takes_over(stack: Any, tmp_path: Any) -> None:
     finally:
         second.stop()
         first.start()  # leave the module's stack as it was for its teardown
-
-
-def _readyz(port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
 
 
 def test_an_api_server_outage_longer_than_the_lease_never_leaves_two_leaders(
@@ -133,7 +109,11 @@ def test_an_api_server_outage_longer_than_the_lease_never_leaves_two_leaders(
     )
     second.start()
     try:
-        eventually(lambda: _readyz(port) == 200, timeout=60, what="the standby ready (healthy, not leading)")
+        eventually(
+            lambda: http_get(f"http://127.0.0.1:{port}/readyz", timeout=2)[0] == 200,
+            timeout=60,
+            what="the standby ready (healthy, not leading)",
+        )
         assert _holder(kube) == leader_id
         cluster.restart_apiserver(kube.info.kubeconfig.parent, downtime=float(leader.LEASE_SECONDS + 5))
         # The old leader gave up its lease by ending itself; the standby leads.

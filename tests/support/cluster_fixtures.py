@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from accounts import REGION
 from kube import Kube, open_test_cluster, stop_test_cluster
 
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
+from registry_testbed.localaws.seed_accounts import default_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,10 +41,4 @@ def aws_admin(aws_endpoint: str) -> LocalAWSAdmin:
 def sagemaker(aws_endpoint: str) -> Any:
     """A SageMaker client acting directly on the registry (the embedded AWS's default account), as a
     person in the console or a pipeline would."""
-    return boto3.client(
-        "sagemaker",
-        region_name=REGION,
-        endpoint_url=aws_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return default_client(aws_endpoint, "sagemaker")

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from waiting import eventually
+
 from registry_testbed.localcluster.cluster import ClusterInfo, down, up
 
 Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
@@ -180,3 +182,23 @@ def ready_names(kube: Kube, kind: str, namespace: str) -> set[str]:
     """Names of the objects of a kind in a namespace whose Ready condition is True."""
     items = json.loads(kube.kubectl("get", kind, "-n", namespace, "-o", "json").stdout)["items"]
     return {i["metadata"]["name"] for i in items if condition(i).get("status") == "True"}
+
+
+def wait_ready_count(
+    kube: Kube,
+    kind: str,
+    namespace: str,
+    count: int,
+    *,
+    at_least: bool = False,
+    timeout: float = 60.0,
+    interval: float = 0.5,
+) -> None:
+    """Wait until exactly `count` objects of a kind in a namespace are Ready (`at_least`: `count` or more)."""
+
+    def reached() -> bool:
+        ready = len(ready_names(kube, kind, namespace))
+        return ready >= count if at_least else ready == count
+
+    what = f"{'at least ' if at_least else ''}{count} {kind} Ready in {namespace}"
+    eventually(reached, timeout=timeout, interval=interval, what=what)

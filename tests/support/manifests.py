@@ -73,6 +73,16 @@ def version(
     }
 
 
+def adopted(name: str, namespace: str, arn: str, **spec: Any) -> dict[str, Any]:
+    """A ModelVersion that adopts the registry version `arn` rather than registering one."""
+    return {
+        "apiVersion": "modelregistry.io/v1alpha1",
+        "kind": "ModelVersion",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"modelPackageArn": arn, **spec},
+    }
+
+
 # An inference specification as boto3 takes it, for versions registered outside the operator.
 AWS_INFERENCE = {
     "Containers": [{"Image": XGBOOST}],

@@ -4,13 +4,13 @@ by outcome, objects by condition and time to Ready, the resync's lag, the HTTP e
 from __future__ import annotations
 
 import logging
-import urllib.error
-import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kopf
 import pytest
+from http_probe import http_get
 from prometheus_client import REGISTRY
 
 from registry_operator import __version__, health, metrics
@@ -20,8 +20,10 @@ from registry_testbed.localaws.server import LocalAWS
 
 
 @pytest.fixture
-def endpoint(local_aws: LocalAWS) -> str:
+def endpoint(local_aws: LocalAWS, aws_env: Callable[[str], None]) -> str:
+    """The wiped embedded AWS's endpoint, which the operator's client factory reaches."""
     local_aws.admin.reset()
+    aws_env(local_aws.endpoint_url)
     return local_aws.endpoint_url
 
 
@@ -30,14 +32,8 @@ def _value(name: str, **labels: str) -> float:
 
 
 def test_aws_calls_are_counted_by_operation_and_outcome(
-    endpoint: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    endpoint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
     sm = ClientFactory(client_config(max_attempts=1)).client("sagemaker", "us-east-2")
     ok = dict(service="sagemaker", operation="CreateModelPackageGroup", outcome="success")
     missing = dict(service="sagemaker", operation="DescribeModelPackageGroup", outcome="ValidationException")
@@ -56,10 +52,8 @@ def test_aws_calls_are_counted_by_operation_and_outcome(
     )
 
 
-def test_unreachable_aws_is_counted_by_exception(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: connection refused
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def test_unreachable_aws_is_counted_by_exception(aws_env: Callable[[str], None]) -> None:
+    aws_env("http://127.0.0.1:9")  # discard port: connection refused
     sm = ClientFactory(client_config(max_attempts=1)).client("sagemaker", "us-east-2")
     labels = dict(service="sagemaker", operation="ListModelPackageGroups", outcome="EndpointConnectionError")
     before = _value("registry_operator_aws_calls_total", **labels)
@@ -122,13 +116,7 @@ def test_resources_by_ready_state() -> None:
     assert got == {"True": 1, "False": 1, "Unknown": 2}
 
 
-def test_throttled_attempts_and_errors_by_category(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
+def test_throttled_attempts_and_errors_by_category(endpoint: str) -> None:
     admin = LocalAWSAdmin(endpoint)
     sm = ClientFactory(client_config(max_attempts=3)).client("sagemaker", "us-east-2")
     throttled = dict(service="sagemaker", operation="ListModelPackageGroups")
@@ -376,14 +364,6 @@ def test_build_info() -> None:
     assert set(sample.labels) == {"version", "python_version", "kopf_version", "botocore_version"}
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def test_http_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     state = health.Health()
     monkeypatch.setattr(health, "HEALTH", state)
@@ -391,22 +371,22 @@ def test_http_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     assert server is not None
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        status, text = _get(f"{base}/metrics")
+        status, text = http_get(f"{base}/metrics")
         assert status == 200 and "registry_operator_reconciles_total" in text
         assert "process_resident_memory_bytes" in text
-        assert _get(f"{base}/readyz")[0] == 503  # kopf has not raised the ready flag yet
-        assert _get(f"{base}/healthz")[0] == 200
+        assert http_get(f"{base}/readyz")[0] == 503  # kopf has not raised the ready flag yet
+        assert http_get(f"{base}/healthz")[0] == 200
         monkeypatch.setattr(health, "STALE_AFTER_SECONDS", -1.0)
-        assert _get(f"{base}/healthz")[0] == 200  # no heartbeat yet: starting, or a standby replica
+        assert http_get(f"{base}/healthz")[0] == 200  # no heartbeat yet: starting, or a standby replica
         monkeypatch.setattr(health, "STALE_AFTER_SECONDS", 60.0)
         state.beat()
         state.ready.set()
-        assert _get(f"{base}/readyz") == (200, "ok\n")
+        assert http_get(f"{base}/readyz") == (200, "ok\n")
         monkeypatch.setattr(health, "STALE_AFTER_SECONDS", -1.0)  # as if the loop stopped ticking
-        status, text = _get(f"{base}/healthz")
+        status, text = http_get(f"{base}/healthz")
         assert status == 503 and "event loop unresponsive" in text
-        assert _get(f"{base}/readyz")[0] == 503
-        assert _get(f"{base}/nothing")[0] == 404
+        assert http_get(f"{base}/readyz")[0] == 503
+        assert http_get(f"{base}/nothing")[0] == 404
     finally:
         health.stop(server)
 

@@ -9,30 +9,23 @@ def _by_type(conds: list[dict]) -> dict[str, dict]:
     return {c["type"]: c for c in conds}
 
 
+def _statuses(by_type: dict[str, dict]) -> tuple[str, str, str]:
+    """The status of Ready, Reconciling and Stalled, in that order."""
+    return by_type["Ready"]["status"], by_type["Reconciling"]["status"], by_type["Stalled"]["status"]
+
+
 def test_ready_outcome() -> None:
     c = _by_type(conditions(Outcome(State.READY, "Registered", "ok"), 3, None, now="T1"))
-    assert (c["Ready"]["status"], c["Reconciling"]["status"], c["Stalled"]["status"]) == (
-        "True",
-        "False",
-        "False",
-    )
+    assert _statuses(c) == ("True", "False", "False")
     assert all(x["observedGeneration"] == 3 for x in c.values())
 
 
 def test_progressing_and_stalled() -> None:
     p = _by_type(conditions(Outcome(State.PROGRESSING, "Throttled", "slow down"), 1, None, now="T1"))
-    assert (p["Ready"]["status"], p["Reconciling"]["status"], p["Stalled"]["status"]) == (
-        "False",
-        "True",
-        "False",
-    )
+    assert _statuses(p) == ("False", "True", "False")
     assert p["Ready"]["reason"] == p["Reconciling"]["reason"] == "Throttled"
     s = _by_type(conditions(Outcome(State.STALLED, "NotPermitted", "no"), 1, None, now="T1"))
-    assert (s["Ready"]["status"], s["Reconciling"]["status"], s["Stalled"]["status"]) == (
-        "False",
-        "False",
-        "True",
-    )
+    assert _statuses(s) == ("False", "False", "True")
     assert s["Stalled"]["reason"] == "NotPermitted"
 
 

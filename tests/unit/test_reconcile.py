@@ -210,6 +210,15 @@ def _existing_version(sm: Any, group: str = "iris") -> str:
     )["ModelPackageArn"]
 
 
+def _inference_specification(program: str) -> dict[str, Any]:
+    """The spec's inferenceSpecification of _existing_version's container, running `program`."""
+    return {
+        "containers": [
+            {"image": IMAGE, "modelDataUrl": "s3://b/m.tar.gz", "environment": {"SAGEMAKER_PROGRAM": program}}
+        ]
+    }
+
+
 def test_adopting_an_existing_version_registers_nothing(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
@@ -235,15 +244,7 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
         model_version.KIND, _ref(), {"modelPackageArn": arn, "modelPackageGroupName": "other"}, {}, ctx
     )
     assert (wrong_group.state, wrong_group.reason) == (State.STALLED, "GroupMismatch")
-    same = {
-        "containers": [
-            {
-                "image": IMAGE,
-                "modelDataUrl": "s3://b/m.tar.gz",
-                "environment": {"SAGEMAKER_PROGRAM": "inference.py"},
-            }
-        ]
-    }
+    same = _inference_specification("inference.py")  # as _existing_version registered it
     ok = runner.reconcile(
         model_version.KIND,
         _ref(),
@@ -252,15 +253,7 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
         ctx,
     )
     assert ok.state is State.READY, ok
-    differs = {
-        "containers": [
-            {
-                "image": IMAGE,
-                "modelDataUrl": "s3://b/m.tar.gz",
-                "environment": {"SAGEMAKER_PROGRAM": "serve.py"},
-            }
-        ]
-    }
+    differs = _inference_specification("serve.py")
     bad = runner.reconcile(
         model_version.KIND, _ref(), {"modelPackageArn": arn, "inferenceSpecification": differs}, {}, ctx
     )

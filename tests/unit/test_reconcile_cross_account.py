@@ -7,38 +7,24 @@ import random
 from typing import Any
 
 import pytest
+from accounts import cross_account_world, foreign_bucket_statement
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
 from registry_operator.reconcile import cross_account, model_version, runner
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
-from registry_testbed.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE, client_as
+from registry_testbed.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE
 from registry_testbed.localaws.seed_accounts import REGISTRY_ACCOUNT as REGISTRY
 from registry_testbed.localaws.seed_accounts import TRAINING_ACCOUNT as TRAINING
 from registry_testbed.localaws.server import LocalAWS
 
-FOREIGN = {
-    "Sid": "SomeoneElse",
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-    "Action": "s3:ListBucket",
-    "Resource": "arn:aws:s3:::artifacts",
-}
+FOREIGN = foreign_bucket_statement("artifacts")
 
 
 @pytest.fixture
 def world(operator_aws: LocalAWS) -> dict[str, Any]:
-    url = operator_aws.endpoint_url
-    s3, ecr, kms = (client_as(url, s, TRAINING_ROLE) for s in ("s3", "ecr", "kms"))
-    sm_registry = client_as(url, "sagemaker", REGISTRY_ROLE)
-    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_policy(
-        Bucket="artifacts", Policy=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})
-    )
-    ecr.create_repository(repositoryName="decision-trees-sample")
-    key = kms.create_key()["KeyMetadata"]["KeyId"]
-    sm_registry.create_model_package_group(ModelPackageGroupName="decision-trees")
+    made = cross_account_world(operator_aws.endpoint_url, "artifacts")
     config = OperatorConfig.model_validate(
         {
             "namespaces": {
@@ -54,11 +40,11 @@ def world(operator_aws: LocalAWS) -> dict[str, Any]:
     operator_aws.admin.reset_calls()
     return {
         "ctx": ctx,
-        "s3": s3,
-        "ecr": ecr,
-        "kms": kms,
-        "sm": sm_registry,
-        "key": key,
+        "s3": made.s3,
+        "ecr": made.ecr,
+        "kms": made.kms,
+        "sm": made.registry,
+        "key": made.key,
         "admin": operator_aws.admin,
     }
 

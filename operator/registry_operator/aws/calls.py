@@ -1,8 +1,8 @@
-"""One AWS call with its errors translated; shared by every adapter."""
+"""One AWS call, or every page of a paged one, with its errors translated; shared by every adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from registry_operator.aws.errors import AwsError, translate
@@ -25,3 +25,17 @@ def call_or_none(operation: str, fn: Callable[..., T], absent_codes: set[str], *
         if err.code in absent_codes:
             return None
         raise
+
+
+def pages(operation: str, paginated: Iterable[T]) -> Iterator[T]:
+    """Every page of botocore's paginator for one operation (it carries the NextToken or Marker from
+    page to page), each page's errors translated as call() translates them."""
+    iterator = iter(paginated)
+    while True:
+        try:
+            page = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise translate(exc, operation) from exc
+        yield page

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from registry_operator.aws.calls import call, call_or_none
+from registry_operator.aws.calls import call, call_or_none, pages
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -25,25 +25,19 @@ class Grants:
         self._client = client
 
     def list(self, key_id: str) -> builtins.list[Grant]:
-        grants: list[Grant] = []
-        marker: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"KeyId": key_id, "Limit": 100}
-            if marker:
-                kwargs["Marker"] = marker
-            page = call("ListGrants", self._client.list_grants, **kwargs)
-            grants.extend(
-                Grant(
-                    g["GrantId"],
-                    g.get("Name", ""),
-                    g.get("GranteePrincipal", ""),
-                    tuple(sorted(g.get("Operations", []))),
-                )
-                for g in page.get("Grants", [])
+        paginated = self._client.get_paginator("list_grants").paginate(
+            KeyId=key_id, PaginationConfig={"PageSize": 100}
+        )
+        return [
+            Grant(
+                g["GrantId"],
+                g.get("Name", ""),
+                g.get("GranteePrincipal", ""),
+                tuple(sorted(g.get("Operations", []))),
             )
-            if not page.get("Truncated"):
-                return grants
-            marker = page.get("NextMarker")
+            for page in pages("ListGrants", paginated)
+            for g in page.get("Grants", [])
+        ]
 
     def create(self, key_id: str, name: str, grantee: str, operations: builtins.list[str]) -> str:
         out = call(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from registry_operator.aws.calls import call
+from registry_operator.aws.calls import call, pages
 from registry_operator.aws.errors import AwsError, AwsErrorKind
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 T = TypeVar("T")
+PAGE_SIZE = 100  # the largest page ListModelPackages and ListTags return
 
 
 class SageMakerRegistry:
@@ -106,30 +107,18 @@ class SageMakerRegistry:
 
     def list_packages(self, group_name_or_arn: str) -> Iterator[dict[str, Any]]:
         """Every version of a group with its approval status, 100 per call."""
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"ModelPackageGroupName": group_name_or_arn, "MaxResults": 100}
-            if token:
-                kwargs["NextToken"] = token
-            page = self._call("ListModelPackages", self._client.list_model_packages, **kwargs)
+        paginated = self._client.get_paginator("list_model_packages").paginate(
+            ModelPackageGroupName=group_name_or_arn, PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+        for page in pages("ListModelPackages", paginated):
             yield from cast(list[dict[str, Any]], page.get("ModelPackageSummaryList", []))
-            token = page.get("NextToken")
-            if not token:
-                return
 
     # tags (on group and package ARNs alike)
     def list_tags(self, arn: str) -> dict[str, str]:
-        tags: dict[str, str] = {}
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
-            if token:
-                kwargs["NextToken"] = token
-            page = self._call("ListTags", self._client.list_tags, **kwargs)
-            tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
-            token = page.get("NextToken")
-            if not token:
-                return tags
+        paginated = self._client.get_paginator("list_tags").paginate(
+            ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+        return {t["Key"]: t["Value"] for page in pages("ListTags", paginated) for t in page.get("Tags", [])}
 
     def add_tags(self, arn: str, tags: dict[str, str]) -> None:
         self._call("AddTags", self._client.add_tags, ResourceArn=arn, Tags=to_tag_list(tags))

@@ -14,10 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,13 +24,13 @@ from registry_testbed.localcluster.cluster import (
     ClusterInfo,
     _alive,
     _free_ports,
+    _healthy,
     _locked,
+    _Processes,
     _runs_binary,
-    _spawn,
     _stop,
-    _wait,
-    _write_private,
 )
+from registry_testbed.progress import progress_log
 
 ROOT = Path(__file__).resolve().parents[3]
 HEALTH_CONFIG = ROOT / "manifests" / "argocd" / "argocd-cm-health.yaml"
@@ -65,8 +62,7 @@ class ArgoCDInfo:
     logs: Path
 
 
-def _log(msg: str) -> None:
-    print(f"[argocd] {msg}", file=sys.stderr, flush=True)
+_log = progress_log("argocd")
 
 
 def _missing_system_tools() -> list[str]:
@@ -130,11 +126,7 @@ def _listening(port: int) -> bool:
 
 
 def _healthz(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-            return resp.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
+    return _healthy(f"http://127.0.0.1:{port}/healthz", healthy_body=lambda _: True)
 
 
 def _state(state_dir: Path) -> dict[str, Any] | None:
@@ -199,9 +191,7 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
         "ports": {"redis": redis_port, "repo_server": repo_port},
     }
 
-    def record() -> None:
-        _write_private(state_dir / STATE_FILE, json.dumps(state, indent=2) + "\n")
-
+    processes = _Processes(state_dir / STATE_FILE, state)
     env = dict(
         os.environ,
         KUBECONFIG=str(info.kubeconfig),
@@ -217,19 +207,20 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
     binary = str(argo.binary.resolve())
     redis_bin = shutil.which("redis-server")
     assert redis_bin is not None
-    try:
-        log = logs / "argocd-redis.log"
-        proc = _spawn(
+    with processes.starting(started, lambda: _down_locked(state_dir), _log):
+        processes.start(
+            "redis",
+            "redis-server",
             [redis_bin, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no",
              "--dir", str(redis_dir)],
-            log,
+            logs / "argocd-redis.log",
+            Path(redis_bin).resolve(),
+            lambda: _listening(redis_port),
+            READY_TIMEOUT,
         )  # fmt: skip
-        state["redis"] = {"pid": proc.pid, "binary": str(Path(redis_bin).resolve())}
-        record()
-        _wait("redis-server", proc, lambda: _listening(redis_port), READY_TIMEOUT, log)
-
-        log = logs / "argocd-repo-server.log"
-        proc = _spawn(
+        processes.start(
+            "repo_server",
+            "argocd-repo-server",
             [
                 str(argo.component("argocd-repo-server")),
                 "--address", "127.0.0.1", "--port", str(repo_port),
@@ -238,15 +229,15 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
                 "--metrics-address", "127.0.0.1", "--metrics-port", str(repo_metrics),
                 "--redis", redis, "--logformat", "text",
             ],
-            log,
+            logs / "argocd-repo-server.log",
+            binary,
+            lambda: _healthz(repo_metrics),
+            READY_TIMEOUT,
             env,
         )  # fmt: skip
-        state["repo_server"] = {"pid": proc.pid, "binary": binary}
-        record()
-        _wait("argocd-repo-server", proc, lambda: _healthz(repo_metrics), READY_TIMEOUT, log)
-
-        log = logs / "argocd-application-controller.log"
-        proc = _spawn(
+        processes.start(
+            "application_controller",
+            "argocd-application-controller",
             [
                 str(argo.component("argocd-application-controller")),
                 "--kubeconfig", str(info.kubeconfig), "--namespace", NAMESPACE,
@@ -263,18 +254,12 @@ def _start(info: ClusterInfo, argo: ArgoCD, state_dir: Path) -> ArgoCDInfo:
                 "--persist-resource-health",
                 "--logformat", "text",
             ],
-            log,
+            logs / "argocd-application-controller.log",
+            binary,
+            lambda: _healthz(controller_metrics),
+            READY_TIMEOUT,
             env,
         )  # fmt: skip
-        state["application_controller"] = {"pid": proc.pid, "binary": binary}
-        record()
-        _wait("argocd-application-controller", proc, lambda: _healthz(controller_metrics), READY_TIMEOUT, log)
-    except BaseException:
-        _log("start-up failed; stopping what was started")
-        _down_locked(state_dir)
-        raise
-    state["startup_seconds"] = round(time.monotonic() - started, 2)
-    record()
     version = argo.home.name.removeprefix("argocd-v")
     _log(f"Argo CD v{version} up in {state['startup_seconds']:.1f} s (logs: {logs}/argocd-*.log)")
     return _info(state, state_dir)

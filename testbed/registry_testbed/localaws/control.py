@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 
 
+class _BadRequest(Exception):
+    """A request the control endpoints refuse with 400 and this message."""
+
+
+def _json_body(environ: dict[str, Any]) -> Any:
+    """The request's JSON body, {} when it has none."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return json.loads(environ["wsgi.input"].read(length) or b"{}") if length > 0 else {}
+    except ValueError as exc:
+        raise _BadRequest(f"body is not JSON: {exc}") from exc
+
+
 class ControlEndpoints:
     def __init__(self, app: LocalAWSApp) -> None:
         self._app = app
@@ -57,7 +70,10 @@ class ControlEndpoints:
             return json_response(
                 start_response, status, {"error": f"no control endpoint {method} {path}"}, _JSON
             )
-        status, payload = route(environ)
+        try:
+            status, payload = route(environ)
+        except _BadRequest as exc:
+            status, payload = 400, {"error": str(exc)}
         return json_response(start_response, status, payload, _JSON)
 
     def _calls(self, environ: dict[str, Any]) -> tuple[int, Any]:
@@ -70,11 +86,7 @@ class ControlEndpoints:
         return 200, self._app.calls.snapshot()
 
     def _put_faults(self, environ: dict[str, Any]) -> tuple[int, Any]:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            doc = json.loads(environ["wsgi.input"].read(length) or b"{}") if length > 0 else {}
-        except ValueError as exc:
-            return 400, {"error": f"body is not JSON: {exc}"}
+        doc = _json_body(environ)
         raw_rules = doc if isinstance(doc, list) else doc.get("rules") if isinstance(doc, dict) else None
         if not isinstance(raw_rules, list):
             return 400, {"error": 'body must be {"rules": [...]}'}
@@ -89,11 +101,7 @@ class ControlEndpoints:
         return 200, {"rules": self._app.faults.rules()}
 
     def _put_settings(self, environ: dict[str, Any]) -> tuple[int, Any]:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            doc = json.loads(environ["wsgi.input"].read(length) or b"{}") if length > 0 else {}
-        except ValueError as exc:
-            return 400, {"error": f"body is not JSON: {exc}"}
+        doc = _json_body(environ)
         if not isinstance(doc, dict):
             return 400, {"error": "body must be a JSON object"}
         lifecycle = self._app.store.lifecycle

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.model import ServiceModel
 
@@ -47,6 +47,7 @@ from .validation import InputValidator
 
 _VERSIONED_NAME = re.compile(r"([a-zA-Z0-9](?:[a-zA-Z0-9-]){0,62})/([0-9]{1,9})")
 _DEFAULT_PAGE = 10  # SageMaker's List* calls return 10 results when MaxResults is omitted
+_T = TypeVar("_T")
 _TAG_OPERATIONS = frozenset({"AddTags", "ListTags", "DeleteTags"})
 # Fields of CreateModelPackage that the store keeps apart from the echoed creation spec.
 _NOT_SPEC = frozenset(
@@ -120,6 +121,27 @@ def _decode_token(token: str | None) -> dict[str, Any] | None:
     if not isinstance(payload, dict):
         raise validation_error("Invalid pagination token (NextToken).")
     return payload
+
+
+def _offset_page(
+    items: list[_T],
+    order: Callable[[_T], Any],
+    descending: bool,
+    token: dict[str, Any] | None,
+    limit: int,
+    member: str,
+    summary: Callable[[_T], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of a listing paged by offset: `items` sorted by `order` (then reversed when descending),
+    from the token's offset, as summaries under `member`, with a NextToken while more follow."""
+    items.sort(key=order)
+    if descending:
+        items.reverse()
+    start = int(token.get("offset", 0)) if token else 0
+    out: dict[str, Any] = {member: [summary(i) for i in items[start : start + limit]]}
+    if start + limit < len(items):
+        out["NextToken"] = _encode_token({"offset": start + limit})
+    return out
 
 
 def _timestamp(value: Any) -> float | None:
@@ -334,20 +356,16 @@ class SageMakerRegistryAPI:
             and (after is None or g.creation_time > after)
             and (before is None or g.creation_time < before)
         ]
-        if params.get("SortBy") == "Name":
-            groups.sort(key=lambda g: (g.name.lower(), g.creation_time))
-        else:
-            groups.sort(key=lambda g: g.creation_time)
-        if params.get("SortOrder") == "Descending":
-            groups.reverse()
-        token = _decode_token(params.get("NextToken"))
-        start = int(token.get("offset", 0)) if token else 0
-        limit = params.get("MaxResults") or _DEFAULT_PAGE
-        page = groups[start : start + limit]
-        out: dict[str, Any] = {"ModelPackageGroupSummaryList": [self._group_summary(g) for g in page]}
-        if start + limit < len(groups):
-            out["NextToken"] = _encode_token({"offset": start + limit})
-        return out
+        by_name = params.get("SortBy") == "Name"
+        return _offset_page(
+            groups,
+            (lambda g: (g.name.lower(), g.creation_time)) if by_name else (lambda g: g.creation_time),
+            params.get("SortOrder") == "Descending",
+            _decode_token(params.get("NextToken")),
+            params.get("MaxResults") or _DEFAULT_PAGE,
+            "ModelPackageGroupSummaryList",
+            self._group_summary,
+        )
 
     def _delete_group(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self._require_group(ctx, params["ModelPackageGroupName"])
@@ -513,19 +531,15 @@ class SageMakerRegistryAPI:
         by_name: bool,
         token: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        packages = [p for g in groups for p in g.packages.values() if wanted(p)]
-        if by_name:
-            packages.sort(key=lambda p: (p.group.name.lower(), p.version))
-        else:
-            packages.sort(key=lambda p: p.creation_time)
-        if descending:
-            packages.reverse()
-        start = int(token.get("offset", 0)) if token else 0
-        page = packages[start : start + limit]
-        out: dict[str, Any] = {"ModelPackageSummaryList": [self._package_summary(p) for p in page]}
-        if start + limit < len(packages):
-            out["NextToken"] = _encode_token({"offset": start + limit})
-        return out
+        return _offset_page(
+            [p for g in groups for p in g.packages.values() if wanted(p)],
+            (lambda p: (p.group.name.lower(), p.version)) if by_name else (lambda p: p.creation_time),
+            descending,
+            token,
+            limit,
+            "ModelPackageSummaryList",
+            self._package_summary,
+        )
 
     def _update_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         package = self._require_package(ctx, params["ModelPackageArn"])

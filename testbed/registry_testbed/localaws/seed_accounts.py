@@ -13,15 +13,21 @@ REGISTRY_ROLE = f"arn:aws:iam::{REGISTRY_ACCOUNT}:role/registry-admin"
 TRAINING_ROLE = f"arn:aws:iam::{TRAINING_ACCOUNT}:role/registry-access-admin"
 
 
-def client_as(endpoint: str, service: str, role_arn: str, region: str = REGION) -> Any:
-    """A client acting in the role's account: the embedded AWS keys its state by the assumed role."""
-    sts = boto3.client(
-        "sts",
+def default_client(endpoint: str, service: str, region: str = REGION) -> Any:
+    """A client with the embedded AWS's dummy credentials: it acts in the default account (123456789012),
+    as a person in the console or a pipeline would."""
+    return boto3.client(
+        service,
         region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def client_as(endpoint: str, service: str, role_arn: str, region: str = REGION) -> Any:
+    """A client acting in the role's account: the embedded AWS keys its state by the assumed role."""
+    sts = default_client(endpoint, "sts", region)
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="local")["Credentials"]
     return boto3.client(
         service,

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry_testbed.progress import progress_log
+
 KUBE_VERSION = os.environ.get("KUBE_VERSION", "1.36.3")
 ETCD_VERSION = os.environ.get("ETCD_VERSION", "3.6.16")
 
@@ -45,8 +47,7 @@ def binaries(kube_version: str = KUBE_VERSION, etcd_version: str = ETCD_VERSION)
     )
 
 
-def _log(msg: str) -> None:
-    print(f"[control-plane build] {msg}", file=sys.stderr, flush=True)
+_log = progress_log("control-plane build")
 
 
 def _go(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:

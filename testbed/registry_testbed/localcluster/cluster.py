@@ -21,16 +21,16 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from registry_testbed.localcluster.build import Binaries, binaries, ensure_binaries
+from registry_testbed.progress import progress_log
 
 APISERVER_READY_TIMEOUT = 120.0
 ETCD_READY_TIMEOUT = 30.0
@@ -68,8 +68,7 @@ class ClusterInfo:
     external: bool
 
 
-def _log(msg: str) -> None:
-    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
+_log = progress_log("cluster")
 
 
 def kubectl_path() -> Path:
@@ -278,29 +277,33 @@ def _http_get(url: str, token: str | None = None, timeout: float = 2.0) -> tuple
         return exc.code, exc.read().decode(errors="replace")
 
 
-def _apiserver_ready(server: str, token: str) -> bool:
+def _says_ok(body: str) -> bool:
+    return body.strip() == "ok"
+
+
+def _healthy(url: str, token: str | None = None, healthy_body: Callable[[str], bool] = _says_ok) -> bool:
+    """Whether a health endpoint answers 200 with a body `healthy_body` accepts; False while it does not
+    answer at all."""
     try:
-        status, body = _http_get(f"{server}/readyz", token)
+        status, body = _http_get(url, token)
     except (OSError, urllib.error.URLError):
         return False
-    return status == 200 and body.strip() == "ok"
+    return status == 200 and healthy_body(body)
+
+
+def _apiserver_ready(server: str, token: str) -> bool:
+    return _healthy(f"{server}/readyz", token)
 
 
 def _controller_manager_ready(url: str) -> bool:
     # /healthz is always allowed anonymously; it reports ok once every enabled controller has started.
-    try:
-        status, body = _http_get(f"{url}/healthz")
-    except (OSError, urllib.error.URLError):
-        return False
-    return status == 200 and body.strip() == "ok"
+    return _healthy(f"{url}/healthz")
 
 
 def _etcd_ready(client_url: str) -> bool:
-    try:
-        status, body = _http_get(f"{client_url}/health")
-    except (OSError, urllib.error.URLError):
-        return False
-    return status == 200 and json.loads(body).get("health") == "true"
+    return _healthy(
+        f"{client_url}/health", healthy_body=lambda body: json.loads(body).get("health") == "true"
+    )
 
 
 class StartupError(RuntimeError):
@@ -326,6 +329,51 @@ def _wait(
                 f"last lines of {log_path}:\n{_tail(log_path)}"
             )
         time.sleep(0.25)
+
+
+class _Processes:
+    """The processes one start-up runs, kept in a state file: each is recorded as soon as it is spawned,
+    before it is waited for, so that down() can stop it even when its start-up fails."""
+
+    def __init__(self, path: Path, state: dict[str, Any]) -> None:
+        self.path, self.state = path, state
+
+    def save(self) -> None:
+        _write_private(self.path, json.dumps(self.state, indent=2) + "\n")
+
+    def start(
+        self,
+        key: str,
+        name: str,
+        args: list[str],
+        log_path: Path,
+        binary: Path | str,
+        ready: Callable[[], bool],
+        timeout: float,
+        env: dict[str, str] | None = None,
+        explain: Any = None,
+    ) -> tuple[subprocess.Popen[bytes], float]:
+        """Spawn `args` as the state's `key`, record it, and wait until `ready`; returns the process and
+        the seconds it took to be ready."""
+        proc = _spawn(args, log_path, env)
+        self.state[key] = {"pid": proc.pid, "binary": str(binary)}
+        self.save()
+        return proc, _wait(name, proc, ready, timeout, log_path, explain)
+
+    @contextlib.contextmanager
+    def starting(
+        self, started: float, stop_all: Callable[[], None], log: Callable[[str], None]
+    ) -> Iterator[None]:
+        """The start-up as a whole: when it fails (or is interrupted), everything recorded so far is
+        stopped; when it succeeds, the seconds since `started` are recorded as startup_seconds."""
+        try:
+            yield
+        except BaseException:
+            log("start-up failed; stopping what was started")
+            stop_all()
+            raise
+        self.state["startup_seconds"] = round(time.monotonic() - started, 2)
+        self.save()
 
 
 def _readyz_failures(server: str, token: str) -> str:
@@ -442,43 +490,41 @@ def _start(state_dir: Path) -> ClusterInfo:
         },
     }
 
-    def record() -> None:
-        _write_private(state_dir / "cluster.json", json.dumps(state, indent=2) + "\n")
-
-    etcd_log = logs / "etcd.log"
-    etcd = _spawn(
-        [
-            str(bins.etcd),
-            "--name=local",
-            f"--data-dir={data}",
-            f"--listen-client-urls={etcd_url}",
-            f"--advertise-client-urls={etcd_url}",
-            f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=local={peer_url}",
-            # A throwaway dev cluster: losing data on a host crash is fine, fsync latency is not.
-            "--unsafe-no-fsync",
-            "--quota-backend-bytes=2147483648",
-            "--log-level=warn",
-        ],
-        etcd_log,
-    )
-    state["etcd"] = {"pid": etcd.pid, "binary": str(bins.etcd.resolve())}
-    record()  # recorded before waiting so a failed start can still be cleaned up by down()
-    try:
-        took = _wait("etcd", etcd, lambda: _etcd_ready(etcd_url), ETCD_READY_TIMEOUT, etcd_log)
+    processes = _Processes(state_dir / "cluster.json", state)
+    with processes.starting(started, lambda: _down_locked(state_dir), _log):
+        _, took = processes.start(
+            "etcd",
+            "etcd",
+            [
+                str(bins.etcd),
+                "--name=local",
+                f"--data-dir={data}",
+                f"--listen-client-urls={etcd_url}",
+                f"--advertise-client-urls={etcd_url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=local={peer_url}",
+                # A throwaway dev cluster: losing data on a host crash is fine, fsync latency is not.
+                "--unsafe-no-fsync",
+                "--quota-backend-bytes=2147483648",
+                "--log-level=warn",
+            ],
+            logs / "etcd.log",
+            bins.etcd.resolve(),
+            lambda: _etcd_ready(etcd_url),
+            ETCD_READY_TIMEOUT,
+        )
         _log(f"etcd ready on {etcd_url} in {took:.1f} s")
 
         api_log = logs / "kube-apiserver.log"
-        api = _spawn(_apiserver_args(bins, etcd_url, api_port, certs, logs), api_log)
-        state["apiserver"] = {"pid": api.pid, "binary": str(bins.kube_apiserver.resolve())}
-        record()
-        took = _wait(
+        api, took = processes.start(
+            "apiserver",
             "kube-apiserver",
-            api,
+            _apiserver_args(bins, etcd_url, api_port, certs, logs),
+            api_log,
+            bins.kube_apiserver.resolve(),
             lambda: _apiserver_ready(server, token),
             APISERVER_READY_TIMEOUT,
-            api_log,
             explain=lambda: _readyz_failures(server, token),
         )
         state["apiserver_ready_seconds"] = round(took, 2)
@@ -488,25 +534,17 @@ def _start(state_dir: Path) -> ClusterInfo:
         _write_private(kubeconfig, _kubeconfig(server, token, _serving_ca(certs, api_port)))
         _wait_default_namespace(bins.kubectl, kubeconfig, api, api_log)
 
-        kcm_log = logs / "kube-controller-manager.log"
-        kcm = _spawn(_controller_manager_args(bins, kubeconfig, kcm_port, state_dir), kcm_log)
-        state["controller_manager"] = {"pid": kcm.pid, "binary": str(bins.kube_controller_manager.resolve())}
-        record()
-        took = _wait(
+        _, took = processes.start(
+            "controller_manager",
             "kube-controller-manager",
-            kcm,
+            _controller_manager_args(bins, kubeconfig, kcm_port, state_dir),
+            logs / "kube-controller-manager.log",
+            bins.kube_controller_manager.resolve(),
             lambda: _controller_manager_ready(f"https://127.0.0.1:{kcm_port}"),
             CONTROLLER_MANAGER_READY_TIMEOUT,
-            kcm_log,
         )
         state["controller_manager_ready_seconds"] = round(took, 2)
         _log(f"kube-controller-manager ready in {took:.1f} s")
-    except BaseException:
-        _log("start-up failed; stopping what was started")
-        _down_locked(state_dir)
-        raise
-    state["startup_seconds"] = round(time.monotonic() - started, 2)
-    record()
     _log(f"cluster up in {state['startup_seconds']:.1f} s; kubeconfig {kubeconfig}")
     return ClusterInfo(kubeconfig=kubeconfig, kubectl=bins.kubectl, server=server, external=False)
 
@@ -625,17 +663,15 @@ def restart_apiserver(state_dir: Path, downtime: float = 0.0) -> float:
         bins = ensure_binaries()
         certs, logs = state_dir / "certs", state_dir / "logs"
         etcd_url = f"http://127.0.0.1:{state['ports']['etcd']}"
-        api_log = logs / "kube-apiserver.log"
-        api = _spawn(_apiserver_args(bins, etcd_url, state["ports"]["apiserver"], certs, logs), api_log)
-        state["apiserver"] = {"pid": api.pid, "binary": str(bins.kube_apiserver.resolve())}
-        _write_private(state_dir / "cluster.json", json.dumps(state, indent=2) + "\n")
         token = (state_dir / "admin-token").read_text().strip()
-        took = _wait(
+        _, took = _Processes(state_dir / "cluster.json", state).start(
+            "apiserver",
             "kube-apiserver",
-            api,
+            _apiserver_args(bins, etcd_url, state["ports"]["apiserver"], certs, logs),
+            logs / "kube-apiserver.log",
+            bins.kube_apiserver.resolve(),
             lambda: _apiserver_ready(state["server"], token),
             APISERVER_READY_TIMEOUT,
-            api_log,
             explain=lambda: _readyz_failures(state["server"], token),
         )
         _log(f"kube-apiserver restarted, ready in {took:.1f} s")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
+import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 REGION = "us-east-2"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account: callers with plain dummy credentials
@@ -31,3 +33,21 @@ def inference_spec(containers: int = 1) -> dict[str, Any]:
         "SupportedContentTypes": ["text/csv"],
         "SupportedResponseMIMETypes": ["text/csv"],
     }
+
+
+class Refusal(NamedTuple):
+    code: str
+    message: str
+    status: int
+
+
+def refusal(call: Callable[[], Any]) -> Refusal:
+    """The error code, message and HTTP status of the ClientError `call` must raise."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = caught.value.response
+    return Refusal(
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )

@@ -13,8 +13,7 @@ from typing import Any
 
 import botocore.session
 import pytest
-from botocore.exceptions import ClientError
-from localaws_support import NO_RETRY, TRAINER_ROLE, ClientFactory
+from localaws_support import NO_RETRY, TRAINER_ROLE, ClientFactory, refusal
 
 REPOSITORY = "decision-trees-sample"
 REGISTRY_ROOT = "arn:aws:iam::111111111111:root"
@@ -47,10 +46,7 @@ def _doc(*statements: dict[str, Any]) -> str:
 
 
 def _refusal(ecr: Any, text: str) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        ecr.set_repository_policy(repositoryName=REPOSITORY, policyText=text)
-    err = caught.value.response
-    return err["Error"]["Code"], err["Error"]["Message"], err["ResponseMetadata"]["HTTPStatusCode"]
+    return refusal(lambda: ecr.set_repository_policy(repositoryName=REPOSITORY, policyText=text))
 
 
 def test_policy_text_is_at_most_10240_characters(ecr: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from localaws_support import DEFAULT_ACCOUNT, NO_RETRY, REGION, ClientFactory, inference_spec
+from localaws_support import DEFAULT_ACCOUNT, NO_RETRY, REGION, ClientFactory, inference_spec, refusal
 
 from registry_testbed.localaws.server import LocalAWS
 
@@ -16,11 +16,6 @@ from registry_testbed.localaws.server import LocalAWS
 @pytest.fixture
 def sm(aws_client: ClientFactory) -> Any:
     return aws_client("sagemaker", config=NO_RETRY)
-
-
-def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response
-    return err["Error"]["Code"], err["Error"]["Message"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_group_arn_format_is_lower_cased_and_describable_by_name_or_arn(sm: Any) -> None:
@@ -43,9 +38,11 @@ def test_creating_an_existing_group_fails_and_keeps_the_original(sm: Any) -> Non
         ModelPackageGroupDescription="first",
         Tags=[{"Key": "team", "Value": "ml"}],
     )
-    with pytest.raises(ClientError) as exc:
-        sm.create_model_package_group(ModelPackageGroupName="iris", ModelPackageGroupDescription="second")
-    code, message, status = _error(exc)
+    code, message, status = refusal(
+        lambda: sm.create_model_package_group(
+            ModelPackageGroupName="iris", ModelPackageGroupDescription="second"
+        )
+    )
     assert (code, status) == ("ValidationException", 400)
     assert "Model Package Group already exists" in message
     described = sm.describe_model_package_group(ModelPackageGroupName="iris")
@@ -58,18 +55,14 @@ def test_creating_an_existing_group_fails_and_keeps_the_original(sm: Any) -> Non
 def test_describe_missing_group_is_a_validation_exception(sm: Any) -> None:
     # DescribeModelPackageGroup of an unknown group:
     # ValidationException "ModelPackageGroup <arn> does not exist."
-    with pytest.raises(ClientError) as exc:
-        sm.describe_model_package_group(ModelPackageGroupName="nope")
-    code, message, _ = _error(exc)
+    code, message, _ = refusal(lambda: sm.describe_model_package_group(ModelPackageGroupName="nope"))
     assert code == "ValidationException"
     assert "does not exist" in message
 
 
 def test_invalid_group_name_is_refused(sm: Any) -> None:
     # API_CreateModelPackageGroup: ModelPackageGroupName pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}.
-    with pytest.raises(ClientError) as exc:
-        sm.create_model_package_group(ModelPackageGroupName="bad name!")
-    code, message, _ = _error(exc)
+    code, message, _ = refusal(lambda: sm.create_model_package_group(ModelPackageGroupName="bad name!"))
     assert code == "ValidationException"
     assert "modelPackageGroupName" in message
 
@@ -107,18 +100,14 @@ def test_delete_group_refused_while_versions_exist(sm: Any) -> None:
     arn = sm.create_model_package(ModelPackageGroupName="iris", InferenceSpecification=inference_spec())[
         "ModelPackageArn"
     ]
-    with pytest.raises(ClientError) as exc:
-        sm.delete_model_package_group(ModelPackageGroupName="iris")
-    code, message, _ = _error(exc)
+    code, message, _ = refusal(lambda: sm.delete_model_package_group(ModelPackageGroupName="iris"))
     assert code == "ConflictException"
     assert "still contains Model Packages" in message
     sm.describe_model_package_group(ModelPackageGroupName="iris")  # still there
 
     sm.delete_model_package(ModelPackageName=arn)
     sm.delete_model_package_group(ModelPackageGroupName="iris")
-    with pytest.raises(ClientError) as exc:
-        eventually_gone(sm)
-    assert _error(exc)[0] == "ValidationException"
+    assert refusal(lambda: eventually_gone(sm)).code == "ValidationException"
 
 
 def eventually_gone(sm: Any) -> None:
@@ -138,20 +127,24 @@ def test_group_deletion_passes_through_deleting(sm: Any, local_aws: LocalAWS) ->
         sm.describe_model_package_group(ModelPackageGroupName="iris")["ModelPackageGroupStatus"] == "Deleting"
     )
     sm.delete_model_package_group(ModelPackageGroupName="iris")  # a second delete while Deleting: accepted
-    with pytest.raises(ClientError) as exc:
-        sm.create_model_package(ModelPackageGroupName="iris", InferenceSpecification=inference_spec())
-    assert _error(exc)[0] == "ValidationException"
+    assert (
+        refusal(
+            lambda: sm.create_model_package(
+                ModelPackageGroupName="iris", InferenceSpecification=inference_spec()
+            )
+        ).code
+        == "ValidationException"
+    )
     local_aws.admin.set_settings(groupDeletionSeconds=0)
-    with pytest.raises(ClientError) as exc:
-        sm.describe_model_package_group(ModelPackageGroupName="iris")
-    assert _error(exc)[0] == "ValidationException"
+    assert (
+        refusal(lambda: sm.describe_model_package_group(ModelPackageGroupName="iris")).code
+        == "ValidationException"
+    )
 
 
 def test_delete_missing_group_is_a_validation_exception(sm: Any) -> None:
     # DeleteModelPackageGroup of an unknown group: ValidationException "... does not exist."
-    with pytest.raises(ClientError) as exc:
-        sm.delete_model_package_group(ModelPackageGroupName="nope")
-    code, message, _ = _error(exc)
+    code, message, _ = refusal(lambda: sm.delete_model_package_group(ModelPackageGroupName="nope"))
     assert code == "ValidationException"
     assert "does not exist" in message
 
@@ -160,9 +153,7 @@ def test_group_policy_put_get_delete(sm: Any) -> None:
     # Put/Get/DeleteModelPackageGroupPolicy: the stored document is returned as given; Get or Delete without
     # a policy is ValidationException "Cannot find resource policy for: <group arn>".
     arn = sm.create_model_package_group(ModelPackageGroupName="iris")["ModelPackageGroupArn"]
-    with pytest.raises(ClientError) as exc:
-        sm.get_model_package_group_policy(ModelPackageGroupName="iris")
-    code, message, _ = _error(exc)
+    code, message, _ = refusal(lambda: sm.get_model_package_group_policy(ModelPackageGroupName="iris"))
     assert code == "ValidationException"
     assert message == f"Cannot find resource policy for: {arn}"
 
@@ -185,24 +176,27 @@ def test_group_policy_put_get_delete(sm: Any) -> None:
     assert sm.get_model_package_group_policy(ModelPackageGroupName="iris")["ResourcePolicy"] == policy
 
     sm.delete_model_package_group_policy(ModelPackageGroupName="iris")
-    with pytest.raises(ClientError) as exc:
-        sm.delete_model_package_group_policy(ModelPackageGroupName="iris")
-    assert "Cannot find resource policy" in _error(exc)[1]
+    assert (
+        "Cannot find resource policy"
+        in refusal(lambda: sm.delete_model_package_group_policy(ModelPackageGroupName="iris")).message
+    )
 
 
 def test_group_policy_on_missing_group_and_malformed_policy(sm: Any) -> None:
     # Policy calls on an unknown group: ValidationException "Cannot find Model Package Group"; a malformed
     # document (the seed's unclosed brace) is refused, never stored.
-    with pytest.raises(ClientError) as exc:
-        sm.get_model_package_group_policy(ModelPackageGroupName="nope")
-    assert "Cannot find Model Package Group" in _error(exc)[1]
+    assert (
+        "Cannot find Model Package Group"
+        in refusal(lambda: sm.get_model_package_group_policy(ModelPackageGroupName="nope")).message
+    )
 
     sm.create_model_package_group(ModelPackageGroupName="iris")
-    with pytest.raises(ClientError) as exc:
-        sm.put_model_package_group_policy(
-            ModelPackageGroupName="iris",
-            ResourcePolicy='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"',
-        )
-    assert _error(exc)[0] == "ValidationException"
+    malformed = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"'
+    assert (
+        refusal(
+            lambda: sm.put_model_package_group_policy(ModelPackageGroupName="iris", ResourcePolicy=malformed)
+        ).code
+        == "ValidationException"
+    )
     with pytest.raises(ClientError):
         sm.get_model_package_group_policy(ModelPackageGroupName="iris")

@@ -11,7 +11,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
-from localaws_support import NO_RETRY, REGISTRY_ROLE, TRAINER_ROLE, ClientFactory
+from localaws_support import NO_RETRY, REGISTRY_ROLE, TRAINER_ROLE, ClientFactory, refusal
 
 REGISTRY_ROOT = "arn:aws:iam::111111111111:root"
 OTHER_ROOT = "arn:aws:iam::333333333333:root"
@@ -30,10 +30,8 @@ def key(kms: Any) -> str:
 
 
 def _error(call: Callable[[], Any]) -> tuple[str, int]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+    code, _, status = refusal(call)
+    return code, status
 
 
 def _grant(kms: Any, key: str, **fields: Any) -> dict[str, Any]:

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
-from localaws_support import DEFAULT_ACCOUNT, NO_RETRY, REGION, ClientFactory, inference_spec
+from localaws_support import DEFAULT_ACCOUNT, NO_RETRY, REGION, ClientFactory, inference_spec, refusal
 
 from registry_testbed.localaws.server import LocalAWS
 
@@ -24,10 +23,6 @@ def _create(sm: Any, group: str = "Iris", **kwargs: Any) -> str:
     return sm.create_model_package(
         ModelPackageGroupName=group, InferenceSpecification=inference_spec(), **kwargs
     )["ModelPackageArn"]
-
-
-def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return exc.value.response["Error"]["Code"]
 
 
 def test_versions_number_from_one_per_group_with_documented_arn(sm: Any) -> None:
@@ -72,11 +67,14 @@ def test_defaults_and_stored_fields(sm: Any, local_aws: LocalAWS) -> None:
 def test_sixteen_containers_refused_fifteen_accepted(sm: Any) -> None:
     # InferenceSpecification.Containers: array of 1..15 items; SageMaker rejects 16 with a
     # ValidationException naming the field, and no version is created.
-    with pytest.raises(ClientError) as exc:
-        sm.create_model_package(ModelPackageGroupName="Iris", InferenceSpecification=inference_spec(16))
-    assert _code(exc) == "ValidationException"
-    assert "inferenceSpecification.containers" in exc.value.response["Error"]["Message"]
-    assert "less than or equal to 15" in exc.value.response["Error"]["Message"]
+    code, message, _ = refusal(
+        lambda: sm.create_model_package(
+            ModelPackageGroupName="Iris", InferenceSpecification=inference_spec(16)
+        )
+    )
+    assert code == "ValidationException"
+    assert "inferenceSpecification.containers" in message
+    assert "less than or equal to 15" in message
     assert sm.list_model_packages(ModelPackageGroupName="Iris")["ModelPackageSummaryList"] == []
     arn = sm.create_model_package(ModelPackageGroupName="Iris", InferenceSpecification=inference_spec(15))[
         "ModelPackageArn"
@@ -89,10 +87,13 @@ def test_zero_containers_refused_by_the_service(aws_client: ClientFactory, sm: A
     raw = aws_client(
         "sagemaker", config=Config(parameter_validation=False, retries={"total_max_attempts": 1})
     )
-    with pytest.raises(ClientError) as exc:
-        raw.create_model_package(ModelPackageGroupName="Iris", InferenceSpecification=inference_spec(0))
-    assert _code(exc) == "ValidationException"
-    assert "greater than or equal to 1" in exc.value.response["Error"]["Message"]
+    code, message, _ = refusal(
+        lambda: raw.create_model_package(
+            ModelPackageGroupName="Iris", InferenceSpecification=inference_spec(0)
+        )
+    )
+    assert code == "ValidationException"
+    assert "greater than or equal to 1" in message
 
 
 def test_group_given_by_arn(sm: Any) -> None:
@@ -109,15 +110,12 @@ def test_group_given_by_arn(sm: Any) -> None:
 
 def test_missing_group_or_package(sm: Any) -> None:
     # CreateModelPackage into an unknown group, Describe/Delete of an unknown version: ValidationException.
-    with pytest.raises(ClientError) as exc:
-        _create(sm, group="nope")
-    assert _code(exc) == "ValidationException"
+    assert refusal(lambda: _create(sm, group="nope")).code == "ValidationException"
     missing = f"arn:aws:sagemaker:{REGION}:{DEFAULT_ACCOUNT}:model-package/iris/9"
     for call in (sm.describe_model_package, sm.delete_model_package):
-        with pytest.raises(ClientError) as exc:
-            call(ModelPackageName=missing)
-        assert _code(exc) == "ValidationException"
-        assert exc.value.response["Error"]["Message"] == f"ModelPackage {missing} does not exist."
+        code, message, _ = refusal(lambda call=call: call(ModelPackageName=missing))
+        assert code == "ValidationException"
+        assert message == f"ModelPackage {missing} does not exist."
 
 
 def test_list_packages_filters_sorts_and_pages(sm: Any) -> None:
@@ -186,31 +184,26 @@ def test_delete_package_never_reuses_its_version(sm: Any) -> None:
     # DeleteModelPackage removes the version; version numbers keep incrementing within the group.
     first = _create(sm)
     sm.delete_model_package(ModelPackageName=first)
-    with pytest.raises(ClientError) as exc:
-        sm.describe_model_package(ModelPackageName=first)
-    assert _code(exc) == "ValidationException"
+    assert refusal(lambda: sm.describe_model_package(ModelPackageName=first)).code == "ValidationException"
     assert _create(sm).endswith("/iris/2")
 
 
 def test_versions_take_no_tags_groups_do(sm: Any) -> None:
     # CreateModelPackageInput.Tags (botocore sagemaker model): "If you supply ModelPackageGroupName, ...
     # you cannot supply a tag argument." Versioned packages do not support tags (Model Registry FAQ).
-    with pytest.raises(ClientError) as exc:
-        _create(sm, Tags=[{"Key": "team", "Value": "ml"}])
-    assert _code(exc) == "ValidationException"
+    assert refusal(lambda: _create(sm, Tags=[{"Key": "team", "Value": "ml"}])).code == "ValidationException"
     arn = _create(sm)
-    with pytest.raises(ClientError) as exc:
-        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}])
-    assert _code(exc) == "ValidationException"
+    assert (
+        refusal(lambda: sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}])).code
+        == "ValidationException"
+    )
     assert sm.list_tags(ResourceArn=arn)["Tags"] == []
 
     group_arn = sm.describe_model_package_group(ModelPackageGroupName="Iris")["ModelPackageGroupArn"]
     sm.add_tags(ResourceArn=group_arn, Tags=[{"Key": "owner", "Value": "me"}])
     assert sm.list_tags(ResourceArn=group_arn)["Tags"] == [{"Key": "owner", "Value": "me"}]
 
-    with pytest.raises(ClientError) as exc:
-        sm.list_tags(ResourceArn=arn.replace("/1", "/42"))
-    assert _code(exc) == "ValidationException"
+    assert refusal(lambda: sm.list_tags(ResourceArn=arn.replace("/1", "/42"))).code == "ValidationException"
 
 
 def test_packages_pass_pending_and_in_progress_before_completed(sm: Any, local_aws: LocalAWS) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from localaws_support import NO_RETRY, REGION, REGISTRY_ROLE, TRAINER_ROLE, ClientFactory
+from localaws_support import NO_RETRY, REGION, REGISTRY_ROLE, TRAINER_ROLE, ClientFactory, refusal
 
 BUCKET = "training-artifacts"
 REGISTRY_ROOT = "arn:aws:iam::111111111111:root"
@@ -46,10 +46,7 @@ def _stmt(**fields: Any) -> dict[str, Any]:
 
 
 def _refusal(s3: Any, text: str) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        s3.put_bucket_policy(Bucket=BUCKET, Policy=text)
-    err = caught.value.response
-    return err["Error"]["Code"], err["Error"]["Message"], err["ResponseMetadata"]["HTTPStatusCode"]
+    return refusal(lambda: s3.put_bucket_policy(Bucket=BUCKET, Policy=text))
 
 
 def test_not_json_is_malformed_policy_in_s3s_xml_error_shape(s3: Any) -> None:
