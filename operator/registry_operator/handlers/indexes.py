@@ -20,7 +20,6 @@ from registry_operator.reconcile.context import GroupInfo
 from registry_operator.reconcile.resync import REGISTRY_WAITS, GroupKey, Stage, TrackedVersion
 
 GROUPS = by_kind("ModelPackageGroup").selector
-VERSIONS = by_kind("ModelVersion").selector
 ACCESSES = by_kind("CrossAccountRegistryAccess").selector
 
 

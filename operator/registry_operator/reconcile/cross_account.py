@@ -139,7 +139,9 @@ def plan(
     training_role = t.role_arn if t else None
     registry_root = facts.account_root(region, spec.registry_account_id)
 
-    def allow(sid_prefix: str, principal: str, actions: list[str], resource: Any = None) -> policy.Statement:
+    def allow(
+        sid_prefix: str, principal: str, actions: list[str], resource: str | list[str] | None = None
+    ) -> policy.Statement:
         statement: policy.Statement = {
             "Sid": policy.sid(sid_prefix, namespace, name, cluster),
             "Effect": "Allow",
