@@ -11,9 +11,9 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     import kopf
 
-    from registry_operator import sharding
     from registry_operator.aws.session import ClientFactory, client_config, own_account
     from registry_operator.config import ConfigError, load_config
+    from registry_operator.process import sharding
     from registry_operator.reconcile.context import ReconcileContext
 
     try:
@@ -32,7 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
     logfilter.install()
     readiness.install()
-    from registry_operator import health
+    from registry_operator.process import health
 
     try:
         health.start(args.metrics_bind_address, args.metrics_port)
@@ -41,7 +41,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     clients = ClientFactory(client_config(pool_size=args.max_workers * 2))
     api = kube.connect()
-    from registry_operator import cluster_identity
+    from registry_operator.process import cluster_identity
 
     try:
         renamed_from = cluster_identity.ensure(api, args.state_namespace, config)
@@ -82,7 +82,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ),
     )
     if args.leader_elect:
-        from registry_operator import leader
+        from registry_operator.process import leader
 
         # Blocks until this replica leads; a replica that loses the lease exits at once.
         health.HEALTH.standby.set()

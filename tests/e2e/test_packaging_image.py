@@ -122,7 +122,7 @@ def test_image_install_steps_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     for needed in ("kopf", "boto3", "kubernetes", "pydantic", "prometheus-client"):
         assert needed in installed
     imported = subprocess.run(
-        [str(python), "-c", "import registry_operator.handlers.operator, registry_operator.health"],
+        [str(python), "-c", "import registry_operator.handlers.operator, registry_operator.process.health"],
         capture_output=True,
         text=True,
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},

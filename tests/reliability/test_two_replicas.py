@@ -15,7 +15,7 @@ from registry_contents import package_arns
 from runner import OperatorRunner
 from waiting import eventually
 
-from registry_operator import leader
+from registry_operator.process import leader
 from registry_testbed import devstack
 from registry_testbed.localcluster import cluster
 

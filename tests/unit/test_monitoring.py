@@ -33,7 +33,7 @@ from monitoring import (
 )
 from prometheus_client import REGISTRY
 
-from registry_operator import metrics
+from registry_operator.process import metrics
 from registry_testbed.localcluster.build import binaries
 from registry_testbed.localcluster.tools import tools
 

@@ -13,8 +13,9 @@ import pytest
 from http_probe import http_get
 from prometheus_client import REGISTRY
 
-from registry_operator import __version__, health, metrics
+from registry_operator import __version__
 from registry_operator.aws.session import ClientFactory, client_config
+from registry_operator.process import health, metrics
 from registry_testbed.localaws.client import LocalAWSAdmin
 from registry_testbed.localaws.server import LocalAWS
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import kopf
 from kopf._cogs.structs.references import Resource
 
-from registry_operator import sharding
 from registry_operator.api.common import GROUP, VERSION
 from registry_operator.api.kinds import KINDS
+from registry_operator.process import sharding
 
 
 def test_each_shard_its_own_lease() -> None:

@@ -11,8 +11,9 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-from registry_operator import __version__, metrics
+from registry_operator import __version__
 from registry_operator.aws import attribution
+from registry_operator.process import metrics
 
 if TYPE_CHECKING:  # the boto3 stubs (dev only) type each service's client
     from mypy_boto3_ecr import ECRClient

@@ -8,10 +8,10 @@ from typing import Any
 
 import kopf
 
-from registry_operator import metrics
 from registry_operator.api.kinds import KINDS
 from registry_operator.api.model_version import KIND as VERSION_KIND
-from registry_operator.health import HEALTH
+from registry_operator.process import metrics
+from registry_operator.process.health import HEALTH
 
 
 @kopf.on.startup()

@@ -16,9 +16,9 @@ from typing import Any
 
 import kopf
 
-from registry_operator import metrics
 from registry_operator.api.kinds import KINDS, KindInfo
 from registry_operator.handlers import kube, status
+from registry_operator.process import metrics
 from registry_operator.reconcile import runner
 from registry_operator.reconcile.kinds import RECONCILERS
 from registry_operator.reconcile.outcome import Event

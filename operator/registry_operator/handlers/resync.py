@@ -9,11 +9,11 @@ from typing import Any
 
 import kopf
 
-from registry_operator import metrics
 from registry_operator.api.kinds import by_kind
 from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
 from registry_operator.handlers import indexes, kube, reconcilers
+from registry_operator.process import metrics
 from registry_operator.reconcile.kinds import RECONCILERS
 from registry_operator.reconcile.outcome import Stalled, status_patch
 from registry_operator.reconcile.resync import (

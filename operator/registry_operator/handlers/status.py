@@ -8,7 +8,7 @@ from typing import Any
 
 import kopf
 
-from registry_operator import metrics
+from registry_operator.process import metrics
 from registry_operator.reconcile.outcome import Event, ObjectRef, Outcome, State, status_patch
 
 _VOLATILE = {"lastSyncedTime", "lastTransitionTime"}

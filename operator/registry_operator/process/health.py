@@ -31,7 +31,7 @@ DEFAULT_PORT = 8080
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 60.0
 
-log = logging.getLogger("registry_operator.health")
+log = logging.getLogger("registry_operator.process.health")
 
 
 class Health:

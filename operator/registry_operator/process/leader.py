@@ -29,7 +29,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.leaderelection import electionconfig, leaderelection
 from kubernetes.leaderelection.leaderelectionrecord import LeaderElectionRecord
 
-from registry_operator import metrics
+from registry_operator.process import metrics
 
 LEASE_SECONDS = 15
 RENEW_DEADLINE_SECONDS = 10
@@ -37,7 +37,7 @@ RETRY_SECONDS = 2
 # (connect, read) seconds for each Lease request: a renewal that cannot finish in this time has failed.
 REQUEST_TIMEOUT = (2, 3)
 
-log = logging.getLogger("registry_operator.leader")
+log = logging.getLogger("registry_operator.process.leader")
 
 
 class LeaseLock:
