@@ -98,7 +98,7 @@ api: setup
 	$(MAKE) crds
 
 crds: setup
-	$(BIN)/registry-operator crds --output crds
+	$(BIN)/registry-operator crds --output crds --kustomization
 	$(BIN)/registry-operator crds --output charts/sagemaker-registry-operator/crds
 
 cluster-up: setup

@@ -25,13 +25,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"registry-operator: {problem}", file=sys.stderr)
         return 2
     import registry_operator.handlers.operator  # noqa: F401  (registers every handler with kopf)
-    from registry_operator.handlers import kube, logfilter, readiness
-    from registry_operator.handlers.version_views import VersionViews
+    from registry_operator.handlers import kopf_toggles, kube, logfilter
+    from registry_operator.handlers.package_views import PackageViews
+    from registry_operator.handlers.state import OperatorState
 
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(verbose=args.verbose, log_format=log_format, log_prefix=True)
     logfilter.install()
-    readiness.install()
+    kopf_toggles.install()
     from registry_operator.process import health
 
     try:
@@ -67,27 +68,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"registry-operator: cluster renamed from {renamed_from} to {config.cluster_name}",
             file=sys.stderr,
         )
-    memo = kopf.Memo(
-        max_workers=args.max_workers,
-        namespaces=list(args.namespace or ()),
-        label_selector=args.shard_selector,
-        version_views=VersionViews(),
-        config_path=Path(args.config) if args.config else None,
-        kube=api,
+    operator = OperatorState(
         context=ReconcileContext(
             config=config,
             clients=clients,
             groups=lambda namespace, name: None,  # replaced by kopf's index at start-up
             own_account=own_account(clients, config.default_region),
         ),
+        kube=api,
+        max_workers=args.max_workers,
+        namespaces=list(args.namespace or ()),
+        label_selector=args.shard_selector,
+        package_views=PackageViews(),
     )
+    memo = kopf.Memo(operator=operator)
     if args.leader_elect:
         from registry_operator.process import leader
 
         # Blocks until this replica leads; a replica that loses the lease exits at once.
         health.HEALTH.standby.set()
         leader.wait_for_leadership(
-            memo.kube,
+            api,
             args.leader_election_namespace or args.state_namespace,
             lease,
             leader.identity(),
@@ -106,10 +107,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_crds(args: argparse.Namespace) -> int:
     from registry_operator.api.crd import rendered_files
+    from registry_operator.reconcile.catalogue import KINDS
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    for name, content in rendered_files().items():
+    for name, content in rendered_files(KINDS, args.kustomization).items():
         (out / name).write_text(content)
         print(f"wrote {out / name}")
     return 0
@@ -171,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
 
     crds = sub.add_parser("crds", help="write the CRDs generated from the API models")
     crds.add_argument("--output", default="crds")
+    crds.add_argument(
+        "--kustomization",
+        action="store_true",
+        help="also write the folder's Kustomization (for kustomize bases; not for a Helm chart's crds/)",
+    )
     crds.set_defaults(func=_cmd_crds)
 
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from registry_operator.api.common import GROUP
-from registry_operator.api.kinds import KINDS
+from registry_operator.reconcile.catalogue import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGOCD = ROOT / "manifests" / "argocd"

@@ -32,7 +32,7 @@ from kubernetes import client, config
 from registry_operator.api.common import GROUP, VERSION
 from registry_operator.api.model_version import ModelVersionSpec
 from registry_operator.aws.session import client_config
-from registry_operator.reconcile.requests import create_model_package_request
+from registry_operator.reconcile.package_requests import create_model_package_request
 
 PLURAL = "modelversions"
 USER_AGENT = "registry-bench-bare/1"  # the audit log tells its writes apart from the benchmark's own

@@ -47,7 +47,7 @@ from kubernetes import client
 from registry_operator.api.common import GROUP, VERSION
 from registry_operator.api.model_version import ModelVersionSpec
 from registry_operator.aws.session import client_config
-from registry_operator.reconcile.requests import create_model_package_request
+from registry_operator.reconcile.package_requests import create_model_package_request
 from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
 from registry_testbed.localcluster import cluster

@@ -14,14 +14,14 @@ from typing import Any
 
 import yaml
 
-from registry_operator.api import kinds as api_kinds
+from registry_operator.reconcile import catalogue
 from registry_testbed import health_checks
 from registry_testbed.argocd.build import ensure_argocd
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMIZATIONS = health_checks.CUSTOMIZATIONS
 HEALTH_DIR = health_checks.HEALTH_DIR
-KINDS = tuple(info.kind for info in api_kinds.KINDS)
+KINDS = tuple(info.kind for info in catalogue.KINDS)
 ARGOCD_CM = health_checks.ARGOCD_CM
 REQUEST_ID = re.compile(r"request id [0-9A-Za-z-]+")
 

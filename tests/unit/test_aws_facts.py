@@ -9,6 +9,7 @@ from registry_operator.api.cross_account import CrossAccountRegistryAccessSpec
 from registry_operator.aws import facts
 from registry_operator.aws.errors import AwsError, AwsErrorKind, translate
 from registry_operator.reconcile.cross_account import plan
+from registry_operator.reconcile import error_meaning
 
 
 @pytest.mark.parametrize(
@@ -61,31 +62,39 @@ def _error(code: str, message: str = "", status: int = 400, operation: str = "Op
 @pytest.mark.parametrize(
     ("err", "meaning", "reason"),
     [
-        (_error("ThrottlingException"), facts.Meaning.RETRY, "Throttled"),
-        (_error("AccessDeniedException"), facts.Meaning.RETRY, "AccessDenied"),
-        (_error("InternalFailure", status=500), facts.Meaning.RETRY, "AwsServerError"),
-        (_error("MalformedPolicy", "Policy has invalid resource"), facts.Meaning.STALLED, "MalformedPolicy"),
-        (_error("InvalidParameterException", "policyText too long"), facts.Meaning.STALLED, "InvalidPolicy"),
-        (_error("LimitExceededException"), facts.Meaning.STALLED, "LimitExceeded"),
+        (_error("ThrottlingException"), error_meaning.Meaning.RETRY, "Throttled"),
+        (_error("AccessDeniedException"), error_meaning.Meaning.RETRY, "AccessDenied"),
+        (_error("InternalFailure", status=500), error_meaning.Meaning.RETRY, "AwsServerError"),
+        (
+            _error("MalformedPolicy", "Policy has invalid resource"),
+            error_meaning.Meaning.STALLED,
+            "MalformedPolicy",
+        ),
+        (
+            _error("InvalidParameterException", "policyText too long"),
+            error_meaning.Meaning.STALLED,
+            "InvalidPolicy",
+        ),
+        (_error("LimitExceededException"), error_meaning.Meaning.STALLED, "LimitExceeded"),
         (
             _error("ConflictException", "Model Package Group x cannot be deleted because it still contains"),
-            facts.Meaning.STALLED,
+            error_meaning.Meaning.STALLED,
             "GroupNotEmpty",
         ),
         (
             _error("ValidationException", "1 validation error detected"),
-            facts.Meaning.STALLED,
+            error_meaning.Meaning.STALLED,
             "AwsValidationError",
         ),
         (
             translate(ParamValidationError(report="Invalid length for parameter Name"), "CreateGrant"),
-            facts.Meaning.STALLED,
+            error_meaning.Meaning.STALLED,
             "InvalidRequest",
         ),
     ],
 )
-def test_one_table_from_error_to_outcome(err: AwsError, meaning: facts.Meaning, reason: str) -> None:
-    found = facts.meaning(err)
+def test_one_table_from_error_to_outcome(err: AwsError, meaning: error_meaning.Meaning, reason: str) -> None:
+    found = error_meaning.meaning(err)
     assert (found.meaning, found.reason) == (meaning, reason)
     assert err.operation in found.message
 
@@ -106,9 +115,9 @@ def test_parameter_validation_is_not_reported_as_unreachable() -> None:
     ],
 )
 def test_a_target_already_gone_counts_as_withdrawn(code: str, message: str) -> None:
-    assert facts.target_gone(_error(code, message))
+    assert error_meaning.target_gone(_error(code, message))
 
 
 def test_a_live_target_is_not_gone() -> None:
-    assert not facts.target_gone(_error("AccessDenied", "Access Denied"))
-    assert not facts.target_gone(_error("ThrottlingException"))
+    assert not error_meaning.target_gone(_error("AccessDenied", "Access Denied"))
+    assert not error_meaning.target_gone(_error("ThrottlingException"))

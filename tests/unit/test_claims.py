@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry_operator.reconcile.claims import Claim, claim_key, holder
+from registry_operator.reconcile.claims import PackageClaim, claim_key, holder
 
 ARN = "arn:aws:sagemaker:us-east-2:123456789012:model-package/iris/1"
 
@@ -11,8 +11,8 @@ def test_holder_wins_over_older_claims_and_case_does_not_matter() -> None:
     upper = ARN.upper().replace("ARN:AWS:SAGEMAKER", "arn:aws:sagemaker")
     assert claim_key(upper) == claim_key(ARN)
     claims = [
-        Claim("a", "ml", "old", "2026-01-01T00:00:00Z", holds=False),
-        Claim("b", "ml", "new", "2026-02-01T00:00:00Z", holds=True),
+        PackageClaim("a", "ml", "old", "2026-01-01T00:00:00Z", holds=False),
+        PackageClaim("b", "ml", "new", "2026-02-01T00:00:00Z", holds=True),
     ]
     assert holder(claims, "a") == claims[1]
     assert holder(claims, "b") is None
@@ -20,8 +20,8 @@ def test_holder_wins_over_older_claims_and_case_does_not_matter() -> None:
 
 def test_oldest_claimant_wins() -> None:
     claims = [
-        Claim("a", "ml", "first", "2026-01-01T00:00:00Z", holds=False),
-        Claim("b", "ml", "second", "2026-01-02T00:00:00Z", holds=False),
+        PackageClaim("a", "ml", "first", "2026-01-01T00:00:00Z", holds=False),
+        PackageClaim("b", "ml", "second", "2026-01-02T00:00:00Z", holds=False),
     ]
     assert holder(claims, "a") is None
     found = holder(claims, "b")

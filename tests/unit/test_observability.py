@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import kopf
 import pytest
 from http_probe import http_get
 from prometheus_client import REGISTRY
@@ -16,6 +15,7 @@ from prometheus_client import REGISTRY
 from registry_operator import __version__
 from registry_operator.aws.session import ClientFactory, client_config
 from registry_operator.process import health, metrics
+from registry_operator.reconcile.outcome import ObjectRef
 from registry_testbed.localaws.client import LocalAWSAdmin
 from registry_testbed.localaws.server import LocalAWS
 
@@ -65,31 +65,30 @@ def test_unreachable_aws_is_counted_by_exception(aws_env: Callable[[str], None])
 
 def test_reconciles_are_counted_by_the_outcome_they_wrote() -> None:
     kind = "UnitTestKind"
+    ref = ObjectRef("ns", "n", "u", 1)
 
-    @metrics.observe_reconcile(kind)
-    def handler(body: dict, outcome: str | None = None, fail: Exception | None = None, **_: object) -> None:
-        if outcome:
-            metrics.record_outcome(outcome)
-        if fail:
-            raise fail
+    def run(outcome: str | None = None, fail: Exception | None = None) -> None:
+        with metrics.reconciling(kind, ref):
+            assert metrics.current_object() == {"kind": kind, "name": "n", "uid": "u", "namespace": "ns"}
+            if outcome:
+                metrics.record_outcome(outcome)
+            if fail:
+                raise fail
 
-    body = {"metadata": {"namespace": "ns", "name": "n", "uid": "u"}}
-    handler(body=body, outcome="Ready")
-    handler(body=body, outcome="Stalled")
-    with pytest.raises(kopf.TemporaryError):
-        handler(body=body, outcome="Progressing", fail=kopf.TemporaryError("waiting", delay=1))
+    run(outcome="Ready")
+    run(outcome="Stalled")
+    run(outcome="Progressing")
     with pytest.raises(RuntimeError):
-        handler(body=body, fail=RuntimeError("bug"))
+        run(fail=RuntimeError("bug"))
     with pytest.raises(RuntimeError):  # an outcome decided, then writing it failed (a refused status patch)
-        handler(body=body, outcome="Stalled", fail=RuntimeError("status write refused"))
-    handler(body=body)  # decided nothing (a resume of a settled object): not counted
+        run(outcome="Stalled", fail=RuntimeError("status write refused"))
+    run()  # decided nothing (an object waiting for its finalizer): not counted
     counts = {
         r: _value("registry_operator_reconciles_total", kind=kind, result=r)
         for r in ("ready", "stalled", "progressing", "error")
     }
     assert counts == {"ready": 1, "stalled": 1, "progressing": 1, "error": 2}
     assert _value("registry_operator_reconcile_duration_seconds_count", kind=kind) == 5
-    assert handler.__qualname__.endswith("handler")  # kopf's handler id is unchanged by the decorator
     assert metrics.current_object() is None
 
 
@@ -344,8 +343,8 @@ def test_resync_lag_and_groups_without_a_label_per_group(monkeypatch: pytest.Mon
 
 def test_every_kinds_reconcile_series_exist_before_the_first_reconcile() -> None:
     """rate() over a counter series that appears with its first increment misses that increment."""
-    import registry_operator.handlers.observability  # noqa: F401  (registers the kinds' series)
-    from registry_operator.api.kinds import KINDS
+    import registry_operator.handlers.operator  # noqa: F401  (registers the kinds' series)
+    from registry_operator.reconcile.catalogue import KINDS
 
     for info in KINDS:
         for result in metrics.RESULTS:

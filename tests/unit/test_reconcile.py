@@ -6,13 +6,13 @@ import time
 from typing import Any
 
 import pytest
+from listing_path import Version, listing_runs
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
 from registry_operator.reconcile import model_package_group, model_version, ownership, runner
 from registry_operator.reconcile.context import GroupInfo, ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
-from registry_operator.reconcile.resync import TrackedVersion, by_group, resync_group
 from registry_testbed.localaws.server import LocalAWS
 
 REGION = "us-east-2"
@@ -48,7 +48,7 @@ def _spec(group: str = "iris", **extra: Any) -> dict[str, Any]:
 
 def _group(ctx: ReconcileContext, name: str = "iris") -> None:
     out = runner.reconcile(
-        model_package_group.KIND, ObjectRef("ml", name, "g-uid", 1), {"tags": {"team": "ml"}}, {}, ctx
+        model_package_group.MANAGED, ObjectRef("ml", name, "g-uid", 1), {"tags": {"team": "ml"}}, {}, ctx
     )
     assert out.state is State.READY, out
 
@@ -65,10 +65,10 @@ def test_group_created_once_then_observed(ctx: ReconcileContext, local_aws: Loca
 
 def test_version_registered_once_even_if_status_was_lost(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    first = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    first = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
     assert first.state is State.READY and first.events[0].reason == "Registered"
     # A crash before the status write: the next reconcile sees no ARN in status and creates again.
-    second = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    second = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
     assert second.status["modelPackageArn"] == first.status["modelPackageArn"]
     assert len(sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"]) == 1
     assert first.status["modelPackageVersion"] == 1
@@ -79,7 +79,7 @@ def test_missing_group_ref_waits_without_aws_calls(ctx: ReconcileContext, local_
     spec = _spec()
     spec.pop("modelPackageGroupName")
     spec["modelPackageGroupRef"] = {"name": "iris"}
-    out = runner.reconcile(model_version.KIND, _ref(), spec, {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), spec, {}, ctx)
     assert (out.state, out.reason) == (State.PROGRESSING, "WaitingForGroup")
     assert local_aws.admin.calls() == {}
 
@@ -87,11 +87,11 @@ def test_missing_group_ref_waits_without_aws_calls(ctx: ReconcileContext, local_
 def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
     old = _spec(customerMetadataProperties={"a": "1", "b": "2"})
-    created = runner.reconcile(model_version.KIND, _ref(), old, {}, ctx)
+    created = runner.reconcile(model_version.MANAGED, _ref(), old, {}, ctx)
     arn = created.status["modelPackageArn"]
     sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"addedInConsole": "x"})
     new = _spec(approvalStatus="Approved", customerMetadataProperties={"a": "1"})
-    out = runner.reconcile(model_version.KIND, _ref(generation=2), new, created.status, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(generation=2), new, created.status, ctx)
     assert out.state is State.READY and out.reason == "Updated"
     described = sm.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "Approved"
@@ -105,7 +105,7 @@ def test_spec_changes_update_approval_metadata_and_tags(ctx: ReconcileContext, s
 
 def test_not_permitted_role_makes_no_aws_call(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
     out = runner.reconcile(
-        model_version.KIND, _ref(), _spec(roleArn="arn:aws:iam::222222222222:role/r"), {}, ctx
+        model_version.MANAGED, _ref(), _spec(roleArn="arn:aws:iam::222222222222:role/r"), {}, ctx
     )
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert local_aws.admin.calls() == {}
@@ -115,78 +115,52 @@ def test_resync_mirrors_or_reverts_with_one_list_per_group(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
     _group(ctx)
-    tracked = []
+    versions = []
     for i, approval in enumerate([None, "Approved"]):
         spec = _spec(**({"approvalStatus": approval} if approval else {}))
-        out = runner.reconcile(
-            model_version.KIND, _ref(f"v{i}", uid=f"6b1d6c2e-0000-4000-8000-00000000000{i}"), spec, {}, ctx
-        )
-        tracked.append(
-            TrackedVersion(
-                "ml",
-                f"v{i}",
-                f"u{i}",
-                REGION,
-                None,
-                out.status["modelPackageGroupArn"],
-                out.status["modelPackageArn"],
-                approval,
-                out.status["approvalStatus"],
-            )
-        )
-    sm.update_model_package(ModelPackageArn=tracked[0].arn, ModelApprovalStatus="Approved")
-    sm.update_model_package(ModelPackageArn=tracked[1].arn, ModelApprovalStatus="Rejected")
+        ref = _ref(f"v{i}", uid=f"6b1d6c2e-0000-4000-8000-00000000000{i}")
+        versions.append(Version(ref, spec, runner.reconcile(model_version.MANAGED, ref, spec, {}, ctx)))
+    arns = [v.outcome.status["modelPackageArn"] for v in versions]
+    sm.update_model_package(ModelPackageArn=arns[0], ModelApprovalStatus="Approved")
+    sm.update_model_package(ModelPackageArn=arns[1], ModelApprovalStatus="Rejected")
     local_aws.admin.reset_calls()
-    ((key, versions),) = by_group(tracked).items()
-    changes = {c.version.name: c for c in resync_group(ctx.registry(REGION, None), key, versions)}
-    assert changes["v0"].status["approvalStatus"] == "Approved"
-    assert changes["v0"].events[0].reason == "ApprovalChanged"
-    assert changes["v1"].events[0].reason == "DriftCorrected"
+    outcomes = listing_runs(ctx, versions)
+    assert outcomes["v0"].status["approvalStatus"] == "Approved"
+    assert [e.reason for e in outcomes["v0"].events] == ["ApprovalChanged"]
+    assert [e.reason for e in outcomes["v1"].events] == ["DriftCorrected"]
+    assert outcomes["v1"].status["approvalStatus"] == "Approved"
     calls = local_aws.admin.calls()
     assert calls.get("sagemaker:ListModelPackages") == 1 and "sagemaker:DescribeModelPackage" not in calls
-    assert sm.describe_model_package(ModelPackageName=tracked[1].arn)["ModelApprovalStatus"] == "Approved"
+    assert sm.describe_model_package(ModelPackageName=arns[1])["ModelApprovalStatus"] == "Approved"
+    # nothing new: the next pass asks for no run at all
+    settled = [Version(v.ref, v.spec, outcomes[v.ref.name]) for v in versions]
+    assert listing_runs(ctx, settled) == {}
 
 
 def test_delete_policy(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
-    assert runner.delete(model_version.KIND, _ref(), _spec(), out.status, ctx) is None  # Retain by default
-    deleted = runner.delete(model_version.KIND, _ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
+    assert runner.delete(model_version.MANAGED, _ref(), _spec(), out.status, ctx) is None  # Retain by default
+    deleted = runner.delete(model_version.MANAGED, _ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
     assert deleted is not None and deleted.state is State.READY
     assert sm.list_model_packages(ModelPackageGroupName="iris")["ModelPackageSummaryList"] == []
-    again = runner.delete(model_version.KIND, _ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
+    again = runner.delete(model_version.MANAGED, _ref(), _spec(deletionPolicy="Delete"), out.status, ctx)
     assert again is not None and again.state is State.READY and "already gone" in again.message
 
 
 def test_resync_reports_a_version_deleted_outside_the_operator_once(ctx: ReconcileContext, sm: Any) -> None:
     _group(ctx)
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    ref = _ref(generation=4)
+    out = runner.reconcile(model_version.MANAGED, ref, _spec(), {}, ctx)
     arn = out.status["modelPackageArn"]
     sm.delete_model_package(ModelPackageName=arn)
-    tracked = TrackedVersion(
-        "ml",
-        "v",
-        "u",
-        REGION,
-        None,
-        out.status["modelPackageGroupArn"],
-        arn,
-        None,
-        "PendingManualApproval",
-        generation=4,
-    )
-    ((key, versions),) = by_group([tracked]).items()
-    (change,) = resync_group(ctx.registry(REGION, None), key, versions)
-    assert change.events[0].reason == "DeletedInRegistry"
-    assert change.outcome is not None and (change.outcome.state, change.outcome.reason) == (
-        State.STALLED,
-        "DeletedInRegistry",
-    )
+    (change,) = listing_runs(ctx, [Version(ref, _spec(), out)]).values()
+    assert [e.reason for e in change.events] == ["DeletedInRegistry"]
+    assert (change.state, change.reason) == (State.STALLED, "DeletedInRegistry")
     assert change.status["modelPackageStatus"] == "Deleted"
-    already = TrackedVersion(**{**tracked.__dict__, "package_status": "Deleted"})
-    assert resync_group(ctx.registry(REGION, None), key, [already]) == []
+    assert listing_runs(ctx, [Version(ref, _spec(), change)]) == {}  # reported once
     # a reconcile of the spec sees the same and stalls instead of registering a new version silently
-    again = runner.reconcile(model_version.KIND, _ref(), _spec(), out.status, ctx)
+    again = runner.reconcile(model_version.MANAGED, ref, _spec(), out.status, ctx)
     assert (again.state, again.reason) == (State.STALLED, "DeletedInRegistry")
 
 
@@ -226,7 +200,7 @@ def test_adopting_an_existing_version_registers_nothing(
     arn = _existing_version(sm)
     local_aws.admin.reset_calls()
     out = runner.reconcile(
-        model_version.KIND, _ref(), {"modelPackageArn": arn, "approvalStatus": "Approved"}, {}, ctx
+        model_version.MANAGED, _ref(), {"modelPackageArn": arn, "approvalStatus": "Approved"}, {}, ctx
     )
     assert (out.state, out.reason) == (State.READY, "Adopted"), out
     assert out.status["modelPackageArn"] == arn and out.status["modelPackageVersion"] == 1
@@ -241,12 +215,12 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
     sm.create_model_package_group(ModelPackageGroupName="other")
     arn = _existing_version(sm)
     wrong_group = runner.reconcile(
-        model_version.KIND, _ref(), {"modelPackageArn": arn, "modelPackageGroupName": "other"}, {}, ctx
+        model_version.MANAGED, _ref(), {"modelPackageArn": arn, "modelPackageGroupName": "other"}, {}, ctx
     )
     assert (wrong_group.state, wrong_group.reason) == (State.STALLED, "GroupMismatch")
     same = _inference_specification("inference.py")  # as _existing_version registered it
     ok = runner.reconcile(
-        model_version.KIND,
+        model_version.MANAGED,
         _ref(),
         {"modelPackageArn": arn, "modelPackageGroupName": "iris", "inferenceSpecification": same},
         {},
@@ -255,7 +229,7 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
     assert ok.state is State.READY, ok
     differs = _inference_specification("serve.py")
     bad = runner.reconcile(
-        model_version.KIND, _ref(), {"modelPackageArn": arn, "inferenceSpecification": differs}, {}, ctx
+        model_version.MANAGED, _ref(), {"modelPackageArn": arn, "inferenceSpecification": differs}, {}, ctx
     )
     assert (bad.state, bad.reason) == (State.STALLED, "InferenceSpecificationDiffers")
     assert bad.message.startswith(
@@ -265,28 +239,30 @@ def test_adoption_checks_group_and_inference_specification(ctx: ReconcileContext
 
 def test_adoption_of_a_missing_version_retries_as_not_found(ctx: ReconcileContext) -> None:
     arn = "arn:aws:sagemaker:us-east-2:123456789012:model-package/iris/7"
-    out = runner.reconcile(model_version.KIND, _ref(), {"modelPackageArn": arn}, {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), {"modelPackageArn": arn}, {}, ctx)
     assert (out.state, out.reason) == (State.PROGRESSING, "NotFound") and out.retry_after
 
 
 def test_second_adopter_is_refused_naming_the_first(ctx: ReconcileContext, sm: Any) -> None:
-    from registry_operator.reconcile.claims import Claim
+    from registry_operator.reconcile.claims import PackageClaim
 
     sm.create_model_package_group(ModelPackageGroupName="iris")
     arn = _existing_version(sm)
     claims = [
-        Claim("uid-a", "ml", "first", "2026-01-01T00:00:00Z", holds=True),
-        Claim("uid-b", "ml", "second", "2026-01-02T00:00:00Z", holds=False),
+        PackageClaim("uid-a", "ml", "first", "2026-01-01T00:00:00Z", holds=True),
+        PackageClaim("uid-b", "ml", "second", "2026-01-02T00:00:00Z", holds=False),
     ]
     ctx.claims = lambda key: claims if key == arn.lower() else []
-    out = runner.reconcile(model_version.KIND, _ref("second", uid="uid-b"), {"modelPackageArn": arn}, {}, ctx)
+    out = runner.reconcile(
+        model_version.MANAGED, _ref("second", uid="uid-b"), {"modelPackageArn": arn}, {}, ctx
+    )
     assert (out.state, out.reason) == (State.STALLED, "AlreadyManaged")
     assert "ml/first" in out.message
 
 
 def test_adopting_in_another_account_needs_the_allowlist(ctx: ReconcileContext, local_aws: LocalAWS) -> None:
     arn = "arn:aws:sagemaker:us-east-2:111111111111:model-package/iris/1"
-    out = runner.reconcile(model_version.KIND, _ref(), {"modelPackageArn": arn}, {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), {"modelPackageArn": arn}, {}, ctx)
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert out.message.startswith("spec.modelPackageArn")
     assert local_aws.admin.calls() == {}
@@ -296,7 +272,7 @@ def test_existing_group_is_adopted_not_recreated(ctx: ReconcileContext, sm: Any,
     sm.create_model_package_group(ModelPackageGroupName="iris", ModelPackageGroupDescription="made by hand")
     local_aws.admin.reset_calls()
     out = runner.reconcile(
-        model_package_group.KIND,
+        model_package_group.MANAGED,
         ObjectRef("ml", "iris", "g", 1),
         {"modelPackageGroupDescription": "x", "tags": {"team": "ml"}},
         {},
@@ -311,17 +287,17 @@ def test_package_status_is_observed_not_assumed(ctx: ReconcileContext, local_aws
     """Ready only once SageMaker says Completed; a Failed package is Stalled with SageMaker's details."""
     _group(ctx)
     local_aws.admin.set_settings(packageCompletionSeconds=2)
-    first = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    first = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
     assert (first.state, first.reason) == (State.PROGRESSING, "PackagePending"), first
     assert first.status["modelPackageStatus"] == "Pending" and first.status["modelPackageArn"]
     assert first.retry_after is not None
     time.sleep(2.1)
-    again = runner.reconcile(model_version.KIND, _ref(), _spec(), first.status, ctx)
+    again = runner.reconcile(model_version.MANAGED, _ref(), _spec(), first.status, ctx)
     assert (again.state, again.status["modelPackageStatus"]) == (State.READY, "Completed"), again
 
     sm.create_model_package_group(ModelPackageGroupName="broken")
     local_aws.admin.set_settings(packageCompletionSeconds=0, failPackagesInGroups=["broken"])
-    failed = runner.reconcile(model_version.KIND, _ref("b", uid="u-broken"), _spec("broken"), {}, ctx)
+    failed = runner.reconcile(model_version.MANAGED, _ref("b", uid="u-broken"), _spec("broken"), {}, ctx)
     assert (failed.state, failed.reason) == (State.STALLED, "PackageFailed"), failed
     assert "could not be validated" in failed.message and failed.status["modelPackageArn"]
 
@@ -332,21 +308,21 @@ def test_a_failed_follow_up_keeps_the_registered_arn(ctx: ReconcileContext, loca
     local_aws.admin.set_faults(
         [{"operation": "sagemaker:UpdateModelPackage", "rate": 1.0, "error": "InternalFailure"}]
     )
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(approvalDescription="first cut"), {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), _spec(approvalDescription="first cut"), {}, ctx)
     assert out.state is State.PROGRESSING and out.reason == "AwsServerError", out
     assert out.status["modelPackageArn"].endswith("/iris/1")
     local_aws.admin.clear_faults()
     done = runner.reconcile(
-        model_version.KIND, _ref(), _spec(approvalDescription="first cut"), out.status, ctx
+        model_version.MANAGED, _ref(), _spec(approvalDescription="first cut"), out.status, ctx
     )
     assert done.state is State.READY and done.status["modelPackageArn"] == out.status["modelPackageArn"]
-    deleted = runner.delete(model_version.KIND, _ref(), _spec(deletionPolicy="Delete"), done.status, ctx)
+    deleted = runner.delete(model_version.MANAGED, _ref(), _spec(deletionPolicy="Delete"), done.status, ctx)
     assert deleted is not None and deleted.state is State.READY  # never orphaned
 
 
 def test_tags_on_a_version_are_refused_by_aws_and_registration_stands(ctx: ReconcileContext) -> None:
     _group(ctx)
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(tags={"team": "ml"}), {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), _spec(tags={"team": "ml"}), {}, ctx)
     assert out.state is State.READY, out
     tags = {c[0]: c for c in out.extra_conditions}[model_version.TAGS_CONDITION]
     assert tags[1:3] == (False, "NotSupported") and "spec.tags" in tags[3]
@@ -374,8 +350,8 @@ def test_an_upgrade_claims_what_the_previous_release_registered_once(
         "modelPackageStatus": "Completed",
     }
     group_ref = ObjectRef("ml", "iris", "g-uid", 1)
-    group = runner.reconcile(model_package_group.KIND, group_ref, {}, old_group, ctx)
-    version = runner.reconcile(model_version.KIND, _ref(), _spec(), old_version, ctx)
+    group = runner.reconcile(model_package_group.MANAGED, group_ref, {}, old_group, ctx)
+    version = runner.reconcile(model_version.MANAGED, _ref(), _spec(), old_version, ctx)
     assert (group.state, version.state) == (State.READY, State.READY), (group, version)
     assert [e.reason for e in group.events] == ["Claimed", "TagsUpdated"]  # the owner tag
     assert [e.reason for e in version.events] == ["Claimed", "MetadataUpdated"]  # the owner key
@@ -389,6 +365,6 @@ def test_an_upgrade_claims_what_the_previous_release_registered_once(
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=group_arn)["Tags"]}
     assert tags[ownership.OWNER_KEY] == group.status["owner"]
 
-    again = runner.reconcile(model_version.KIND, _ref(), _spec(), version.status, ctx)
-    group_again = runner.reconcile(model_package_group.KIND, group_ref, {}, group.status, ctx)
+    again = runner.reconcile(model_version.MANAGED, _ref(), _spec(), version.status, ctx)
+    group_again = runner.reconcile(model_package_group.MANAGED, group_ref, {}, group.status, ctx)
     assert (again.state, again.events, group_again.events) == (State.READY, [], [])

@@ -12,6 +12,8 @@ from accounts import cross_account_world, foreign_bucket_statement
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
 from registry_operator.reconcile import cross_account, model_version, runner
+from registry_operator.api.cross_account import CrossAccountRegistryAccessSpec
+from registry_operator.reconcile.cross_account.parts import CONDITIONS
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, State
 from registry_testbed.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE
@@ -76,10 +78,10 @@ def _statements(text: str) -> list[dict[str, Any]]:
 
 
 def test_apply_every_part_then_nothing_to_write(world: dict[str, Any]) -> None:
-    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
+    out = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, world["ctx"])
     assert out.state is State.READY, out
     conds = {c[0]: c[1] for c in out.extra_conditions}
-    assert conds == dict.fromkeys(cross_account.CONDITIONS.values(), True)
+    assert conds == dict.fromkeys(CONDITIONS.values(), True)
     bucket = _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
     assert bucket[0] == FOREIGN and len(bucket) == 3
     (s3_part,) = (p for p in out.status["appliedPolicies"] if p["service"] == "s3")
@@ -95,7 +97,7 @@ def test_apply_every_part_then_nothing_to_write(world: dict[str, Any]) -> None:
     assert sorted(grants[0]["Operations"]) == ["Decrypt", "GenerateDataKey"]
 
     world["admin"].reset_calls()
-    again = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
+    again = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), out.status, world["ctx"])
     assert again.state is State.READY and again.events == []
     writes = {
         op for op in world["admin"].calls() if not op.split(":")[1].startswith(("Get", "List", "Describe"))
@@ -120,12 +122,13 @@ def test_cross_account_version_denied_before_and_registered_after(world: dict[st
         },
     }
     mv_ref = ObjectRef("ml", "dt-1", "6b1d6c2e-0000-4000-8000-0000000000aa", 1)
-    denied = runner.reconcile(model_version.KIND, mv_ref, version_spec, {}, world["ctx"])
+    denied = runner.reconcile(model_version.MANAGED, mv_ref, version_spec, {}, world["ctx"])
     assert (denied.state, denied.reason) == (State.PROGRESSING, "AccessDenied"), denied
     assert (
-        runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
+        runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, world["ctx"]).state
+        is State.READY
     )
-    registered = runner.reconcile(model_version.KIND, mv_ref, version_spec, {}, world["ctx"])
+    registered = runner.reconcile(model_version.MANAGED, mv_ref, version_spec, {}, world["ctx"])
     assert registered.state is State.READY, registered
     assert registered.status["modelPackageArn"].startswith(
         f"arn:aws:sagemaker:{REGION}:{REGISTRY}:model-package/"
@@ -136,8 +139,8 @@ def test_cross_account_version_denied_before_and_registered_after(world: dict[st
 
 
 def test_delete_removes_exactly_ours(world: dict[str, Any]) -> None:
-    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
-    deleted = runner.delete(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
+    out = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, world["ctx"])
+    deleted = runner.delete(cross_account.MANAGED, REF, _spec(world["key"]), out.status, world["ctx"])
     assert deleted is not None and deleted.state is State.READY, deleted
     assert _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"]) == [FOREIGN]
     with pytest.raises(world["ecr"].exceptions.RepositoryPolicyNotFoundException):
@@ -154,9 +157,10 @@ def test_two_resources_on_one_bucket_both_applied(world: dict[str, Any]) -> None
     spec_other["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts", "s3KeyPrefix": "other/"}
     spec_other.pop("registry")
     assert (
-        runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"]).state is State.READY
+        runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, world["ctx"]).state
+        is State.READY
     )
-    assert runner.reconcile(cross_account.KIND, other, spec_other, {}, world["ctx"]).state is State.READY
+    assert runner.reconcile(cross_account.MANAGED, other, spec_other, {}, world["ctx"]).state is State.READY
     resources = {
         s["Resource"] for s in _statements(world["s3"].get_bucket_policy(Bucket="artifacts")["Policy"])
     }
@@ -174,15 +178,15 @@ def test_grant_past_the_first_list_grants_page_is_found_not_duplicated(world: di
             Operations=["Decrypt"],
             Name=f"other-tenant-{i}",
         )
-    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
+    out = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, world["ctx"])
     assert out.state is State.READY, out
     world["admin"].reset_calls()
-    again = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
+    again = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), out.status, world["ctx"])
     assert again.state is State.READY and again.events == []
     assert again.status["kmsGrantId"] == out.status["kmsGrantId"]
     assert "kms:CreateGrant" not in world["admin"].calls()
     assert world["admin"].calls()["kms:ListGrants"] >= 2  # two pages at least
-    deleted = runner.delete(cross_account.KIND, REF, _spec(world["key"]), again.status, world["ctx"])
+    deleted = runner.delete(cross_account.MANAGED, REF, _spec(world["key"]), again.status, world["ctx"])
     assert deleted is not None and deleted.state is State.READY, deleted
     grants: list[dict[str, Any]] = []
     for page in world["kms"].get_paginator("list_grants").paginate(KeyId=world["key"]):
@@ -191,13 +195,13 @@ def test_grant_past_the_first_list_grants_page_is_found_not_duplicated(world: di
 
 
 def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world: dict[str, Any]) -> None:
-    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, world["ctx"])
+    out = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, world["ctx"])
     world["kms"].revoke_grant(KeyId=world["key"], GrantId=out.status["kmsGrantId"])
-    again = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), out.status, world["ctx"])
+    again = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), out.status, world["ctx"])
     assert [e.reason for e in again.events] == ["GrantRecreated"]
     assert len(world["kms"].list_grants(KeyId=world["key"])["Grants"]) == 1
     new_key = world["kms"].create_key()["KeyMetadata"]["KeyId"]
-    moved = runner.reconcile(cross_account.KIND, REF, _spec(new_key), again.status, world["ctx"])
+    moved = runner.reconcile(cross_account.MANAGED, REF, _spec(new_key), again.status, world["ctx"])
     assert moved.state is State.READY
     assert world["kms"].list_grants(KeyId=world["key"])["Grants"] == []
     assert len(world["kms"].list_grants(KeyId=new_key)["Grants"]) == 1
@@ -227,7 +231,7 @@ def test_grant_removed_out_of_band_is_recreated_and_key_change_retires_old(world
 )
 def test_allowlist_refuses_without_aws_calls(world: dict[str, Any], config: dict, field: str) -> None:
     ctx = ReconcileContext(OperatorConfig.model_validate(config), ClientFactory(), lambda ns, n: None)
-    out = runner.reconcile(cross_account.KIND, REF, _spec(world["key"]), {}, ctx)
+    out = runner.reconcile(cross_account.MANAGED, REF, _spec(world["key"]), {}, ctx)
     assert (out.state, out.reason) == (State.STALLED, "NotPermitted")
     assert out.message.startswith(field)
     assert world["admin"].calls() == {}
@@ -241,7 +245,7 @@ def test_concurrent_resources_on_one_bucket_keep_every_statement(world: dict[str
         spec["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts", "s3KeyPrefix": f"model-{i}/"}
         spec.pop("registry")
         return runner.reconcile(
-            cross_account.KIND, ObjectRef("ml", f"m{i}", f"u{i}", 1), spec, {}, world["ctx"]
+            cross_account.MANAGED, ObjectRef("ml", f"m{i}", f"u{i}", 1), spec, {}, world["ctx"]
         ).state
 
     with ThreadPoolExecutor(8) as pool:
@@ -324,7 +328,7 @@ def test_any_sequence_of_edits_refusals_faults_crashes_and_rechecks_converges(
             seed=seed,
         )
         out = runner.reconcile(
-            cross_account.KIND, REF, spec, dict(recorded), world["ctx"], checkpoint=checkpoint
+            cross_account.MANAGED, REF, spec, dict(recorded), world["ctx"], checkpoint=checkpoint
         )
         if action != "crash":  # a crash loses the final status write; the checkpoints stay
             recorded.clear()
@@ -333,14 +337,14 @@ def test_any_sequence_of_edits_refusals_faults_crashes_and_rechecks_converges(
     spec = _random_spec(rng, keys)  # whoever edited last, the spec ends allowed
     for _ in range(3):
         out = runner.reconcile(
-            cross_account.KIND, REF, spec, dict(recorded), world["ctx"], checkpoint=checkpoint
+            cross_account.MANAGED, REF, spec, dict(recorded), world["ctx"], checkpoint=checkpoint
         )
         recorded.clear()
         recorded.update(out.status)
     assert out.state is State.READY, out
 
     wanted = cross_account.plan(
-        cross_account.CrossAccountRegistryAccessSpec.model_validate(spec), REF.namespace, REF.name, REGION
+        CrossAccountRegistryAccessSpec.model_validate(spec), REF.namespace, REF.name, REGION
     )
     expected = {(p.service, p.target): sorted(p.statements, key=lambda s: s["Sid"]) for p in wanted.policies}
     for bucket in ("artifacts", "artifacts-2"):
@@ -376,12 +380,14 @@ def test_a_crash_after_the_aws_write_forgets_nothing(world: dict[str, Any]) -> N
     spec["training"] = {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts"}
     spec.pop("registry")
     checkpoints: list[dict[str, Any]] = []
-    first = runner.reconcile(cross_account.KIND, REF, spec, {}, world["ctx"], checkpoint=checkpoints.append)
+    first = runner.reconcile(
+        cross_account.MANAGED, REF, spec, {}, world["ctx"], checkpoint=checkpoints.append
+    )
     assert first.state is State.READY
     moved = {**spec, "training": {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts-2"}}
     checkpoints.clear()
     crashed = runner.reconcile(
-        cross_account.KIND, REF, moved, first.status, world["ctx"], checkpoint=checkpoints.append
+        cross_account.MANAGED, REF, moved, first.status, world["ctx"], checkpoint=checkpoints.append
     )
     assert crashed.state is State.READY and _ours(
         world["s3"].get_bucket_policy(Bucket="artifacts-2")["Policy"]
@@ -389,7 +395,7 @@ def test_a_crash_after_the_aws_write_forgets_nothing(world: dict[str, Any]) -> N
     # what the status holds: the crash lost `crashed.status`, not what was checkpointed before the write
     after_crash = checkpoints[-1] if checkpoints else first.status
     back = {**spec, "training": {"roleArn": TRAINING_ROLE, "s3Bucket": "artifacts"}}
-    out = runner.reconcile(cross_account.KIND, REF, back, after_crash, world["ctx"])
+    out = runner.reconcile(cross_account.MANAGED, REF, back, after_crash, world["ctx"])
     assert out.state is State.READY, out
     with pytest.raises(world["s3"].exceptions.ClientError):  # nothing of ours left: the policy is gone
         world["s3"].get_bucket_policy(Bucket="artifacts-2")

@@ -9,14 +9,14 @@ import json
 from typing import Any
 
 import pytest
+from listing_path import Version, listing_runs
 from registry_members import assert_registered_as, every_member, spec_form
 
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
 from registry_operator.reconcile import model_package_group, model_version, runner
 from registry_operator.reconcile.context import ReconcileContext
-from registry_operator.reconcile.outcome import ObjectRef, State
-from registry_operator.reconcile.resync import Stage, TrackedVersion, by_group, resync_group
+from registry_operator.reconcile.outcome import ObjectRef, Outcome, State
 from registry_testbed.localaws.server import LocalAWS
 
 REGION = "us-east-2"
@@ -27,7 +27,7 @@ UID = "6b1d6c2e-0000-4000-8000-0000000000aa"
 def ctx(operator_aws: LocalAWS) -> ReconcileContext:
     config = OperatorConfig.model_validate({"namespaces": {"ml": {"groups": ["*"]}}})
     context = ReconcileContext(config, ClientFactory(), lambda ns, name: None, own_account="123456789012")
-    out = runner.reconcile(model_package_group.KIND, ObjectRef("ml", "iris", "g-uid", 1), {}, {}, context)
+    out = runner.reconcile(model_package_group.MANAGED, ObjectRef("ml", "iris", "g-uid", 1), {}, {}, context)
     assert out.state is State.READY, out
     operator_aws.admin.reset_calls()
     return context
@@ -43,28 +43,10 @@ def _spec(**changes: Any) -> dict[str, Any]:
     return spec
 
 
-def _tracked(out: Any, spec: dict[str, Any], generation: int = 1) -> TrackedVersion:
-    return TrackedVersion(
-        "ml",
-        "full",
-        UID,
-        REGION,
-        None,
-        out.status["modelPackageGroupArn"],
-        out.status["modelPackageArn"],
-        spec.get("approvalStatus"),
-        out.status["approvalStatus"],
-        generation=generation,
-        package_status=out.status["modelPackageStatus"],
-        spec_stage=Stage.from_fields(spec.get("modelLifeCycle")),
-        status_stage=Stage.from_fields(out.status.get("modelLifeCycle")),
-    )
-
-
 def test_every_member_is_registered_and_status_shows_what_users_look_for(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
     assert (out.state, out.reason) == (State.READY, "Registered"), out
     described = sm.describe_model_package(ModelPackageName=out.status["modelPackageArn"])
     st = out.status
@@ -78,7 +60,7 @@ def test_every_member_is_registered_and_status_shows_what_users_look_for(
 def test_updatable_members_change_in_one_update_and_say_so(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
-    first = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    first = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
     arn = first.status["modelPackageArn"]
     extra = copy.deepcopy(_spec()["additionalInferenceSpecifications"])
     extra.append({**extra[0], "name": "neo-graviton"})
@@ -92,7 +74,7 @@ def test_updatable_members_change_in_one_update_and_say_so(
         additionalInferenceSpecifications=extra,
     )
     local_aws.admin.reset_calls()
-    out = runner.reconcile(model_version.KIND, _ref(2), changed, first.status, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(2), changed, first.status, ctx)
     assert (out.state, out.reason) == (State.READY, "Updated"), out
     assert {e.reason for e in out.events} >= {
         "StageUpdated",
@@ -117,7 +99,7 @@ def test_updatable_members_change_in_one_update_and_say_so(
     assert out.status["modelCardStatus"] == "PendingReview"
 
     local_aws.admin.reset_calls()
-    again = runner.reconcile(model_version.KIND, _ref(2), changed, out.status, ctx)
+    again = runner.reconcile(model_version.MANAGED, _ref(2), changed, out.status, ctx)
     assert (again.state, again.reason) == (State.READY, "UpToDate")
     assert "sagemaker:UpdateModelPackage" not in local_aws.admin.calls()
 
@@ -125,7 +107,7 @@ def test_updatable_members_change_in_one_update_and_say_so(
 def test_card_content_given_back_reserialised_is_not_a_change(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx)
     card = json.loads(every_member()["ModelCard"]["ModelCardContent"])
     sm.update_model_package(
         ModelPackageArn=out.status["modelPackageArn"],
@@ -135,7 +117,7 @@ def test_card_content_given_back_reserialised_is_not_a_change(
         },
     )
     local_aws.admin.reset_calls()
-    again = runner.reconcile(model_version.KIND, _ref(), _spec(), out.status, ctx)
+    again = runner.reconcile(model_version.MANAGED, _ref(), _spec(), out.status, ctx)
     assert again.reason == "UpToDate" and "sagemaker:UpdateModelPackage" not in local_aws.admin.calls()
 
 
@@ -145,7 +127,7 @@ def test_members_left_out_are_left_to_the_registry(
     spec = _spec()
     for name in ("modelLifeCycle", "modelCard", "sourceUri"):
         spec.pop(name)
-    out = runner.reconcile(model_version.KIND, _ref(), spec, {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), spec, {}, ctx)
     arn = out.status["modelPackageArn"]
     assert "modelLifeCycle" not in out.status and "modelCardStatus" not in out.status
     sm.update_model_package(
@@ -155,43 +137,43 @@ def test_members_left_out_are_left_to_the_registry(
         SourceUri="s3://elsewhere/",
     )
     local_aws.admin.reset_calls()
-    again = runner.reconcile(model_version.KIND, _ref(), spec, out.status, ctx)
+    again = runner.reconcile(model_version.MANAGED, _ref(), spec, out.status, ctx)
     assert again.reason == "UpToDate" and "sagemaker:UpdateModelPackage" not in local_aws.admin.calls()
     assert again.status["modelLifeCycle"] == {"stage": "Production", "stageStatus": "Approved"}
     assert [e.reason for e in again.events] == ["StageChanged"]  # as the resync would have said
     assert again.status["modelCardStatus"] == "Approved"
-    settled = runner.reconcile(model_version.KIND, _ref(), spec, again.status, ctx)
+    settled = runner.reconcile(model_version.MANAGED, _ref(), spec, again.status, ctx)
     assert settled.events == []
 
 
 def test_resync_sets_back_a_stage_git_decides_and_mirrors_one_it_leaves_open(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
-    decided = runner.reconcile(model_version.KIND, _ref(), _spec(), {}, ctx)
+    decided = Version(_ref(), _spec(), runner.reconcile(model_version.MANAGED, _ref(), _spec(), {}, ctx))
     open_spec = _spec()
     open_spec.pop("modelLifeCycle")
     other = ObjectRef("ml", "open", "6b1d6c2e-0000-4000-8000-0000000000bb", 1)
-    left_open = runner.reconcile(model_version.KIND, other, open_spec, {}, ctx)
-    versions = [
-        _tracked(decided, _spec()),
-        TrackedVersion(**{**_tracked(left_open, open_spec).__dict__, "name": "open", "uid": other.uid}),
-    ]
-    for v in versions:
+    left_open = Version(other, open_spec, runner.reconcile(model_version.MANAGED, other, open_spec, {}, ctx))
+    for v in (decided, left_open):
         sm.update_model_package(
-            ModelPackageArn=v.arn, ModelLifeCycle={"Stage": "Archived", "StageStatus": "Done"}
+            ModelPackageArn=v.outcome.status["modelPackageArn"],
+            ModelLifeCycle={"Stage": "Archived", "StageStatus": "Done"},
         )
     local_aws.admin.reset_calls()
-    ((key, tracked),) = by_group(versions).items()
-    changes = {c.version.name: c for c in resync_group(ctx.registry(REGION, None), key, tracked)}
+    changes = listing_runs(ctx, [decided, left_open])
     # one List for the group (made for no object in particular), one Update for the drift, no Describe
     assert local_aws.admin.calls() == {"sagemaker:ListModelPackages": 1, "sagemaker:UpdateModelPackage": 1}
     assert local_aws.admin.calls("ml/full") == {"sagemaker:UpdateModelPackage": 1}
 
     # git decides: set back in SageMaker, with an event saying from what
-    assert [e.reason for e in changes["full"].events] == ["DriftCorrected"]
+    assert [e.reason for e in changes["full"].events] == ["DriftCorrected", "StageUpdated"]
     assert "Archived" in changes["full"].events[0].message
-    held = sm.describe_model_package(ModelPackageName=versions[0].arn)["ModelLifeCycle"]
-    assert held == {"Stage": "Development", "StageStatus": "InProgress", "StageDescription": "first"}
+    held = sm.describe_model_package(ModelPackageName=decided.outcome.status["modelPackageArn"])
+    assert held["ModelLifeCycle"] == {
+        "Stage": "Development",
+        "StageStatus": "InProgress",
+        "StageDescription": "first",
+    }
     # left open: mirrored into status
     assert changes["open"].status["modelLifeCycle"] == {"stage": "Archived", "stageStatus": "Done"}
     assert [e.reason for e in changes["open"].events] == ["StageChanged"]
@@ -201,7 +183,7 @@ def test_resync_sets_back_approval_and_stage_in_one_call(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:
     spec = _spec(approvalStatus="Approved")
-    out = runner.reconcile(model_version.KIND, _ref(), spec, {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), spec, {}, ctx)
     arn = out.status["modelPackageArn"]
     sm.update_model_package(
         ModelPackageArn=arn,
@@ -209,9 +191,8 @@ def test_resync_sets_back_approval_and_stage_in_one_call(
         ModelLifeCycle={"Stage": "Retired", "StageStatus": "x"},
     )
     local_aws.admin.reset_calls()
-    ((key, tracked),) = by_group([_tracked(out, spec)]).items()
-    (change,) = resync_group(ctx.registry(REGION, None), key, tracked)
-    assert [e.reason for e in change.events] == ["DriftCorrected", "DriftCorrected"]
+    (change,) = listing_runs(ctx, [Version(_ref(), spec, out)]).values()
+    assert [e.reason for e in change.events if e.reason == "DriftCorrected"] == ["DriftCorrected"] * 2
     assert local_aws.admin.calls("ml/full").get("sagemaker:UpdateModelPackage") == 1
     described = sm.describe_model_package(ModelPackageName=arn)
     assert (described["ModelApprovalStatus"], described["ModelLifeCycle"]["Stage"]) == (
@@ -225,19 +206,17 @@ def test_a_version_that_fails_later_is_stalled_with_aws_reasons(
 ) -> None:
     sm.create_model_package_group(ModelPackageGroupName="broken")
     local_aws.admin.set_settings(packageCompletionSeconds=0, failPackagesInGroups=["broken"])
-    failed = runner.reconcile(model_version.KIND, _ref(), _spec(modelPackageGroupName="broken"), {}, ctx)
+    failed_spec = _spec(modelPackageGroupName="broken")
+    failed = runner.reconcile(model_version.MANAGED, _ref(), failed_spec, {}, ctx)
     assert (failed.state, failed.reason) == (State.STALLED, "PackageFailed")
     (item,) = failed.status["modelPackageStatusDetails"]["validationStatuses"]
     assert item["status"] == "Failed" and "could not be validated" in item["failureReason"]
-    # the resync's view of a version that was Ready when it turned Failed: one Describe for the reasons
-    ready = TrackedVersion(
-        **{**_tracked(failed, _spec()).__dict__, "package_status": "Completed", "ready": True}
-    )
+    # a version that was Ready when it turned Failed: the listing hands it over, its run describes it once
+    was_ready = Outcome(State.READY, "Registered", "", {**failed.status, "modelPackageStatus": "Completed"})
     local_aws.admin.reset_calls()
-    ((key, tracked),) = by_group([ready]).items()
-    (change,) = resync_group(ctx.registry(REGION, None), key, tracked)
-    assert change.outcome is not None and change.outcome.reason == "PackageFailed"
-    assert "could not be validated" in change.outcome.message
+    (change,) = listing_runs(ctx, [Version(_ref(), failed_spec, was_ready)]).values()
+    assert (change.state, change.reason) == (State.STALLED, "PackageFailed")
+    assert "could not be validated" in change.message
     assert change.status["modelPackageStatusDetails"] == failed.status["modelPackageStatusDetails"]
     assert local_aws.admin.calls("ml/full") == {"sagemaker:DescribeModelPackage": 1}
 
@@ -280,7 +259,7 @@ def test_a_version_that_fails_later_is_stalled_with_aws_reasons(
 def test_bad_members_stall_naming_the_field_without_aws_calls(
     ctx: ReconcileContext, local_aws: LocalAWS, change: dict[str, Any], reason: str, field: str
 ) -> None:
-    out = runner.reconcile(model_version.KIND, _ref(), _spec(**change), {}, ctx)
+    out = runner.reconcile(model_version.MANAGED, _ref(), _spec(**change), {}, ctx)
     assert (out.state, out.reason) == (State.STALLED, reason), out
     assert out.message.startswith(field), out.message
     assert local_aws.admin.calls() == {}
@@ -294,7 +273,7 @@ def test_a_key_id_or_alias_of_this_region_is_taken(ctx: ReconcileContext, sm: An
     )
     for i, key in enumerate(keys):
         ref = ObjectRef("ml", f"k{i}", f"6b1d6c2e-0000-4000-8000-00000000010{i}", 1)
-        out = runner.reconcile(model_version.KIND, ref, _spec(securityConfig={"kmsKeyId": key}), {}, ctx)
+        out = runner.reconcile(model_version.MANAGED, ref, _spec(securityConfig={"kmsKeyId": key}), {}, ctx)
         assert out.state is State.READY, (key, out)
         described = sm.describe_model_package(ModelPackageName=out.status["modelPackageArn"])
         assert described["SecurityConfig"] == {"KmsKeyId": key}
@@ -303,10 +282,10 @@ def test_a_key_id_or_alias_of_this_region_is_taken(ctx: ReconcileContext, sm: An
 def test_adoption_compares_every_immutable_member_given(ctx: ReconcileContext, sm: Any) -> None:
     arn = sm.create_model_package(ModelPackageGroupName="iris", **every_member())["ModelPackageArn"]
     same = {"modelPackageArn": arn, **spec_form(every_member())}
-    ok = runner.reconcile(model_version.KIND, _ref(), same, {}, ctx)
+    ok = runner.reconcile(model_version.MANAGED, _ref(), same, {}, ctx)
     assert (ok.state, ok.reason) == (State.READY, "Adopted"), ok
     metrics = copy.deepcopy(same["modelMetrics"])
     metrics["bias"]["report"]["s3Uri"] = "s3://models/iris/metrics/other.json"
-    differs = runner.reconcile(model_version.KIND, _ref(), {**same, "modelMetrics": metrics}, {}, ctx)
+    differs = runner.reconcile(model_version.MANAGED, _ref(), {**same, "modelMetrics": metrics}, {}, ctx)
     assert (differs.state, differs.reason) == (State.STALLED, "ModelMetricsDiffers")
     assert differs.message.startswith("spec.modelMetrics.bias.report.s3Uri differs")

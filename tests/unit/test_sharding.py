@@ -6,7 +6,7 @@ import kopf
 from kopf._cogs.structs.references import Resource
 
 from registry_operator.api.common import GROUP, VERSION
-from registry_operator.api.kinds import KINDS
+from registry_operator.reconcile.catalogue import KINDS
 from registry_operator.process import sharding
 
 

@@ -1,4 +1,5 @@
-"""kopf's bookkeeping in status: one reconcile is one write; an older release's annotations are read once."""
+"""kopf's bookkeeping: a deletion's progress in status, no last-handled spec at all, and what an older
+release kept there removed with the first status write."""
 
 from __future__ import annotations
 
@@ -6,29 +7,41 @@ import json
 
 import kopf
 
-from registry_operator.handlers import storage
+from registry_operator.handlers import status, storage
+from registry_operator.reconcile.outcome import Outcome, State
 
 ESSENCE = {"spec": {"approvalStatus": "Approved"}}
-ANNOTATION = "modelregistry.io/last-handled-configuration"
 
 
-def test_the_last_handled_spec_is_stored_in_status_only() -> None:
-    body = kopf.Body({"metadata": {"name": "v"}, "spec": {}, "status": {}})
-    patch = kopf.Patch()
-    storage.DiffBase().store(body=body, patch=patch, essence=ESSENCE)  # type: ignore[arg-type]
-    assert json.loads(patch["status"]["kopf"]["lastHandledConfiguration"]) == ESSENCE
-    assert not patch.get("metadata")  # no metadata patch: the status write is the only write
-
-
-def test_an_older_releases_annotation_is_read_then_removed_with_the_first_write() -> None:
-    old = json.dumps(ESSENCE)
-    body = kopf.Body({"metadata": {"name": "v", "annotations": {ANNOTATION: old}}, "spec": {}})
-    diffbase = storage.DiffBase()
-    assert diffbase.fetch(body=body) == ESSENCE
+def test_no_last_handled_spec_is_built_kept_or_written() -> None:
+    """Every reconcile goes through the work queue; kopf's change detection serves only deletion, which
+    needs no diff: building one deep-copied every body on every event, storing one cost a write."""
+    body = kopf.Body({"metadata": {"name": "v"}, "spec": {"approvalStatus": "Approved"}, "status": {}})
+    diffbase = storage.NoDiffBase()
+    assert diffbase.build(body=body) is None and diffbase.fetch(body=body) is None
     patch = kopf.Patch()
     diffbase.store(body=body, patch=patch, essence=ESSENCE)  # type: ignore[arg-type]
-    assert patch["metadata"]["annotations"] == {ANNOTATION: None}
-    assert "lastHandledConfiguration" in patch["status"]["kopf"]
+    assert not patch
+
+
+def test_the_first_status_write_after_an_upgrade_removes_the_former_bookkeeping() -> None:
+    former = {
+        "kopf": {
+            "lastHandledConfiguration": json.dumps(ESSENCE),
+            "progress": {"reconcile_version": {"retries": 1}, "delete_version": {"retries": 2}},
+        },
+        "conditions": [],
+    }
+    body = {"metadata": {"name": "v", "generation": 1}, "spec": {}, "status": former}
+    outcome = Outcome(State.READY, "UpToDate", "fine")
+    patch, changed = status.render(outcome, body, ())
+    assert changed
+    assert patch["kopf"] == {"lastHandledConfiguration": None, "progress": {"reconcile_version": None}}
+    cleaned = {
+        "metadata": body["metadata"],
+        "status": {"conditions": patch["conditions"], "observedGeneration": 1},
+    }
+    assert "kopf" not in status.render(outcome, cleaned, ())[0]
 
 
 def test_progress_lives_in_status_and_an_old_record_is_purged_from_annotations() -> None:
@@ -42,24 +55,3 @@ def test_progress_lives_in_status_and_an_old_record_is_purged_from_annotations()
     patch = kopf.Patch()
     progress.purge(key="reconcile_version", body=kopf.Body(old), patch=patch)  # type: ignore[arg-type]
     assert patch["metadata"]["annotations"] == {"modelregistry.io/reconcile_version": None}
-
-
-def test_the_essence_is_the_spec_labels_and_foreign_annotations_only() -> None:
-    body = kopf.Body(
-        {
-            "apiVersion": "modelregistry.io/v1alpha1",
-            "kind": "ModelVersion",
-            "metadata": {
-                "name": "v",
-                "labels": {"team": "ml"},
-                "annotations": {ANNOTATION: "{}", "note": "kept"},
-                "resourceVersion": "7",
-            },
-            "spec": {"approvalStatus": "Approved"},
-            "status": {"kopf": {"lastHandledConfiguration": "{}"}, "conditions": []},
-        }
-    )
-    assert storage.DiffBase().build(body=body) == {
-        "spec": {"approvalStatus": "Approved"},
-        "metadata": {"labels": {"team": "ml"}, "annotations": {"note": "kept"}},
-    }

@@ -107,10 +107,12 @@ REF = ObjectRef("ml", "iris", "uid-1", 1)
 def test_ownership() -> None:
     mine = ownership.me(REF, CONFIG).render()
     assert mine == "prod/ml/iris/uid-1"
-    assert ownership.check(mine, REF, CONFIG, "group iris") is ownership.Claim.OURS
-    assert ownership.check(None, REF, CONFIG, "group iris") is ownership.Claim.TAKE  # un-owned
-    assert ownership.check("old/ml/iris/uid-1", REF, CONFIG, "group iris") is ownership.Claim.TAKE  # renamed
-    assert ownership.check("prod/ml/gone/uid-9", REF, CONFIG, "group iris") is ownership.Claim.TAKE
+    assert ownership.check(mine, REF, CONFIG, "group iris") is ownership.OwnerCheck.OURS
+    assert ownership.check(None, REF, CONFIG, "group iris") is ownership.OwnerCheck.TAKE  # un-owned
+    assert (
+        ownership.check("old/ml/iris/uid-1", REF, CONFIG, "group iris") is ownership.OwnerCheck.TAKE
+    )  # renamed
+    assert ownership.check("prod/ml/gone/uid-9", REF, CONFIG, "group iris") is ownership.OwnerCheck.TAKE
     with pytest.raises(Stalled) as held:
         ownership.check("prod/ml/other/uid-2", REF, CONFIG, "group iris", still_managed=lambda o: True)
     assert held.value.reason == "AlreadyManaged"

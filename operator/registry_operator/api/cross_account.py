@@ -20,10 +20,7 @@ from registry_operator.api.common import (
     RoleArn,
     immutable_rule,
 )
-
-KIND = "CrossAccountRegistryAccess"
-PLURAL = "crossaccountregistryaccesses"
-SHORT_NAMES = ["craa"]
+from registry_operator.api.kinds import column, kind_info
 
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 # A key id, or a key ARN; aliases are not accepted because grants are listed per key.
@@ -217,3 +214,19 @@ class CrossAccountRegistryAccessStatus(CommonStatus):
     s3_policy_sids: list[str] | None = Field(default=None, description="Deprecated: see appliedPolicies.")
     kms_key_id: str | None = Field(default=None, description="Deprecated: see appliedGrants.")
     kms_grant_name: str | None = Field(default=None, description="Deprecated: see appliedGrants.")
+
+
+INFO = kind_info(
+    "CrossAccountRegistryAccess",
+    "crossaccountregistryaccesses",
+    ["craa"],
+    CrossAccountRegistryAccessSpec,
+    CrossAccountRegistryAccessStatus,
+    "Cross-account model registration: resource policies and a KMS grant on both sides.",
+    [
+        column("Group", ".spec.modelPackageGroupName"),
+        column("Registry", ".spec.registryAccountId"),
+        column("Training", ".spec.trainingAccountId"),
+    ],
+    [column("Grant", ".status.kmsGrantId", priority=1)],
+)

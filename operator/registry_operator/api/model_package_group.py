@@ -11,10 +11,7 @@ from registry_operator.api.common import (
     RegistryEntryStatus,
     immutable_rule,
 )
-
-KIND = "ModelPackageGroup"
-PLURAL = "modelpackagegroups"
-SHORT_NAMES = ["mpg"]
+from registry_operator.api.kinds import column, kind_info
 
 
 class ModelPackageGroupSpec(RegistryEntrySpec):
@@ -54,8 +51,25 @@ class ModelPackageGroupStatus(RegistryEntryStatus):
     )
 
 
-class ModelPackageGroupResource(ApiModel):
-    """The whole object as the operator reads it (metadata handled by the glue)."""
-
-    spec: ModelPackageGroupSpec
-    status: ModelPackageGroupStatus = Field(default_factory=ModelPackageGroupStatus)
+INFO = kind_info(
+    "ModelPackageGroup",
+    "modelpackagegroups",
+    ["mpg"],
+    ModelPackageGroupSpec,
+    ModelPackageGroupStatus,
+    "A SageMaker Model Registry model package group, managed from Kubernetes.",
+    [column("Group", ".status.modelPackageGroupName")],
+    [column("ARN", ".status.modelPackageGroupArn", priority=1)],
+    root_rules=[
+        {
+            "rule": (
+                "has(self.spec.modelPackageGroupName) || (size(self.metadata.name) <= 63 && "
+                f"self.metadata.name.matches(r'{ENTITY_NAME_PATTERN}'))"
+            ),
+            "message": (
+                "metadata.name is not a valid SageMaker group name (letters, digits and hyphens, at most "
+                "63): set spec.modelPackageGroupName"
+            ),
+        }
+    ],
+)

@@ -20,6 +20,7 @@ from registry_operator.api.common import (
     add_only_rule,
     immutable_rule,
 )
+from registry_operator.api.kinds import column, kind_info
 from registry_operator.api.package_members import Change
 from registry_operator.api.package_shapes import (
     InferenceSpecification,
@@ -27,11 +28,6 @@ from registry_operator.api.package_shapes import (
     PackageMembers,
 )
 
-KIND = "ModelVersion"
-PLURAL = "modelversions"
-SHORT_NAMES = ["mv"]
-
-MAX_CONTAINERS = 15
 # A group name, or the ARN of a group (possibly in another account), as CreateModelPackage accepts it.
 GROUP_NAME_OR_ARN_PATTERN = (
     r"^(arn:aws(-cn|-us-gov)?:sagemaker:[a-z0-9-]{9,16}:[0-9]{12}:model-package-group/)?"
@@ -195,6 +191,18 @@ class ModelVersionStatus(RegistryEntryStatus):
     )
 
 
-class ModelVersionResource(ApiModel):
-    spec: ModelVersionSpec
-    status: ModelVersionStatus = Field(default_factory=ModelVersionStatus)
+INFO = kind_info(
+    "ModelVersion",
+    "modelversions",
+    ["mv"],
+    ModelVersionSpec,
+    ModelVersionStatus,
+    "One model version registered in the SageMaker Model Registry (CreateModelPackage).",
+    [
+        column("Group", ".status.modelPackageGroupName"),
+        column("Version", ".status.modelPackageVersion", "integer"),
+        column("Approval", ".status.approvalStatus"),
+        column("Stage", ".status.modelLifeCycle.stage"),
+    ],
+    [column("ARN", ".status.modelPackageArn", priority=1)],
+)

@@ -70,6 +70,17 @@ KEPT_IMMUTABLE: dict[str, str] = {
 
 # The UpdateModelPackage member that carries an ADD_ONLY member's additions.
 ADDITIONS: dict[str, str] = {"AdditionalInferenceSpecifications": "AdditionalInferenceSpecificationsToAdd"}
+# UpdateModelPackage parameters that change a member under another name.
+REMOVALS: dict[str, str] = {"CustomerMetadataProperties": "CustomerMetadataPropertiesToRemove"}
+
+
+def updated_member(parameter: str) -> str:
+    """The DescribeModelPackage member an UpdateModelPackage parameter changes."""
+    for member, name in (*ADDITIONS.items(), *REMOVALS.items()):
+        if name == parameter:
+            return member
+    return parameter
+
 
 # Top-level descriptions that say what the operator does with a member (the service model's text says
 # what AWS does with it, and stays on every nested member).

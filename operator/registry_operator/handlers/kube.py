@@ -1,5 +1,5 @@
-"""The operator's connection to the API server: kopf's session, and the few Kubernetes API calls made
-outside kopf's handler cycle (the resync's status writes)."""
+"""The operator's connection to the API server: kopf's session (its watches and the deletion handler's
+patches), and the calls the work queue's runs make themselves (a fresh read, the status write, events)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from registry_operator.api.common import API_VERSION, GROUP, VERSION
 from registry_operator.reconcile.outcome import Event, now_iso
 
 COMPONENT = "sagemaker-registry-operator"
-# Calls made outside kopf (status writes of the resync, fresh reads) never wait longer than this.
+# Calls made outside kopf (status writes, fresh reads, events) never wait longer than this.
 REQUEST_TIMEOUT = (5, 30)
 
 
@@ -78,10 +78,12 @@ def get_object(api: client.ApiClient, plural: str, namespace: str, name: str) ->
 
 def patch_status(
     api: client.ApiClient, plural: str, namespace: str, name: str, status: dict[str, Any]
-) -> None:
-    client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
+) -> dict[str, Any]:
+    """A merge patch of the status subresource; the object as the write left it."""
+    written = client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
         GROUP, VERSION, namespace, plural, name, {"status": status}, _request_timeout=REQUEST_TIMEOUT
     )
+    return dict(written)
 
 
 def post_event(api: client.ApiClient, kind: str, namespace: str, name: str, uid: str, event: Event) -> None:

@@ -1,37 +1,61 @@
-"""kopf start-up: settings, shared state in memo, and the per-group resync task."""
+"""kopf start-up and registration: settings, the shared state, the work queue with its workers, the one
+handler of every watch event, and the periodic source of observations."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
 
-from registry_operator.api.common import GROUP
 from registry_operator.handlers import (  # noqa: F401 (importing registers the handlers)
+    dispatch,
     indexes,
     kube,
     observability,
-    reconcilers,
+    package_views,
+    state,
     storage,
-    version_views,
 )
-from registry_operator.handlers.resync import resync_forever
-from registry_operator.reconcile.claims import Claim
+from registry_operator.handlers.periodic import resync_forever
+from registry_operator.process import metrics
+from registry_operator.process.workqueue import WorkQueue
+from registry_operator.reconcile.catalogue import MANAGED_KINDS, managed
+from registry_operator.reconcile.claims import PackageClaim
 from registry_operator.reconcile.context import GroupInfo
+from registry_operator.reconcile.dependencies import ObjectKey
 
-# Storage keys are decided once: changing them later makes every object look unhandled.
-FINALIZER = f"{GROUP}/finalizer"
+FINALIZER = dispatch.FINALIZER
+
+
+def _dispatch(memo: kopf.Memo) -> dispatch.Dispatch:
+    found = state.of(memo).runs
+    assert isinstance(found, dispatch.Dispatch)
+    return found
+
+
+async def watch_event(type: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Every watch event of every kind, once: the objects' gauges (metrics), the package views, and the
+    dispatch (dependents to wake, a run to ask). One handler rather than one per purpose: kopf's cost
+    per handler and event is paid for every object at a restart. async: no worker-thread hop per event."""
+    operator = state.of(memo)
+    metrics.RESOURCES.observe(type, body)
+    kind = managed(str(body.get("kind")))
+    if kind.holds_packages:
+        operator.package_views.seen(body, deleted=type == "DELETED")
+    _dispatch(memo).seen(type, body)
 
 
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+    operator = state.of(memo)
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = storage.Progress()
-    settings.persistence.diffbase_storage = storage.DiffBase()
-    # Sync handlers run in this pool; it bounds how many AWS calls are in flight at once.
-    settings.execution.max_workers = memo.max_workers
+    settings.persistence.diffbase_storage = storage.NoDiffBase()
+    # Runs are the work queue's; kopf's own pool runs only the deletion handler.
+    settings.execution.max_workers = 4
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     # The initial listing (every start, every re-list) in pages: one response with 10,000 objects
@@ -41,52 +65,72 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
     # (5 s by default): after a restart that was all 10,000 bodies at once.
     settings.queueing.idle_timeout = 1.0
     settings.posting.level = logging.WARNING
-    _use_indexes(memo, kwargs)
-    _list_versions_on_first_claim(memo, logger)
-    memo.resync_task = asyncio.get_running_loop().create_task(resync_forever(memo, logger))
+    _use_indexes(operator, kwargs)
+    _list_packages_on_first_claim(operator, logger)
+    # The runs' pool bounds how many AWS calls are in flight at once.
+    pool = ThreadPoolExecutor(operator.max_workers, thread_name_prefix="reconcile")
+    runs = dispatch.Dispatch(operator, pool)
+    operator.runs = runs
+    queue: WorkQueue[ObjectKey] = WorkQueue(runs.work, operator.max_workers)
+    operator.queue = queue
+    loop = asyncio.get_running_loop()
+    operator.ask = lambda key, reason: queue.ask_threadsafe(key, reason)
+    operator.tasks.append(loop.create_task(queue.serve(), name="work queue"))
+    operator.tasks.append(
+        loop.create_task(
+            resync_forever(operator, lambda key, reason, hint: queue.ask(key, reason, hint=hint)),
+            name="resync",
+        )
+    )
     logger.info(
-        f"operator started: default region {memo.context.config.default_region}, "
-        f"resync every {memo.context.config.resync_interval_seconds} s"
+        f"operator started: default region {operator.context.config.default_region}, "
+        f"resync every {operator.context.config.resync_interval_seconds} s"
     )
 
 
 @kopf.on.cleanup()
-async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
-    task = memo.get("resync_task")
-    if task is not None:
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    for task in state.of(memo).tasks:
         task.cancel()
 
 
-def _use_indexes(memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
+def _use_indexes(operator: state.OperatorState, kwargs: dict[str, Any]) -> None:
     """kopf hands its indexes to start-up handlers before it fills them; the reconcile context and the
-    resync read them from here on (kopf fills them before any object's handler runs)."""
-    names = ("group_objects", "groups_by_aws_name", "access_objects")
-    memo.indexes = {name: kwargs[name] for name in names}
-    by_aws_name, groups = memo.indexes["groups_by_aws_name"], memo.indexes["group_objects"]
-    views: version_views.VersionViews = memo.version_views
-    exists = version_views.exists_in(memo.kube)
+    periodic source read them from here on (kopf fills them before any object's handler runs)."""
+    operator.indexes = {name: kwargs[name] for name in indexes.names()}
+    by_object, by_declared = operator.indexes["group_objects"], operator.indexes["groups_by_declared_name"]
+    views = operator.package_views
+    exists = package_views.exists_in(operator.kube)
 
     def group(namespace: str, name: str) -> GroupInfo | None:
-        found = indexes.values(groups, (namespace, name))
+        found = indexes.values(by_object, (namespace, name))
         return found[0] if found else None
 
-    def claimed(arn: str) -> list[Claim]:
+    def claimed(arn: str) -> list[PackageClaim]:
         return views.claims(arn, exists)
 
-    def managed(namespace: str, group_name: str) -> list[GroupInfo]:
-        return indexes.values(by_aws_name, (namespace, group_name.lower()))
+    def declared(namespace: str, group_name: str) -> list[GroupInfo]:
+        return indexes.values(by_declared, (namespace, group_name.lower()))
 
-    memo.context.groups = group
-    memo.context.claims = claimed
-    memo.context.managed_groups = managed
+    operator.context.groups = group
+    operator.context.claims = claimed
+    operator.context.declared_groups = declared
 
 
-def _list_versions_on_first_claim(memo: kopf.Memo, logger: Any) -> None:
-    """The views list every served ModelVersion before the first claim is answered (version_views.py);
-    a restart over settled objects asks for none and lists nothing beyond kopf's own listing."""
+def _list_packages_on_first_claim(operator: state.OperatorState, logger: Any) -> None:
+    """The package views list every served ModelVersion before the first claim is answered
+    (package_views.py); a restart over settled objects asks for none and lists nothing beyond kopf's own
+    listing."""
 
-    def list_all(views: version_views.VersionViews) -> None:
-        listed = version_views.list_into(views, memo.kube, memo.namespaces, memo.label_selector)
+    def list_all(views: package_views.PackageViews) -> None:
+        listed = package_views.list_into(views, operator.kube, operator.namespaces, operator.label_selector)
         logger.info(f"{listed} ModelVersion(s) listed for the package claims")
 
-    memo.version_views.lister = list_all
+    operator.package_views.lister = list_all
+
+
+indexes.register()
+dispatch.register(_dispatch)
+for _kind in MANAGED_KINDS:
+    kopf.on.event(*_kind.info.selector)(watch_event)
+    metrics.register_kind(_kind.kind)

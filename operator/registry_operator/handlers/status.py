@@ -1,5 +1,6 @@
-"""Between kopf and the runner, for every kind: which object a body is, and writing an outcome back
-(one status write, its events, and kopf's retry signal)."""
+"""The one status writer, for every kind and every path: an outcome becomes one status patch (a field the
+run no longer holds is removed with null; a condition whose status did not change keeps its
+lastTransitionTime), written only when it changes something besides timestamps, with its events."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from registry_operator.process import metrics
 from registry_operator.reconcile.outcome import Event, ObjectRef, Outcome, State, status_patch
 
 _VOLATILE = {"lastSyncedTime", "lastTransitionTime"}
+# What kopf's change handlers kept in status.kopf before every reconcile went through the work queue;
+# removed with the first status write after an upgrade (kopf keeps only a deletion's progress there).
+_FORMER_BOOKKEEPING = ("lastHandledConfiguration",)
+_FORMER_HANDLERS = ("reconcile_group", "reconcile_version", "reconcile_access")
 
 
 def object_ref(body: Mapping[str, Any]) -> ObjectRef:
@@ -28,6 +33,15 @@ def _stable(value: Any) -> Any:
     return value
 
 
+def _former_bookkeeping(current: Mapping[str, Any]) -> dict[str, Any] | None:
+    kept = current.get("kopf") or {}
+    stale: dict[str, Any] = {k: None for k in _FORMER_BOOKKEEPING if k in kept}
+    progress = {h: None for h in _FORMER_HANDLERS if h in (kept.get("progress") or {})}
+    if progress:
+        stale["progress"] = progress
+    return stale or None
+
+
 def render(
     outcome: Outcome, body: Mapping[str, Any], owned_fields: Iterable[str]
 ) -> tuple[dict[str, Any], bool]:
@@ -36,69 +50,44 @@ def render(
     current = dict(body.get("status") or {})
     new = status_patch(outcome, generation, current, owned_fields)
     merged = {k: v for k, v in {**current, **new}.items() if v is not None}
-    return new, _stable(merged) != _stable(current)
+    stale = _former_bookkeeping(current)
+    if stale is not None:
+        new["kopf"] = stale
+    return new, stale is not None or _stable(merged) != _stable(current)
 
 
-def _log(outcome: Outcome, logger: Any) -> None:
+def log(outcome: Outcome, logger: Any) -> None:
     if outcome.state is State.READY:
         logger.info(f"{outcome.reason}: {outcome.message}")
     elif outcome.state is State.STALLED:
         logger.warning(f"Stalled ({outcome.reason}): {outcome.message}")
-
-
-def _retry(outcome: Outcome) -> None:
-    """kopf retries the handler after the delay; the status written says why meanwhile. A refusal by
-    AWS that may be cured outside Kubernetes (outcome Stalled with a delay) is looked at again rarely."""
-    if outcome.state is State.PROGRESSING:
-        raise kopf.TemporaryError(f"{outcome.reason}: {outcome.message}", delay=outcome.retry_after or 10.0)
-    if outcome.state is State.STALLED and outcome.retry_after:
-        raise kopf.TemporaryError(f"Stalled ({outcome.reason}): {outcome.message}", delay=outcome.retry_after)
-
-
-def apply(
-    outcome: Outcome, body: kopf.Body, patch: kopf.Patch, logger: Any, owned_fields: Iterable[str]
-) -> None:
-    """Write an outcome through kopf's own patch (one write with kopf's bookkeeping)."""
-    metrics.record_outcome(outcome.state)  # counted by the handler's metrics.observe_reconcile
-    new, _ = render(outcome, body, owned_fields)
-    for key, value in new.items():
-        patch.status[key] = value
-    for event in outcome.events:
-        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-    _log(outcome, logger)
-    _retry(outcome)
+    else:
+        logger.info(f"waiting ({outcome.reason}): {outcome.message}")
 
 
 def write(
     outcome: Outcome,
     body: Mapping[str, Any],
     owned_fields: Iterable[str],
-    patch_status: Callable[[dict[str, Any]], None],
+    patch_status: Callable[[dict[str, Any]], Mapping[str, Any] | None],
     post_event: Callable[[Event], None],
     logger: Any,
-    only_if_changed: bool = False,
-    retry: bool = True,
-) -> bool:
-    """Write an outcome straight to the API server (for writes that must happen under a lock: kopf's own
-    patch is applied after the handler returns). Returns whether the status was written.
-
-    `only_if_changed` (periodic re-checks) skips the write and the log line when nothing but timestamps
-    moved; `retry=False` leaves retrying to the next periodic run instead of kopf's backoff."""
+) -> Mapping[str, Any] | None:
+    """Write an outcome straight to the API server, with its events. Returns the object as the write
+    left it; None when nothing but timestamps would have changed (no write, no log line)."""
     metrics.record_outcome(outcome.state)
     new, changed = render(outcome, body, owned_fields)
-    written = changed or not only_if_changed
-    if written:
-        patch_status(new)
-        _log(outcome, logger)
+    written = patch_status(new) if changed else None
+    if changed:
+        log(outcome, logger)
     for event in outcome.events:
         post_event(event)
-    if retry:
-        _retry(outcome)
     return written
 
 
 def apply_deletion(outcome: Outcome | None, body: kopf.Body, patch: kopf.Patch, logger: Any) -> None:
-    """Deletion: success lets kopf drop the finalizer; anything else keeps it, says why, and retries."""
+    """Deletion (kopf's handler, which holds the finalizer): success lets kopf drop the finalizer;
+    anything else keeps it, says why in status through kopf's own patch, and retries."""
     if outcome is None:
         return
     for event in outcome.events:
@@ -106,10 +95,10 @@ def apply_deletion(outcome: Outcome | None, body: kopf.Body, patch: kopf.Patch, 
     if outcome.state is State.READY:
         logger.info(outcome.message)
         return
-    generation = int(body.get("metadata", {}).get("generation") or 0)
-    current = dict(body.get("status") or {})
-    for key, value in status_patch(outcome, generation, current).items():
+    new, _ = render(outcome, body, ())
+    new.pop("kopf", None)  # kopf writes its deletion progress there in this same patch
+    for key, value in new.items():
         patch.status[key] = value
-    _log(outcome, logger)
+    log(outcome, logger)
     delay = outcome.retry_after or 10.0
     raise kopf.TemporaryError(f"deletion waits: {outcome.reason}: {outcome.message}", delay=delay)

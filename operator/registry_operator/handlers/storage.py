@@ -1,54 +1,36 @@
-"""Where kopf keeps its bookkeeping (the last handled spec, and handler progress during retries): in
-`status.kopf`, beside the status the reconcile writes, so one reconcile is one API write (the status
-subresource only) instead of a status write plus a metadata patch for annotations.
+"""Where kopf keeps its bookkeeping: a deletion's progress during retries, in `status.kopf` (the status
+subresource only: no metadata patch for annotations); and no last-handled spec at all (`NoDiffBase`).
 
-An object from an older release carries the bookkeeping in annotations: it is read from there once,
-written to status from then on, and the annotation is removed with that first write.
+An object from an older release may carry the progress in annotations: it is read from there, and
+removed when kopf purges the record.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import kopf
 
 from registry_operator.api.common import GROUP
 
 STATUS_FIELD = "kopf"  # status.kopf: declared in every kind's status schema (api/common.py)
-DIFFBASE_FIELD = f"status.{STATUS_FIELD}.lastHandledConfiguration"
 PROGRESS_FIELD = f"status.{STATUS_FIELD}.progress"
 TOUCH_FIELD = f"status.{STATUS_FIELD}.dummy"
-ANNOTATION_KEY = "last-handled-configuration"  # the annotation older releases wrote
 
 
-class DiffBase(kopf.MultiDiffBaseStorage):
-    """The last handled spec, in status; read from the older annotation when status has none yet."""
-
-    def __init__(self) -> None:
-        self._status = kopf.StatusDiffBaseStorage(field=DIFFBASE_FIELD)
-        self._annotation = kopf.AnnotationsDiffBaseStorage(prefix=GROUP, key=ANNOTATION_KEY)
-        super().__init__([self._status, self._annotation])
+class NoDiffBase(kopf.DiffBaseStorage):
+    """No last-handled spec at all: every reconcile goes through the work queue (dispatch.py), which
+    compares generations, not kopf's diffs; kopf's change detection serves only its deletion handler,
+    which needs none. Storing one would cost a write of its own per spec change."""
 
     def build(self, *, body: kopf.Body, extra_fields: Any = None) -> Any:
-        """The essence kopf compares, built once from what it keeps (kopf's own multi-storage deep-copies
-        the whole body, status included, once per storage and again for itself: three copies per event)."""
-        meta = body.get("metadata", {})
-        light = {k: v for k, v in body.items() if k not in ("status", "metadata")}
-        light["metadata"] = {k: meta[k] for k in ("labels", "annotations") if k in meta}
-        essence = kopf.DiffBaseStorage.build(
-            self, body=kopf.Body(cast(kopf.RawBody, light)), extra_fields=extra_fields
-        )
-        annotations = essence.get("metadata", {}).get("annotations", {})
-        for key in self._annotation.make_keys(ANNOTATION_KEY, body=body):
-            annotations.pop(key, None)
-        self._annotation.remove_empty_stanzas(essence)
-        return essence
+        return None  # kopf would deep-copy every body on every event to build it
+
+    def fetch(self, *, body: kopf.Body) -> Any:
+        return None
 
     def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: Any) -> None:
-        self._status.store(body=body, patch=patch, essence=essence)
-        if self._annotation.fetch(body=body) is not None:  # upgraded: the annotation goes, once
-            for key in self._annotation.make_keys(ANNOTATION_KEY, body=body):
-                patch.metadata.annotations[key] = None
+        return None
 
 
 class Progress(kopf.MultiProgressStorage):

@@ -43,16 +43,16 @@ The process:
 
 from __future__ import annotations
 
-import functools
 import logging
 import platform
 import re
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from importlib.metadata import version
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info, disable_created_metrics
@@ -61,6 +61,7 @@ from prometheus_client.registry import Collector
 
 from registry_operator import __version__
 from registry_operator.aws.errors import AwsErrorKind, kind_of
+from registry_operator.reconcile.readiness import ready_state
 
 # `*_created` series (one timestamp per label set) only double the output here
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -123,9 +124,6 @@ BUILD.info(
 )
 
 aws_log = logging.getLogger("registry_operator.aws")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 # --------------------------------------------------------------------------- objects by condition
 
@@ -246,18 +244,6 @@ class _ObjectsCollector(Collector):
             conditions.add_metric(list(label_set), count)
         yield ready
         yield conditions
-
-
-def ready_state(body: Mapping[str, Any]) -> str:
-    """`True` only when Ready is True for the current generation; no condition yet is `Unknown`."""
-    generation = body.get("metadata", {}).get("generation")
-    for cond in (body.get("status") or {}).get("conditions", []) or []:
-        if cond.get("type") == "Ready":
-            status = str(cond.get("status", "Unknown"))
-            if status == "True" and cond.get("observedGeneration") not in (None, generation):
-                return "Unknown"  # Ready for an older spec says nothing about this one
-            return status if status in ("True", "False") else "Unknown"
-    return "Unknown"
 
 
 def _timestamp(value: Any) -> float | None:
@@ -383,48 +369,23 @@ def record_outcome(state: str) -> None:
     _current.outcome = state
 
 
-def observe_reconcile(kind: str) -> Callable[[F], F]:
-    """Decorate a kopf reconcile handler: time it, and count it by the outcome it wrote.
-
-    A handler that returns without writing an outcome (a resume of an object already settled, a timer
-    tick between re-checks) is not counted. functools.wraps keeps the name kopf derives handler ids from.
-    """
-
-    def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            body = kwargs.get("body") or {}
-            meta = body.get("metadata", {})
-            _current.ref = {
-                "apiVersion": body.get("apiVersion", ""),
-                "kind": kind,
-                "name": meta.get("name", ""),
-                "uid": meta.get("uid", ""),
-                "namespace": meta.get("namespace", ""),
-            }
-            _current.outcome = None
-            started = time.perf_counter()
-            result: str | None = "error"
-            try:
-                value = fn(*args, **kwargs)
-                result = _result(_current.outcome)
-                return value
-            except Exception as exc:
-                # kopf.TemporaryError follows a written outcome (status.apply asks for a retry). Any other
-                # exception is an error even after an outcome was decided: writing it may be what failed.
-                retried = _is_retry(exc)
-                result = _result(_current.outcome) if retried and _current.outcome else _error_result(exc)
-                raise
-            finally:
-                if result is not None:
-                    RECONCILES.labels(kind, result).inc()
-                    RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
-                _current.ref = None
-                _current.outcome = None
-
-        return wrapper  # type: ignore[return-value]
-
-    return wrap
+@contextmanager
+def reconciling(kind: str, ref: Any) -> Iterator[None]:
+    """Around one run of one object: names the object for the AWS call log, times the run and counts it
+    by the outcome the status writer recorded (`record_outcome`); a run that raises counts as `error`."""
+    _current.ref = {"kind": kind, "name": ref.name, "uid": ref.uid, "namespace": ref.namespace}
+    _current.outcome = None
+    started = time.perf_counter()
+    result: str | None = "error"
+    try:
+        yield
+        result = _result(_current.outcome)
+    finally:
+        if result is not None:
+            RECONCILES.labels(kind, result).inc()
+            RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        _current.ref = None
+        _current.outcome = None
 
 
 def register_kind(kind: str) -> None:
@@ -439,14 +400,6 @@ def register_kind(kind: str) -> None:
 
 def _result(state: str | None) -> str | None:
     return None if state is None else state.lower()
-
-
-def _is_retry(exc: Exception) -> bool:
-    return type(exc).__name__ == "TemporaryError"  # by name: metrics stays free of kopf imports
-
-
-def _error_result(exc: Exception) -> str:
-    return "progressing" if _is_retry(exc) else "error"
 
 
 # --------------------------------------------------------------------------- AWS calls

@@ -27,7 +27,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from registry_operator.api.common import GROUP, VERSION
-from registry_operator.api.kinds import KINDS
+from registry_operator.reconcile.catalogue import KINDS
 
 # A DNS label: the shard's name ends the Lease's name.
 _SHARD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")

@@ -7,12 +7,13 @@ not just those whose watch event happened to come first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
-class Claim:
+class PackageClaim:
     uid: str
     namespace: str
     name: str
@@ -24,7 +25,24 @@ def claim_key(arn: str) -> str:
     return arn.lower()  # SageMaker ARNs are case-insensitive
 
 
-def holder(claims: Iterable[Claim], uid: str) -> Claim | None:
+def package_claim(body: Mapping[str, Any]) -> tuple[str, PackageClaim] | None:
+    """A ModelVersion by the package it holds (status) or adopts (spec): no two objects manage one."""
+    st = body.get("status") or {}
+    arn = st.get("modelPackageArn") or (body.get("spec") or {}).get("modelPackageArn")
+    if not arn:
+        return None
+    meta = body["metadata"]
+    claim = PackageClaim(
+        str(meta["uid"]),
+        str(meta["namespace"]),
+        str(meta["name"]),
+        str(meta.get("creationTimestamp", "")),
+        bool(st.get("modelPackageArn")),
+    )
+    return claim_key(str(arn)), claim
+
+
+def holder(claims: Iterable[PackageClaim], uid: str) -> PackageClaim | None:
     """The other object that manages the package, if any: one that already holds it, else an older one."""
     by_uid = {c.uid: c for c in claims}
     mine = by_uid.pop(uid, None)
@@ -40,5 +58,5 @@ def holder(claims: Iterable[Claim], uid: str) -> Claim | None:
     return older[0] if older else None
 
 
-def _age(c: Claim) -> tuple[str, str, str]:
+def _age(c: PackageClaim) -> tuple[str, str, str]:
     return (c.created, c.namespace, c.name)

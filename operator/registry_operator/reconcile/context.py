@@ -9,33 +9,48 @@ from registry_operator.aws import facts
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
-from registry_operator.reconcile.claims import Claim
+from registry_operator.reconcile.claims import PackageClaim
 from registry_operator.reconcile.locks import KeyedLocks
+from registry_operator.reconcile.outcome import Retry
 from registry_operator.reconcile.permissions import Authorizer, Request
+
+# A dependent waiting for a group is reconciled as soon as the group changes (reconcile.dependencies);
+# this slow retry is only the safety net for a change the watch did not deliver.
+WAIT_FOR_GROUP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class GroupInfo:
-    """A ModelPackageGroup object as its status records it."""
+    """A ModelPackageGroup object as its spec declares it and its status records it."""
 
     namespace: str
     name: str
     uid: str
-    group_name: str | None
+    declared_name: str  # the SageMaker group it makes: spec.modelPackageGroupName, else metadata.name
+    group_name: str | None  # as recorded, once reconciled
     group_arn: str | None
     region: str | None  # the region it recorded (else its spec's); None before its first reconcile
     role_arn: str | None
     ready: bool
     deleting: bool = False
+    waiting: str | None = None  # the Ready condition's reason for its current generation
+
+    def describe(self) -> str:
+        return f"ModelPackageGroup {self.namespace}/{self.name}"
+
+    def state(self) -> str:
+        if self.deleting:
+            return "is being deleted"
+        return f"is not Ready yet ({self.waiting})" if self.waiting else "is not Ready yet"
 
 
 GroupLookup = Callable[[str, str], GroupInfo | None]
-ClaimLookup = Callable[[str], list[Claim]]
-# (namespace, group name in SageMaker) -> the ModelPackageGroup objects of that namespace managing it
-ManagedGroupLookup = Callable[[str, str], list[GroupInfo]]
+ClaimLookup = Callable[[str], list[PackageClaim]]
+# (namespace, SageMaker group name) -> the ModelPackageGroup objects of that namespace that make it
+DeclaredGroupLookup = Callable[[str, str], list[GroupInfo]]
 
 
-def _no_claims(_: str) -> list[Claim]:
+def _no_claims(_: str) -> list[PackageClaim]:
     return []
 
 
@@ -51,18 +66,44 @@ class ReconcileContext:
     claims: ClaimLookup = _no_claims
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     own_account: str | None = None  # the operator's own identity's account, when known
-    managed_groups: ManagedGroupLookup = _no_groups
+    declared_groups: DeclaredGroupLookup = _no_groups
 
     def registry(self, region: str, role_arn: str | None) -> SageMakerRegistry:
         return SageMakerRegistry(self.clients.client("sagemaker", region, role_arn))
 
+    def makes(self, info: GroupInfo, group: str) -> bool:
+        """Whether the group object makes `group` (a name, or a group ARN): by its recorded ARN once it
+        has one, else by the ARN it will have (its role's account, else the operator's; its region)."""
+        if not group.startswith("arn:"):
+            return True  # looked up by name already
+        arn = info.group_arn
+        if arn is None:
+            account = facts.account_of(info.role_arn) or self.own_account
+            if account is None:
+                return False
+            region = info.region or self.config.default_region
+            arn = facts.group_arn(region, account, info.declared_name)
+        return facts.same_sagemaker_arn(arn, group)
+
+    def managed_group(self, namespace: str, group: str) -> bool:
+        """The namespace's own ModelPackageGroups have made `group` (a name or a group ARN)."""
+        return any(
+            g.group_arn and self.makes(g, group)
+            for g in self.declared_groups(namespace, facts.group_name_from_arn(group))
+        )
+
+    def wait_for_declared_group(self, namespace: str, field_name: str, group: str) -> None:
+        """Retry WaitingForGroup while a ModelPackageGroup of the namespace that makes `group` is not
+        Ready: a folder applied at once converges in any order instead of failing on a group that is
+        about to exist."""
+        for g in self.declared_groups(namespace, facts.group_name_from_arn(group)):
+            if self.makes(g, group) and (g.deleting or not g.ready):
+                raise Retry(
+                    "WaitingForGroup",
+                    f"{field_name} {group} is made by {g.describe()}, which {g.state()}",
+                    WAIT_FOR_GROUP_SECONDS,
+                )
+
     def authorize(self, namespace: str, request: Request) -> None:
         """The one authorization of everything a run would do in AWS (see permissions.Authorizer)."""
-        Authorizer(
-            self.config,
-            self.own_account,
-            lambda ns, group: any(
-                g.group_arn and (not group.startswith("arn:") or facts.same_sagemaker_arn(g.group_arn, group))
-                for g in self.managed_groups(ns, facts.group_name_from_arn(group))
-            ),
-        ).authorize(namespace, request)
+        Authorizer(self.config, self.own_account, self.managed_group).authorize(namespace, request)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from registry_operator.api.common import ENTITY_NAME_PATTERN, DeletionPolicy
-from registry_operator.api.model_package_group import ModelPackageGroupSpec, ModelPackageGroupStatus
+from registry_operator.api.model_package_group import INFO, ModelPackageGroupSpec
+from registry_operator.aws import facts
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile import ownership
+from registry_operator.reconcile import ownership, readiness
+from registry_operator.reconcile.context import GroupInfo
+from registry_operator.reconcile.dependencies import Need
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
+from registry_operator.reconcile.package_requests import map_changes
 from registry_operator.reconcile.permissions import Request
-from registry_operator.reconcile.requests import map_changes
 from registry_operator.reconcile.runner import ManagedKind, Observation, Run
 from registry_operator.reconcile.tags import apply_tags, describe_change
 
@@ -20,9 +24,47 @@ GroupRun = Run[ModelPackageGroupSpec]
 GROUP_PENDING_SECONDS = 2.0
 
 
-def group_name(spec: ModelPackageGroupSpec | dict[str, Any], resource_name: str) -> str:
-    name = spec.get("modelPackageGroupName") if isinstance(spec, dict) else spec.model_package_group_name
+def group_name(spec: ModelPackageGroupSpec | Mapping[str, Any], resource_name: str) -> str:
+    name = spec.get("modelPackageGroupName") if isinstance(spec, Mapping) else spec.model_package_group_name
     return name or resource_name
+
+
+def needs_group_object(namespace: str, name: str) -> Need:
+    """What an object referring to a ModelPackageGroup by its object name needs."""
+    return Need(INFO.kind, namespace, "name", name)
+
+
+def needs_group(namespace: str, name_or_arn: str) -> Need:
+    """What an object naming a SageMaker group (by name or by group ARN) needs from a ModelPackageGroup of
+    its own namespace that would make that group; SageMaker names are case-insensitive."""
+    return Need(INFO.kind, namespace, "group", facts.sagemaker_name(facts.group_name_from_arn(name_or_arn)))
+
+
+def group_info(body: Mapping[str, Any]) -> GroupInfo:
+    """A ModelPackageGroup object as the views hold it: what its spec declares and its status records."""
+    meta, spec = body["metadata"], body.get("spec") or {}
+    st = body.get("status") or {}
+    return GroupInfo(
+        namespace=str(meta["namespace"]),
+        name=str(meta["name"]),
+        uid=str(meta["uid"]),
+        declared_name=group_name(spec, str(meta["name"])),
+        group_name=st.get("modelPackageGroupName"),
+        group_arn=st.get("modelPackageGroupArn"),
+        region=st.get("region") or spec.get("region"),
+        role_arn=spec.get("roleArn"),
+        ready=readiness.ready_for_generation(body),
+        deleting=bool(meta.get("deletionTimestamp")),
+        waiting=readiness.ready_reason(body),
+    )
+
+
+def _by_object_name(info: GroupInfo) -> dict[Any, GroupInfo]:
+    return {(info.namespace, info.name): info}
+
+
+def _by_declared_name(info: GroupInfo) -> dict[Any, GroupInfo]:
+    return {(info.namespace, facts.sagemaker_name(info.declared_name)): info}
 
 
 @dataclass
@@ -33,9 +75,25 @@ class GroupObservation(Observation):
 
 
 class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]):
-    kind = "ModelPackageGroup"
-    spec_model = ModelPackageGroupSpec
-    status_model = ModelPackageGroupStatus
+    info = INFO
+    handler_id = "group"
+    recheck_on_start = True  # few; a group deleted in the registry while the operator was away is seen
+    # The views its dependents read (kopf indexes: complete before any handler runs): by object name,
+    # for references; by the SageMaker group it makes, for names and ARNs.
+    indexes = {
+        "group_objects": lambda body: _by_object_name(group_info(body)),
+        "groups_by_declared_name": lambda body: _by_declared_name(group_info(body)),
+    }
+
+    def provides(self, body: Mapping[str, Any]) -> tuple[list[Need], Hashable]:
+        """Its own name (for references) and the SageMaker group it makes; its dependents care whether it
+        is Ready, which group it recorded, and whether it is being deleted."""
+        info = group_info(body)
+        state = (info.ready, info.group_arn, info.deleting, readiness.ready_state(body), info.waiting)
+        return [
+            needs_group_object(info.namespace, info.name),
+            needs_group(info.namespace, info.declared_name),
+        ], state
 
     def prepare(self, run: GroupRun) -> None:
         spec, ref = run.spec, run.ref
@@ -68,7 +126,7 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
             if ownership.OWNER_KEY not in current:  # made by hand or a pipeline: only within the scopes
                 run.ctx.authorize(run.ref.namespace, Request(into_groups=((_name_field(run), name),)))
             _adopted(run, described)
-        if claim is ownership.Claim.TAKE:
+        if claim is ownership.OwnerCheck.TAKE:
             run.event("Claimed", f"recorded as the owner of group {name} ({ownership.OWNER_KEY})")
         applied = run.recorded.get("appliedTagKeys")
         observed.tags_to_add, observed.tags_to_delete = map_changes(
@@ -82,11 +140,11 @@ class ModelPackageGroupKind(ManagedKind[ModelPackageGroupSpec, GroupObservation]
     def _desired_tags(self, run: Run[Any]) -> dict[str, str]:
         return {**(run.spec.tags or {}), ownership.OWNER_KEY: ownership.me(run.ref, run.ctx.config).render()}
 
-    def _check_owner(self, run: Run[Any], tags: dict[str, str]) -> ownership.Claim:
+    def _check_owner(self, run: Run[Any], tags: dict[str, str]) -> ownership.OwnerCheck:
         name = run.resolved.get("name") or group_name(dict(run.raw_spec), run.ref.name)
 
         def still_managed(owner: ownership.Owner) -> bool:
-            return any(g.uid == owner.uid for g in run.ctx.managed_groups(run.ref.namespace, name))
+            return any(g.uid == owner.uid for g in run.ctx.declared_groups(run.ref.namespace, name))
 
         return ownership.check(
             tags.get(ownership.OWNER_KEY),
@@ -191,4 +249,4 @@ def _adopted(run: GroupRun, described: dict[str, Any]) -> None:
         )
 
 
-KIND = ModelPackageGroupKind()
+MANAGED = ModelPackageGroupKind()

@@ -10,6 +10,7 @@ removed only if this object applied them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,43 +18,30 @@ from pydantic import BaseModel
 
 from registry_operator.api import package_members
 from registry_operator.api.common import DeletionPolicy
-from registry_operator.api.model_version import ModelVersionSpec, ModelVersionStatus
+from registry_operator.api.model_version import INFO, ModelVersionSpec
 from registry_operator.api.package_members import Change
 from registry_operator.api.package_shapes import PackageMembers
 from registry_operator.aws import facts
 from registry_operator.aws.errors import AwsError, AwsErrorKind
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile import ownership, registry_members, requests
+from registry_operator.reconcile import observations, ownership, package_requests, readiness, registry_members
 from registry_operator.reconcile.claims import holder
+from registry_operator.reconcile.context import WAIT_FOR_GROUP_SECONDS
+from registry_operator.reconcile.dependencies import Need, ObjectKey
+from registry_operator.reconcile.group_listing import TrackedVersion
+from registry_operator.reconcile.model_package_group import needs_group, needs_group_object
+from registry_operator.reconcile.observations import DELETED
 from registry_operator.reconcile.outcome import Outcome, Retry, Stalled, State, now_iso
 from registry_operator.reconcile.permissions import Request
 from registry_operator.reconcile.runner import ManagedKind, Observation, Run
 from registry_operator.reconcile.tags import apply_tags, describe_change, tag_changes
 
-WAIT_FOR_GROUP_SECONDS = 5.0
 # A package still Pending or InProgress is looked at again after this long (doubling, to a minute).
 PACKAGE_PENDING_SECONDS = 1.0
-DELETED = "Deleted"
 TAGS_CONDITION = "TagsApplied"
 OBSERVED_CONDITION = "PackageObserved"
 
 VersionRun = Run[ModelVersionSpec]
-
-
-def is_settled(status: dict[str, Any] | None, generation: int, cluster: str) -> bool:
-    """A version registered, Ready for this generation and recorded as owned by this cluster needs no AWS
-    call on operator restart: drift, approvals and package status are observed by the per-group resync.
-    One from before owners were recorded (an upgrade, a renamed cluster) runs once, to claim it."""
-    status = status or {}
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
-    owner = ownership.Owner.parse(status.get("owner"))
-    owned = owner is not None and owner.cluster == cluster
-    return (
-        bool(status.get("modelPackageArn"))
-        and status.get("observedGeneration") == generation
-        and ready
-        and owned
-    )
 
 
 @dataclass
@@ -66,15 +54,42 @@ class VersionObservation(Observation):
     tags_to_delete: list[str] = field(default_factory=list)
     registered: bool = False  # created by this run
     unobservable: bool = False  # registered, but this identity may not describe it
+    # The DescribeModelPackage members `described` speaks for; None: all (a Describe). A List summary or
+    # an event covers a few: the run decides on those and keeps the rest as the status records it.
+    covers: frozenset[str] | None = None
+
+    def covered(self, member: str) -> bool:
+        return self.covers is None or member in self.covers
 
 
 class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
-    kind = "ModelVersion"
-    spec_model = ModelVersionSpec
-    status_model = ModelVersionStatus
+    info = INFO
+    handler_id = "version"
+    holds_packages = True
 
-    def settled(self, status: Any, generation: int, cluster: str) -> bool:
-        return is_settled(status, generation, cluster)
+    def settled(self, body: Mapping[str, Any], cluster: str) -> bool:
+        """Registered, Ready for its generation and recorded as owned by this cluster: drift, approvals and
+        package status are observed by the per-group resync (and registry events), so a restart makes no
+        AWS call for it. One from before owners were recorded (an upgrade, a renamed cluster) runs once,
+        to claim it."""
+        status = body.get("status") or {}
+        owner = ownership.Owner.parse(status.get("owner"))
+        return (
+            readiness.ready_for_generation(body)
+            and bool(status.get("modelPackageArn"))
+            and owner is not None
+            and owner.cluster == cluster
+        )
+
+    def needs(self, body: Mapping[str, Any]) -> list[Need]:
+        """Its group: the ModelPackageGroup it refers to, or the one of its namespace that makes the group
+        it names (by name or by ARN)."""
+        namespace, spec = body["metadata"]["namespace"], body.get("spec") or {}
+        ref = (spec.get("modelPackageGroupRef") or {}).get("name")
+        if ref:
+            return [needs_group_object(namespace, str(ref))]
+        name = spec.get("modelPackageGroupName")
+        return [needs_group(namespace, str(name))] if name else []
 
     # ------------------------------------------------------------------ prepare
 
@@ -108,6 +123,8 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                     f"{field_name} is in region {parsed.region}, but this version's region is {region} "
                     "(spec.region, else the operator's defaultRegion when it was first reconciled)",
                 )
+        if group and spec.model_package_group_name is not None and not run.recorded.get("modelPackageArn"):
+            ctx.wait_for_declared_group(ref.namespace, "spec.modelPackageGroupName", group)
         ctx.authorize(ref.namespace, self._request(run, group))
         if adopting:
             other = holder(ctx.claims(adopting), ref.uid)
@@ -135,7 +152,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             accounts.append(("spec.modelPackageArn", adopting, role))
             parsed = facts.parse_package_arn(adopting)
             if parsed is not None:
-                same = parsed.account == (_account(role) or run.ctx.own_account)
+                same = parsed.account == (facts.account_of(role) or run.ctx.own_account)
                 into.append(("spec.modelPackageArn", parsed.group if same else parsed.group_arn))
         holds = bool(run.recorded.get("modelPackageArn"))
         return Request(accounts=tuple(accounts), into_groups=() if holds else tuple(into))
@@ -180,10 +197,21 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         group = run.resolved.get("group")
         if not arn:
             return VersionObservation(exists=False, group=group)
+        hint = observations.latest_for(recorded_arn, run.hints)
+        if isinstance(hint, observations.PackageObserved) and _enough(hint):
+            # What a List summary or an event says is taken as observed: no Describe.
+            observed = VersionObservation(
+                exists=True, arn=recorded_arn, described=dict(hint.members), covers=hint.covers
+            )
+            observed.group = group or str(run.recorded.get("modelPackageGroupName") or "")
+            self._diff(run, observed)
+            return observed
         described = self._registry(run).describe_package(arn)
         if described is None:
             if adopting and not recorded_arn:
                 raise Retry("NotFound", f"spec.modelPackageArn {adopting} does not exist in SageMaker", 30.0)
+            if run.recorded.get("modelPackageStatus") != DELETED:
+                run.event("DeletedInRegistry", f"{arn} was deleted outside the operator", warning=True)
             run.record(modelPackageStatus=DELETED)
             raise Stalled(
                 "DeletedInRegistry",
@@ -196,14 +224,14 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             _check_adoptable(run.spec, group, described)
             if not recorded_arn:
                 run.event("Adopted", f"adopted {adopting}; no new version registered")
-        if claim is ownership.Claim.TAKE:
+        if claim is ownership.OwnerCheck.TAKE:
             run.event("Claimed", f"recorded as the owner of {arn} ({ownership.OWNER_KEY})")
         observed = VersionObservation(exists=True, arn=str(described["ModelPackageArn"]), described=described)
         observed.group = group or str(described.get("ModelPackageGroupName", ""))
         self._diff(run, observed)
         return observed
 
-    def _check_owner(self, run: Run[Any], arn: str, described: dict[str, Any]) -> ownership.Claim:
+    def _check_owner(self, run: Run[Any], arn: str, described: Mapping[str, Any]) -> ownership.OwnerCheck:
         recorded = (described.get("CustomerMetadataProperties") or {}).get(ownership.OWNER_KEY)
 
         def still_managed(owner: ownership.Owner) -> bool:
@@ -226,7 +254,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             "ApprovalDescription"
         ):
             changes["ApprovalDescription"] = spec.approval_description
-        to_set, to_remove = requests.map_changes(
+        to_set, to_remove = package_requests.map_changes(
             self._desired_metadata(run),
             described.get("CustomerMetadataProperties") or {},
             _applied(run, "appliedMetadataKeys", spec.customer_metadata_properties),
@@ -236,7 +264,13 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if to_remove:
             changes["CustomerMetadataPropertiesToRemove"] = to_remove
         changes.update(registry_members.updatable_changes(spec, described))
-        observed.changes = changes
+        # Only what the observation speaks for is compared: a List summary says nothing of metadata.
+        observed.changes = {
+            k: v for k, v in changes.items() if observed.covered(package_members.updated_member(k))
+        }
+        if observed.covers is not None:
+            observed.up_to_date = not observed.changes
+            return
         observed.tags_to_add, observed.tags_to_delete = self._tag_changes(run, observed)
         observed.up_to_date = not changes and not observed.tags_to_add and not observed.tags_to_delete
         # Until the removals are done, the keys to remove stay recorded: a failed update must not forget
@@ -276,7 +310,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
     def create(self, run: VersionRun, observed: VersionObservation) -> VersionObservation:
         spec = run.spec
         assert observed.group is not None  # required by the CRD unless adopting
-        request = requests.create_model_package_request(spec, observed.group, run.ref.uid)
+        request = package_requests.create_model_package_request(spec, observed.group, run.ref.uid)
         # The owner, recorded in the version itself (versioned packages take no tags).
         request["CustomerMetadataProperties"] = self._desired_metadata(run)
         run.record(owner=ownership.me(run.ref, run.ctx.config).render())
@@ -331,9 +365,27 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             described = dict(observed.described)
             if "ModelApprovalStatus" in changes:
                 before = described.get("ModelApprovalStatus") or "PendingManualApproval"
-                if not observed.registered:
-                    run.event("ApprovalUpdated", f"approval {before} -> {changes['ModelApprovalStatus']}")
-                described["ModelApprovalStatus"] = changes["ModelApprovalStatus"]
+                after = changes["ModelApprovalStatus"]
+                if observed.registered:
+                    pass  # CreateModelPackage set it already; this call only adds its description
+                elif run.recorded.get("approvalStatus") == after:
+                    # git did not change; the registry did: set back, and said so
+                    run.event(
+                        "DriftCorrected",
+                        f"approval was changed to {before} in SageMaker; set back to {after}",
+                    )
+                else:
+                    run.event("ApprovalUpdated", f"approval {before} -> {after}")
+                described["ModelApprovalStatus"] = after
+            if "ModelLifeCycle" in changes and not observed.registered:
+                wanted = registry_members.life_cycle_status(changes["ModelLifeCycle"])
+                if run.recorded.get("modelLifeCycle") == wanted:
+                    held = (described.get("ModelLifeCycle") or {}).get("Stage") or "(none)"
+                    run.event(
+                        "DriftCorrected",
+                        f"life-cycle stage was changed to {held} in SageMaker; set back to "
+                        f"{changes['ModelLifeCycle']['Stage']}",
+                    )
             if "CustomerMetadataProperties" in changes or "CustomerMetadataPropertiesToRemove" in changes:
                 if not observed.registered:
                     run.event("MetadataUpdated", "customer metadata properties updated")
@@ -364,28 +416,38 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if observed.unobservable:
             run.record(approvalStatus=approval, modelPackageStatus=None, lastSyncedTime=now_iso())
             return run.outcome(State.READY, "Registered", f"registered as {arn}; its status cannot be read")
-        held = registry_members.life_cycle_status(described.get("ModelLifeCycle"))
-        if (
-            run.spec.model_life_cycle is None
-            and held is not None
-            and run.recorded.get("modelPackageArn")
-            and held != run.recorded.get("modelLifeCycle")
-        ):
-            # Left to the registry and changed there: said here when this run sees it before the resync.
-            run.event("StageChanged", f"life-cycle stage is now {held['stage']} in SageMaker")
+        self._registry_changes(run, observed, approval)
         run.record(
             modelPackageArn=arn,
             modelPackageVersion=parsed.version if parsed else None,
-            modelPackageGroupName=facts.group_name_from_arn(observed.group or ""),
+            modelPackageGroupName=facts.group_name_from_arn(observed.group or "")
+            or run.recorded.get("modelPackageGroupName"),
             modelPackageGroupArn=parsed.group_arn if parsed else None,
             approvalStatus=approval,
             modelPackageStatus=package_status,
             lastSyncedTime=now_iso(),
-            **registry_members.described_status(described),
+            **registry_members.described_status(described, observed.covers),
         )
         if run.spec.tags and not any(c[0] == TAGS_CONDITION for c in run.conditions):
             run.conditions.append((TAGS_CONDITION, True, "Applied", "spec.tags are on the version"))
         return package_outcome(run, arn, package_status, approval, described, observed)
+
+    def _registry_changes(self, run: VersionRun, observed: VersionObservation, approval: str) -> None:
+        """Events for what reviewers changed in the registry where the registry decides (the spec leaves
+        the field open); the status that follows says it too."""
+        if not run.recorded.get("modelPackageArn") or observed.registered:
+            return
+        described = observed.described or {}
+        if run.spec.approval_status is None and approval != run.recorded.get("approvalStatus"):
+            run.event("ApprovalChanged", f"approval is now {approval} in SageMaker")
+        held = registry_members.life_cycle_status(described.get("ModelLifeCycle"))
+        if (
+            run.spec.model_life_cycle is None
+            and observed.covered("ModelLifeCycle")
+            and held is not None
+            and held != run.recorded.get("modelLifeCycle")
+        ):
+            run.event("StageChanged", f"life-cycle stage is now {held['stage']} in SageMaker")
 
     # ------------------------------------------------------------------ delete
 
@@ -455,8 +517,13 @@ def _status_details(described: dict[str, Any]) -> str:
     return "; ".join(failed)
 
 
-def _account(role_arn: str | None) -> str | None:
-    return role_arn.split(":")[4] if role_arn else None
+def _enough(hint: observations.PackageObserved) -> bool:
+    """Whether an observation says all a run needs: a package that failed is described, for SageMaker's
+    reasons (no summary or event carries them)."""
+    return (
+        hint.covers >= {"ModelApprovalStatus", "ModelPackageStatus"}
+        and hint.members.get("ModelPackageStatus") != "Failed"
+    )
 
 
 def _keys(desired: dict[str, str] | None, pending_removal: list[str] | None = None) -> list[str] | None:
@@ -491,12 +558,12 @@ def _check_adoptable(spec: ModelVersionSpec, group: str | None, described: dict[
         )
     for name, info in PackageMembers.model_fields.items():
         value = getattr(spec, name)
-        member = requests.aws_name(name, PackageMembers)
+        member = package_requests.aws_name(name, PackageMembers)
         if value is None or package_members.CHANGES[member] is not Change.IMMUTABLE:
             continue
         alias = info.alias or name
         if isinstance(value, BaseModel):
-            path = requests.first_difference(value, described.get(member), alias)
+            path = package_requests.first_difference(value, described.get(member), alias)
         else:
             path = None if value == described.get(member) else alias
         if path is not None:
@@ -507,4 +574,55 @@ def _check_adoptable(spec: ModelVersionSpec, group: str | None, described: dict[
             )
 
 
-KIND = ModelVersionKind()
+MANAGED = ModelVersionKind()
+
+
+# --------------------------------------------------------------------------- the periodic listing
+
+# The status fields a group's listing speaks for, and the spec fields git may decide among them.
+LISTED_STATUS = ("approvalStatus", "modelPackageStatus", "modelLifeCycle", "creationTime")
+GIT_DECIDES = ("approvalStatus", "modelLifeCycle")
+
+
+def tracked(body: Mapping[str, Any]) -> TrackedVersion | None:
+    """A registered ModelVersion as the periodic listing tracks it; None when it holds no package (or is
+    being deleted)."""
+    meta, st, spec = body["metadata"], body.get("status") or {}, body.get("spec") or {}
+    if meta.get("deletionTimestamp") or not st.get("modelPackageArn") or not st.get("region"):
+        return None
+    # the ARN, not the name: versions naming one group differently still share one List call
+    group = (
+        st.get("modelPackageGroupArn") or spec.get("modelPackageGroupName") or st.get("modelPackageGroupName")
+    )
+    if not group:
+        return None
+    return TrackedVersion(
+        key=ObjectKey(INFO.kind, str(meta["namespace"]), str(meta["name"])),
+        uid=str(meta["uid"]),
+        region=str(st["region"]),
+        role_arn=spec.get("roleArn"),
+        group=str(group),
+        arn=str(st["modelPackageArn"]),
+        spec={k: spec[k] for k in GIT_DECIDES if spec.get(k) is not None},
+        status={k: st[k] for k in LISTED_STATUS if st.get(k) is not None},
+    )
+
+
+def would_change(v: TrackedVersion, observed: observations.PackageObserved) -> bool:
+    """Whether a run handed this observation would do anything: record a status field other than the one
+    recorded, or set back what git decides and the registry changed. The listing hands a version to the
+    runner only then (the run decides again, from the object as it is by then)."""
+    members = observed.members
+    approval = str(members.get("ModelApprovalStatus") or "PendingManualApproval")
+    seen = {
+        "approvalStatus": approval,
+        "modelPackageStatus": str(members.get("ModelPackageStatus") or "Pending"),
+        **registry_members.described_status(dict(members), observed.covers),
+    }
+    if any(seen.get(k) != v.status.get(k) for k in LISTED_STATUS if k in seen):
+        return True
+    if v.spec.get("approvalStatus") not in (None, approval):
+        return True
+    wanted_stage: Mapping[str, Any] = v.spec.get("modelLifeCycle") or {}
+    held = registry_members.life_cycle_status(members.get("ModelLifeCycle")) or {}
+    return any(held.get(k) != value for k, value in wanted_stage.items())

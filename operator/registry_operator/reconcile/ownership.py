@@ -40,7 +40,7 @@ def me(ref: ObjectRef, config: OperatorConfig) -> Owner:
     return Owner(config.cluster_name, ref.namespace, ref.name, ref.uid)
 
 
-class Claim(StrEnum):
+class OwnerCheck(StrEnum):
     OURS = "Ours"  # recorded as this object's: nothing to do
     TAKE = "Take"  # un-owned, or this namespace's under a previous cluster name or another object: claim it
 
@@ -51,16 +51,16 @@ def check(
     config: OperatorConfig,
     what: str,
     still_managed: Callable[[Owner], bool] = lambda owner: False,
-) -> Claim:
+) -> OwnerCheck:
     """Whether this object may manage `what`, from the owner AWS records for it; Stalled OwnedElsewhere,
     naming the owner, when another namespace or cluster owns it, or another object of this namespace
     that still exists (`still_managed`)."""
     owner = Owner.parse(recorded)
     mine = me(ref, config)
     if owner == mine:
-        return Claim.OURS
+        return OwnerCheck.OURS
     if owner is None:
-        return Claim.TAKE  # un-owned (made by hand or a pipeline): the caller checks the config's scopes
+        return OwnerCheck.TAKE  # un-owned (made by hand or a pipeline): the caller checks the config's scopes
     same_cluster = owner.cluster in (config.cluster_name, *config.previous_cluster_names)
     if same_cluster and owner.namespace == ref.namespace:
         if owner.uid != ref.uid and still_managed(owner):
@@ -68,7 +68,9 @@ def check(
                 "AlreadyManaged",
                 f"{what} is managed by {owner.describe()} (AWS records {OWNER_KEY}={recorded})",
             )
-        return Claim.TAKE  # this namespace's, from an object gone since, or under a previous cluster name
+        return (
+            OwnerCheck.TAKE
+        )  # this namespace's, from an object gone since, or under a previous cluster name
     raise Stalled(
         "OwnedElsewhere",
         f"{what} is owned by {owner.describe()} (AWS records {OWNER_KEY}={recorded}); this object may not "

@@ -12,7 +12,7 @@ from typing import Any
 from registry_operator.api import package_members
 from registry_operator.api.model_version import ModelVersionSpec
 from registry_operator.aws import facts
-from registry_operator.reconcile import requests
+from registry_operator.reconcile import package_requests
 from registry_operator.reconcile.outcome import Stalled
 
 
@@ -72,9 +72,9 @@ def updatable_changes(spec: ModelVersionSpec, described: dict[str, Any]) -> dict
         if (content is not None and not _same_card_content(content, card.get("ModelCardContent"))) or (
             status is not None and status != card.get("ModelCardStatus")
         ):
-            changes["ModelCard"] = requests.to_aws_shape(spec.model_card)
+            changes["ModelCard"] = package_requests.to_aws_shape(spec.model_card)
     if spec.model_life_cycle is not None:
-        wanted = requests.to_aws_shape(spec.model_life_cycle)
+        wanted = package_requests.to_aws_shape(spec.model_life_cycle)
         held = described.get("ModelLifeCycle") or {}
         if any(held.get(k) != v for k, v in wanted.items()):
             changes["ModelLifeCycle"] = wanted
@@ -85,7 +85,7 @@ def updatable_changes(spec: ModelVersionSpec, described: dict[str, Any]) -> dict
         changes["ModelPackageRegistrationType"] = registration
     held_names = {s.get("Name") for s in described.get("AdditionalInferenceSpecifications") or []}
     to_add = [
-        requests.to_aws_shape(s)
+        package_requests.to_aws_shape(s)
         for s in spec.additional_inference_specifications or []
         if s.name not in held_names
     ]
@@ -159,14 +159,25 @@ def life_cycle_status(held: dict[str, Any] | None) -> dict[str, str] | None:
     return {ours: str(held[theirs]) for ours, theirs in names if held.get(theirs)}
 
 
-def described_status(described: dict[str, Any]) -> dict[str, Any]:
+# Each status field DescribeModelPackage fills, and the member it comes from.
+_DESCRIBED_FROM = {
+    "modelPackageStatusDetails": "ModelPackageStatusDetails",
+    "modelLifeCycle": "ModelLifeCycle",
+    "modelCardStatus": "ModelCard",
+    "creationTime": "CreationTime",
+    "createdBy": "CreatedBy",
+}
+
+
+def described_status(described: dict[str, Any], covers: frozenset[str] | None = None) -> dict[str, Any]:
     """The status fields DescribeModelPackage fills: validation details, stage, card status, who and when.
-    A field the package lacks is None, which removes it from the status."""
+    A field the package lacks is None, which removes it from the status. `covers` (a List summary's or an
+    event's members) limits it to what the source speaks for; the rest stays as recorded."""
     details = described.get("ModelPackageStatusDetails") or {}
     validation = _status_items(details.get("ValidationStatuses"))
     scans = _status_items(details.get("ImageScanStatuses"))
     creator = described.get("CreatedBy") or {}
-    return {
+    fields = {
         "modelPackageStatusDetails": (
             {
                 k: v
@@ -180,3 +191,6 @@ def described_status(described: dict[str, Any]) -> dict[str, Any]:
         "creationTime": _iso(described.get("CreationTime")),
         "createdBy": (creator.get("IamIdentity") or {}).get("Arn") or creator.get("UserProfileName"),
     }
+    if covers is None:
+        return fields
+    return {k: v for k, v in fields.items() if _DESCRIBED_FROM[k] in covers}

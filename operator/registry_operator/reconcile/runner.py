@@ -15,15 +15,18 @@ status fields the run ends with, so that a later failure never loses what an ear
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from registry_operator.aws import attribution, facts
+from registry_operator.api.kinds import KindInfo
+from registry_operator.aws import attribution
 from registry_operator.aws.errors import AwsError
+from registry_operator.reconcile import error_meaning, readiness
 from registry_operator.reconcile.context import ReconcileContext
+from registry_operator.reconcile.dependencies import Need
 from registry_operator.reconcile.outcome import (
     Event,
     ObjectRef,
@@ -39,7 +42,7 @@ SpecT = TypeVar("SpecT", bound=BaseModel)
 RunSpecT = TypeVar("RunSpecT")  # a validated spec; for a deletion possibly None
 ObsT = TypeVar("ObsT", bound="Observation")
 
-STALLED_RECHECK_SECONDS = facts.STALLED_RECHECK_SECONDS
+STALLED_RECHECK_SECONDS = error_meaning.STALLED_RECHECK_SECONDS
 # Status fields every kind shares; the runner writes them, never a kind.
 COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions", "kopf"})
 
@@ -62,6 +65,9 @@ class Run(Generic[RunSpecT]):
     ctx: ReconcileContext
     raw_spec: Mapping[str, Any]
     attempt: int = 0
+    # What the asker already observed in AWS (a List summary, a registry event): `observe` may take it
+    # instead of reading AWS itself, where it says enough.
+    hints: Sequence[Any] = ()
     status: dict[str, Any] = field(default_factory=dict)  # the kind's status fields this run ends with
     events: list[Event] = field(default_factory=list)
     conditions: list[tuple[str, bool, str, str]] = field(default_factory=list)
@@ -105,24 +111,50 @@ class Run(Generic[RunSpecT]):
 
 
 class ManagedKind(ABC, Generic[SpecT, ObsT]):
-    """One kind's answers to observe / create / update / delete; see the module docstring."""
+    """One kind: its API facts, what the operator does per object (observe / create / update / report /
+    delete, see the module docstring), and everything else that is per kind: how its handlers are named,
+    what it needs from other objects and provides to them, and what is re-checked when."""
 
-    kind: ClassVar[str]
-    spec_model: ClassVar[type[BaseModel]]
-    status_model: ClassVar[type[BaseModel]]
+    info: ClassVar[KindInfo]
+    # Names kopf's deletion handler `delete_<handler_id>`; kept across releases so that an upgrade finds
+    # the progress kopf recorded for a deletion in flight.
+    handler_id: ClassVar[str]
+    # Run again at every operator start even when settled (what AWS holds may have changed meanwhile and
+    # nothing periodic looks at it); few objects, so cheap.
+    recheck_on_start: ClassVar[bool] = False
+    # Run again every resync interval: what it applied in AWS can be undone there and nothing else sees it.
+    periodic: ClassVar[bool] = False
+    # Views of its objects that other objects' runs read, as kopf indexes (index id -> what one object
+    # contributes); kopf fills them from its initial listing before any handler runs.
+    indexes: ClassVar[Mapping[str, Callable[[Mapping[str, Any]], dict[Any, Any] | None]]] = {}
+    # Its objects hold model packages: the package views (which object holds which package, what the
+    # periodic listing observes) are kept of them.
+    holds_packages: ClassVar[bool] = False
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
 
     @classmethod
     def status_fields(cls) -> frozenset[str]:
         """The kind's own status fields (camelCase), which its runs own and may remove."""
-        names = {info.alias or name for name, info in cls.status_model.model_fields.items()}
+        names = {info.alias or name for name, info in cls.info.status_model.model_fields.items()}
         return frozenset(names - COMMON_STATUS_FIELDS)
 
-    def settled(self, status: Mapping[str, Any] | None, generation: int, cluster: str) -> bool:
-        """Whether an operator restart has nothing to do for the object (Ready for its generation): the
-        periodic resync looks at it instead."""
-        conditions = (status or {}).get("conditions", []) or []
-        ready: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
-        return ready.get("status") == "True" and ready.get("observedGeneration") == generation
+    def settled(self, body: Mapping[str, Any], cluster: str) -> bool:
+        """Whether nothing is to be done for the object until something changes (Ready for its
+        generation): no watch event of it asks for a run, and an operator restart leaves it to the
+        periodic observation."""
+        return readiness.ready_for_generation(body)
+
+    def needs(self, body: Mapping[str, Any]) -> list[Need]:
+        """What the object needs from other objects; a change of any of them reconciles it."""
+        return []
+
+    def provides(self, body: Mapping[str, Any]) -> tuple[list[Need], Hashable] | None:
+        """What the object provides to others, and the state of it they depend on (a change of that
+        state reconciles them); None for a kind nothing depends on."""
+        return None
 
     def prepare(self, run: Run[SpecT]) -> None:
         """Checks beyond the schema: authorization, references to other objects. Raises Stalled or Retry."""
@@ -143,7 +175,7 @@ class ManagedKind(ABC, Generic[SpecT, ObsT]):
     @abstractmethod
     def delete(self, run: Run[SpecT | None]) -> Outcome | None:
         """Withdraw what the object applied (as recorded in its status); None when there is nothing to do.
-        A target that is already gone counts as withdrawn (`aws.facts.target_gone`). `run.spec` is None
+        A target that is already gone counts as withdrawn (`error_meaning.target_gone`). `run.spec` is None
         when the spec no longer validates: deletion never depends on it."""
 
 
@@ -160,8 +192,8 @@ def _failed(run_status: dict[str, Any], run: Run[Any] | None, exc: Exception, at
     if isinstance(exc, Retry):
         return Outcome(State.PROGRESSING, exc.reason, exc.message, run_status, events, exc.delay, conditions)
     assert isinstance(exc, AwsError)
-    m = facts.meaning(exc)
-    if m.meaning is facts.Meaning.STALLED:
+    m = error_meaning.meaning(exc)
+    if m.meaning is error_meaning.Meaning.STALLED:
         return Outcome(State.STALLED, m.reason, m.message, run_status, events, m.recheck, conditions)
     return Outcome(
         State.PROGRESSING,
@@ -182,6 +214,7 @@ def reconcile(
     ctx: ReconcileContext,
     attempt: int = 0,
     checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    hints: Sequence[Any] = (),
 ) -> Outcome:
     """Observe, then create or update, then report; whatever a step raises becomes the outcome, with
     every status field recorded up to that point."""
@@ -189,7 +222,7 @@ def reconcile(
     run: Run[Any] | None = None
     with attribution.acting_for(ref.namespace, ref.name, ref.uid):
         try:
-            spec = parse_spec(kind.spec_model, dict(raw_spec))
+            spec = parse_spec(kind.info.spec_model, dict(raw_spec))
             run = Run(
                 ref,
                 spec,
@@ -197,6 +230,7 @@ def reconcile(
                 ctx,
                 dict(raw_spec),
                 attempt,
+                hints=hints,
                 status=dict(recorded),
                 checkpoint=checkpoint,
             )
@@ -225,7 +259,7 @@ def delete(
     with attribution.acting_for(ref.namespace, ref.name, ref.uid):
         spec: BaseModel | None
         try:
-            spec = kind.spec_model.model_validate(dict(raw_spec))
+            spec = kind.info.spec_model.model_validate(dict(raw_spec))
         except ValueError:
             spec = None
         run = Run(ref, spec, recorded, ctx, dict(raw_spec), attempt, status=dict(recorded))

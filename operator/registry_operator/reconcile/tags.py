@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile.requests import map_changes
+from registry_operator.reconcile.package_requests import map_changes
 
 
 def tag_changes(

@@ -1,14 +1,14 @@
 """The ModelVersion views: listed before the first claim is answered and only then, the listing's claims
 count once confirmed, kopf's events win over the listing, an object deleted around the listing is found
-gone by a fresh read (version_views.py)."""
+gone by a fresh read (package_views.py)."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from registry_operator.handlers.version_views import VersionViews, served
-from registry_operator.reconcile.claims import Claim
+from registry_operator.handlers.package_views import PackageViews, served
+from registry_operator.reconcile.claims import PackageClaim
 
 ARN = "arn:aws:sagemaker:us-east-2:123456789012:model-package/iris/1"
 
@@ -36,13 +36,13 @@ class Lookups:
         self.alive = alive
         self.asked: list[str] = []
 
-    def __call__(self, claim: Claim) -> bool:
+    def __call__(self, claim: PackageClaim) -> bool:
         self.asked.append(claim.uid)
         return claim.uid in self.alive
 
 
 def test_a_listed_claim_counts_once_its_object_is_found_and_a_ghost_is_forgotten() -> None:
-    views = VersionViews()
+    views = PackageViews()
     views.listed(_version("a", "1", arn=ARN))
     views.listed(_version("ghost", "2", arn=ARN.upper()))  # SageMaker ARNs are case-insensitive
     lookups = Lookups(alive={"1"})
@@ -54,7 +54,7 @@ def test_a_listed_claim_counts_once_its_object_is_found_and_a_ghost_is_forgotten
 
 
 def test_kopf_events_confirm_replace_and_remove() -> None:
-    views = VersionViews()
+    views = PackageViews()
     views.listed(_version("a", "1", arn=ARN))
     views.seen(_version("a", "1", arn=ARN))
     never = Lookups(alive=set())
@@ -67,18 +67,18 @@ def test_kopf_events_confirm_replace_and_remove() -> None:
 
 
 def test_the_resync_lists_only_what_kopf_has_delivered() -> None:
-    views = VersionViews()
+    views = PackageViews()
     views.listed(_version("listed", "1", held=ARN))
     assert views.registered() == []
     views.seen(_version("listed", "1", held=ARN))
     (tracked,) = views.registered()
-    assert (tracked.name, tracked.arn) == ("listed", ARN)
+    assert (tracked.key.name, tracked.arn) == ("listed", ARN)
     views.gone("1")
     assert views.registered() == []
 
 
 def test_a_held_package_beats_an_older_adopter_as_before() -> None:
-    views = VersionViews()
+    views = PackageViews()
     views.seen(_version("holder", "2", held=ARN))
     views.seen(_version("adopter", "1", arn=ARN))
     claims = {c.name: c.holds for c in views.claims(ARN, Lookups(alive=set()))}
@@ -98,7 +98,7 @@ class Lister:
     def __init__(self, *bodies: dict[str, Any], gate: threading.Event | None = None) -> None:
         self.bodies, self.calls, self.gate = bodies, 0, gate
 
-    def __call__(self, views: VersionViews) -> None:
+    def __call__(self, views: PackageViews) -> None:
         self.calls += 1
         if self.gate is not None:
             self.gate.wait(10)
@@ -108,7 +108,7 @@ class Lister:
 
 def test_nothing_is_listed_until_a_claim_is_asked_and_then_once() -> None:
     lister = Lister(_version("a", "1", arn=ARN))
-    views = VersionViews(lister)
+    views = PackageViews(lister)
     views.seen(_version("b", "2", held=ARN.replace("/1", "/2")))
     assert len(views.registered()) == 1 and lister.calls == 0  # events and the resync need no listing
     lookups = Lookups(alive={"1"})
@@ -119,7 +119,7 @@ def test_nothing_is_listed_until_a_claim_is_asked_and_then_once() -> None:
 
 def test_claims_asked_during_the_listing_wait_for_all_of_it() -> None:
     gate = threading.Event()
-    views = VersionViews(Lister(_version("a", "1", arn=ARN), gate=gate))
+    views = PackageViews(Lister(_version("a", "1", arn=ARN), gate=gate))
     answers: list[list[str]] = []
 
     def ask() -> None:
@@ -137,7 +137,7 @@ def test_claims_asked_during_the_listing_wait_for_all_of_it() -> None:
 def test_a_listing_after_an_event_never_undoes_the_event() -> None:
     other = ARN.replace("/1", "/2")
     # kopf delivered "a" adopting package 2; the listing, read around it, still had package 1.
-    views = VersionViews(Lister(_version("a", "1", arn=ARN), _version("b", "2", held=ARN)))
+    views = PackageViews(Lister(_version("a", "1", arn=ARN), _version("b", "2", held=ARN)))
     views.seen(_version("a", "1", arn=other))
     views.seen(_version("b", "2", held=ARN), deleted=True)  # deleted after the listing read it
     never = Lookups(alive=set())
@@ -150,14 +150,14 @@ def test_a_listing_after_an_event_never_undoes_the_event() -> None:
 def test_a_failed_listing_is_tried_again_by_the_next_claim() -> None:
     calls = 0
 
-    def flaky(views: VersionViews) -> None:
+    def flaky(views: PackageViews) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ConnectionError("API server unreachable")
         views.listed(_version("a", "1", arn=ARN))
 
-    views = VersionViews(flaky)
+    views = PackageViews(flaky)
     try:
         views.claims(ARN, Lookups(alive={"1"}))
         raise AssertionError("the first claim must fail with its listing")

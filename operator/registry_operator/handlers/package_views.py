@@ -1,5 +1,5 @@
-"""The ModelVersion views (which object holds which package; which registered versions the resync
-lists), kept outside kopf's indexes.
+"""The package views (which ModelVersion holds which package; which registered versions the periodic
+listing observes), kept outside kopf's indexes.
 
 kopf fills an index before any handler runs by holding every object's worker, with that object's whole
 event, until every object of every indexed kind is indexed (kopf 1.45.2, `process_resource_event`).
@@ -18,7 +18,7 @@ from kopf's events only, never from the listing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,40 +27,40 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from registry_operator.api.common import GROUP, VERSION
-from registry_operator.api.kinds import by_kind
-from registry_operator.handlers.indexes import package_claim, registered_version
-from registry_operator.reconcile.claims import Claim, claim_key
-from registry_operator.reconcile.resync import TrackedVersion
+from registry_operator.api.model_version import INFO
+from registry_operator.reconcile.claims import PackageClaim, claim_key, package_claim
+from registry_operator.reconcile.group_listing import TrackedVersion
+from registry_operator.reconcile.model_version import tracked
 
-PLURAL = by_kind("ModelVersion").plural
+PLURAL = INFO.plural
 PAGE = 500  # the same page size as kopf's own listing (handlers/operator.py)
 
 
 @dataclass(frozen=True)
 class _Entry:
     key: str | None
-    claim: Claim | None
+    claim: PackageClaim | None
     tracked: TrackedVersion | None
     confirmed: bool  # seen in one of kopf's events, not only in the start-up listing
 
 
-class VersionViews:
+class PackageViews:
     """Written from the event loop, read from the reconcile threads: one lock, held for a dict update."""
 
-    def __init__(self, lister: Callable[[VersionViews], None] | None = None) -> None:
+    def __init__(self, lister: Callable[[PackageViews], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
-        self._claims: dict[str, dict[str, Claim]] = {}
+        self._claims: dict[str, dict[str, PackageClaim]] = {}
         # Fills the views with `listed` before the first claim is answered (None: never listed).
         self.lister = lister
         self._listing = threading.Lock()
         self._complete = False
 
-    def listed(self, body: dict[str, Any]) -> None:
+    def listed(self, body: Mapping[str, Any]) -> None:
         """An object from the listing: its claim counts once a GET or an event confirms it."""
         self._put(body, confirmed=False)
 
-    def seen(self, body: dict[str, Any], deleted: bool = False) -> None:
+    def seen(self, body: Mapping[str, Any], deleted: bool = False) -> None:
         """An object as one of kopf's events has it."""
         if deleted:
             self.gone(body["metadata"]["uid"])
@@ -71,7 +71,7 @@ class VersionViews:
         with self._lock:
             self._drop(uid)
 
-    def claims(self, arn: str, exists: Callable[[Claim], bool]) -> list[Claim]:
+    def claims(self, arn: str, exists: Callable[[PackageClaim], bool]) -> list[PackageClaim]:
         """The claims on one package; one not yet confirmed counts only if `exists` finds its object."""
         self._list_once()
         with self._lock:
@@ -98,13 +98,10 @@ class VersionViews:
                 self.lister(self)  # raises on an API error: the reconcile retries, the next one lists
                 self._complete = True
 
-    def _put(self, body: dict[str, Any], confirmed: bool) -> None:
-        meta = body["metadata"]
-        namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
-        claims = package_claim(body, namespace, name) or {}
-        tracked = registered_version(body, namespace, name) or {}
-        key, claim = next(iter(claims.items()), (None, None))
-        entry = _Entry(key, claim, next(iter(tracked.values()), None), confirmed)
+    def _put(self, body: Mapping[str, Any], confirmed: bool) -> None:
+        uid = body["metadata"]["uid"]
+        key, claim = package_claim(body) or (None, None)
+        entry = _Entry(key, claim, tracked(body), confirmed)
         with self._lock:
             current = self._entries.get(uid)
             if not confirmed and current is not None and current.confirmed:
@@ -130,7 +127,7 @@ def served(namespace: str, patterns: Iterable[str]) -> bool:
 
 
 def list_into(
-    views: VersionViews, api: client.ApiClient, namespaces: Iterable[str], selector: str | None
+    views: PackageViews, api: client.ApiClient, namespaces: Iterable[str], selector: str | None
 ) -> int:
     """Every ModelVersion this operator serves, page by page, into `views`; how many. Plain namespace
     names are listed one by one (a namespaced install may read only those); patterns and "every
@@ -144,7 +141,7 @@ def list_into(
 
 
 def _list_scope(
-    views: VersionViews,
+    views: PackageViews,
     objects: client.CustomObjectsApi,
     namespace: str | None,
     patterns: list[str],
@@ -167,11 +164,11 @@ def _list_scope(
             return listed
 
 
-def exists_in(api: client.ApiClient) -> Callable[[Claim], bool]:
+def exists_in(api: client.ApiClient) -> Callable[[PackageClaim], bool]:
     """A fresh read: whether the claim's object still exists (the same uid, not a namesake)."""
     objects = client.CustomObjectsApi(api)
 
-    def exists(claim: Claim) -> bool:
+    def exists(claim: PackageClaim) -> bool:
         try:
             body = objects.get_namespaced_custom_object(GROUP, VERSION, claim.namespace, PLURAL, claim.name)
         except ApiException as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry_operator.api.model_version import ModelVersionSpec
-from registry_operator.reconcile import requests
+from registry_operator.reconcile import package_requests
 from registry_operator.reconcile.outcome import Stalled, parse_spec
 
 SEED_IMAGE = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
@@ -35,7 +35,7 @@ def test_create_request_matches_the_seed_shape() -> None:
     spec = ModelVersionSpec.model_validate(
         _spec(customerMetadataProperties={"gitCommit": "3f2a9c1"}, tags={"team": "ml"})
     )
-    req = requests.create_model_package_request(spec, "iris", "0b3c1f1e-uid")
+    req = package_requests.create_model_package_request(spec, "iris", "0b3c1f1e-uid")
     assert req == {
         "ModelPackageGroupName": "iris",
         "ClientToken": "0b3c1f1e-uid",
@@ -59,7 +59,7 @@ def test_create_request_matches_the_seed_shape() -> None:
 
 def test_spec_approval_is_sent_at_creation() -> None:
     spec = ModelVersionSpec.model_validate(_spec(approvalStatus="Approved"))
-    assert requests.create_model_package_request(spec, "g", "t")["ModelApprovalStatus"] == "Approved"
+    assert package_requests.create_model_package_request(spec, "g", "t")["ModelApprovalStatus"] == "Approved"
 
 
 @pytest.mark.parametrize(
@@ -98,17 +98,17 @@ def test_invalid_spec_stalls_naming_the_field(change: dict, reason: str, path: s
 
 
 def test_only_keys_this_object_applied_are_removed() -> None:
-    to_set, to_remove = requests.map_changes(
+    to_set, to_remove = package_requests.map_changes(
         {"a": "1", "b": "2"},
         {"a": "1", "b": "old", "c": "3", "pipeline": "added-by-sagemaker"},
         ["a", "b", "c"],
     )
     assert (to_set, to_remove) == ({"b": "2"}, ["c"])
-    assert requests.map_changes({"a": "1"}, {"a": "1"}, ["a"]) == ({}, [])
+    assert package_requests.map_changes({"a": "1"}, {"a": "1"}, ["a"]) == ({}, [])
 
 
 def test_tag_changes() -> None:
-    assert requests.map_changes(
+    assert package_requests.map_changes(
         {"t": "1", "u": "2"}, {"t": "1", "x": "foreign", "old": "v"}, {"old": "v"}
     ) == (
         {"u": "2"},

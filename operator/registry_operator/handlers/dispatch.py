@@ -1,0 +1,256 @@
+"""kopf glue for every kind: the watch feeds the work queue, the queue's runs go through the one runner
+and the one status writer, and deletion stays kopf's (it holds the finalizer).
+
+One path for every reconcile: a watch event, a provider an object waits on (reconcile.dependencies), the
+periodic listing and re-checks, a registry event or a request to look now all ask the work queue for a
+run of an object, with whatever observation they hold; the run reads the object, hands it to the runner
+(prepare, observe, create/update, report) and writes the outcome. kopf's own change handlers are not
+used: they cannot be asked to run from outside, and their bookkeeping cost a write of its own.
+
+Which object body a run starts from: the one the asking watch event brought, unless this process wrote
+the object since and the watch has not yet delivered that write (then the write's own answer, which is
+newer); a run nobody brought a body for (a retry, a provider's change, the resync) reads the object
+afresh. Both are checked under the object's lock, which the deletion handler takes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import kopf
+
+from registry_operator.handlers import kube, state, status
+from registry_operator.process import metrics
+from registry_operator.process.workqueue import Ask
+from registry_operator.reconcile import readiness, runner
+from registry_operator.reconcile.catalogue import MANAGED_KINDS, managed
+from registry_operator.reconcile.dependencies import ObjectKey
+from registry_operator.reconcile.outcome import Event, State
+from registry_operator.reconcile.runner import ManagedKind
+
+log = logging.getLogger("registry_operator.reconcile")
+
+# A write of this process not seen on the watch after this long is not waited for: the object is read
+# afresh instead (the watch may have been re-established past it). kopf waits as long for its own.
+ECHO_PATIENCE_SECONDS = 5.0
+
+
+def key_of(body: Mapping[str, Any]) -> ObjectKey:
+    meta = body["metadata"]
+    return ObjectKey(str(body["kind"]), str(meta["namespace"]), str(meta["name"]))
+
+
+def _object_logger(key: ObjectKey) -> logging.LoggerAdapter[logging.Logger]:
+    # kopf's formatters prefix a record carrying k8s_ref with the object's namespace/name.
+    ref = {"kind": key.kind, "namespace": key.namespace, "name": key.name}
+    return logging.LoggerAdapter(log, {"k8s_ref": ref})
+
+
+@dataclass
+class _Written:
+    resource_version: str
+    body: Mapping[str, Any]
+    at: float
+
+
+class Dispatch:
+    """The work queue's runs, and what they remember between runs of one object (a cache: attempts for
+    the backoff, this process's writes not yet seen on the watch)."""
+
+    def __init__(self, operator: state.OperatorState, pool: ThreadPoolExecutor) -> None:
+        self.operator = operator
+        self.pool = pool
+        self.attempts: dict[ObjectKey, tuple[int, int]] = {}  # key -> (generation, attempts so far)
+        self.unseen: dict[ObjectKey, _Written] = {}
+        self._unseen_lock = threading.Lock()  # written by runs (threads), read by the watch (the loop)
+
+    # ------------------------------------------------------------------ from the watch
+
+    def seen(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        """Every watch event of every kind (on the event loop)."""
+        operator, key = self.operator, key_of(body)
+        kind = managed(key.kind)
+        deleted = event_type == "DELETED"
+        provided = kind.provides(body)
+        if provided is not None:
+            provides, provider_state = provided
+            uid = str(body["metadata"]["uid"])
+            for dependent in operator.dependents.provider_seen(
+                uid, provides, None if deleted else provider_state
+            ):
+                self.ask(dependent, "dependency")
+        if deleted:
+            operator.dependents.waits(key, ())
+            self.attempts.pop(key, None)
+            with self._unseen_lock:
+                self.unseen.pop(key, None)
+            if operator.queue is not None:
+                operator.queue.forget(key)
+            return
+        settled = kind.settled(body, operator.context.config.cluster_name)
+        operator.dependents.waits(key, () if settled else kind.needs(body))
+        with self._unseen_lock:
+            written = self.unseen.get(key)
+            echo = written is not None and written.resource_version == body["metadata"].get("resourceVersion")
+            if echo:
+                del self.unseen[key]
+        if echo:
+            return  # this process's own write: the run that made it has decided what comes next
+        if body["metadata"].get("deletionTimestamp"):
+            return  # kopf's deletion handler has it
+        if not settled or (event_type is None and kind.recheck_on_start):
+            self.ask(key, "watch", body=body)
+
+    def ask(
+        self, key: ObjectKey, reason: str, body: Mapping[str, Any] | None = None, hint: Any = None
+    ) -> None:
+        queue = self.operator.queue
+        if queue is not None:
+            queue.ask(key, reason, hint=hint, body=body)
+
+    # ------------------------------------------------------------------ one run
+
+    async def work(self, key: ObjectKey, ask: Ask) -> None:
+        loop = asyncio.get_running_loop()
+        retry_after = await loop.run_in_executor(self.pool, self.run, key, ask)
+        if retry_after is not None and self.operator.queue is not None:
+            self.operator.queue.ask(key, "retry", delay=retry_after)
+
+    def run(self, key: ObjectKey, ask: Ask) -> float | None:
+        """One run of one object (in a worker thread); returns when to run it again, if ever."""
+        kind = managed(key.kind)
+        operator = self.operator
+        logger = _object_logger(key)
+        with operator.context.locks(("object", key)):
+            body = self._body(key, kind, ask)
+            if body is None or body["metadata"].get("deletionTimestamp"):
+                return None
+            if _waits_for_finalizer(kind, body):
+                return None  # kopf adds it first; its write comes back as an event that asks again
+            if ask.reasons <= {"periodic"} and _needs_a_change(body):
+                return None  # only a change of spec or config can cure it
+            generation = readiness.generation(body)
+            seen_generation, attempt = self.attempts.get(key, (generation, 0))
+            attempt = attempt if seen_generation == generation else 0
+            ref = status.object_ref(body)
+            plural = kind.info.plural
+
+            def patch(fields: dict[str, Any]) -> Mapping[str, Any]:
+                return kube.patch_status(operator.kube, plural, key.namespace, key.name, fields)
+
+            def checkpoint(recorded: dict[str, Any]) -> None:
+                self._remember(key, patch(recorded))
+
+            with metrics.reconciling(kind.kind, ref):
+                outcome = runner.reconcile(
+                    kind, ref, body.get("spec", {}), body.get("status"), operator.context, attempt,
+                    checkpoint, ask.hints,
+                )  # fmt: skip
+                written = status.write(
+                    outcome,
+                    body,
+                    kind.status_fields(),
+                    patch,
+                    self._event_poster(key, ref.uid, logger),
+                    logger,
+                )
+            if written is not None:
+                self._remember(key, written)
+                settled = kind.settled(written, operator.context.config.cluster_name)
+                operator.dependents.waits(key, () if settled else kind.needs(written))
+        if outcome.state is State.PROGRESSING:
+            self.attempts[key] = (generation, attempt + 1)
+            return outcome.retry_after or 10.0
+        self.attempts.pop(key, None)
+        return outcome.retry_after  # a Stalled outcome AWS may cure carries a slow re-check
+
+    def _body(self, key: ObjectKey, kind: ManagedKind[Any, Any], ask: Ask) -> Mapping[str, Any] | None:
+        with self._unseen_lock:
+            written = self.unseen.get(key)
+            if written is not None and time.monotonic() - written.at >= ECHO_PATIENCE_SECONDS:
+                del self.unseen[key]
+                written = None
+                stale = True
+            else:
+                stale = False
+        if written is not None:
+            return written.body  # newer than any event the watch has delivered since
+        if ask.body is not None and not stale:
+            return ask.body
+        return kube.get_object(self.operator.kube, kind.info.plural, key.namespace, key.name)
+
+    def _remember(self, key: ObjectKey, written: Mapping[str, Any]) -> None:
+        rv = str(written["metadata"].get("resourceVersion", ""))
+        with self._unseen_lock:
+            self.unseen[key] = _Written(rv, written, time.monotonic())
+
+    def _event_poster(self, key: ObjectKey, uid: str, logger: Any) -> Any:
+        api = self.operator.kube
+
+        def post(event: Event) -> None:
+            try:
+                kube.post_event(api, key.kind, key.namespace, key.name, uid, event)
+            except Exception as exc:  # an event is informational; it never fails a reconcile
+                logger.warning(f"could not post event {event.reason}: {exc}")
+
+        return post
+
+    # ------------------------------------------------------------------ deletion
+
+    def delete(self, key: ObjectKey, body: kopf.Body, retry: int, patch: kopf.Patch, logger: Any) -> None:
+        """kopf's deletion handler (it holds the finalizer), under the object's lock and from the object
+        as it is now: never from a body read before a run wrote what it applied."""
+        kind = managed(key.kind)
+        ref = status.object_ref(body)
+        with self.operator.context.locks(("object", key)):
+            fresh = kube.get_object(self.operator.kube, kind.info.plural, key.namespace, key.name) or body
+            outcome = runner.delete(
+                kind, ref, fresh.get("spec", {}), fresh.get("status"), self.operator.context, retry
+            )
+        status.apply_deletion(outcome, body, patch, logger)
+
+
+def _waits_for_finalizer(kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -> bool:
+    """An object whose deletion has AWS work to do is not reconciled before kopf's finalizer is on it:
+    deleted meanwhile, it would leave behind what the run made."""
+    policy = (body.get("spec") or {}).get("deletionPolicy", str(kind.info.default_deletion_policy))
+    return policy == "Delete" and FINALIZER not in (body["metadata"].get("finalizers") or [])
+
+
+def _needs_a_change(body: Mapping[str, Any]) -> bool:
+    """Stalled for its generation by its spec or the config: no periodic re-run can help."""
+    reason = readiness.stalled_reason(body)
+    return reason is not None and (reason == "NotPermitted" or reason.startswith("Invalid"))
+
+
+# Storage keys are decided once: changing them later makes every object look unhandled.
+FINALIZER = "modelregistry.io/finalizer"
+
+
+def register(dispatch_of: Any) -> None:
+    """kopf's registration for every kind: the watch, and deletion where it has AWS work to do."""
+    for kind in MANAGED_KINDS:
+        _register(kind, dispatch_of)
+
+
+def _register(kind: ManagedKind[Any, Any], dispatch_of: Any) -> None:
+    default_policy = str(kind.info.default_deletion_policy)
+
+    def delete(
+        body: kopf.Body, retry: int, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
+    ) -> None:
+        dispatch_of(memo).delete(key_of(body), body, retry, patch, logger)
+
+    # A finalizer only where deletion has AWS work to do: the objects whose policy is Delete.
+    kopf.on.delete(
+        *kind.info.selector,
+        id=f"delete_{kind.handler_id}",
+        when=lambda spec, **_: spec.get("deletionPolicy", default_policy) == "Delete",
+    )(delete)
