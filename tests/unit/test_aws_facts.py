@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError, ParamValidationError
 from registry_operator.api.cross_account import CrossAccountRegistryAccessSpec
 from registry_operator.aws import facts
 from registry_operator.aws.errors import AwsError, AwsErrorKind, translate
-from registry_operator.reconcile.cross_account import plan
 from registry_operator.reconcile import error_meaning
+from registry_operator.reconcile.cross_account import plan
 
 
 @pytest.mark.parametrize(

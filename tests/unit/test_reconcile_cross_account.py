@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from accounts import cross_account_world, foreign_bucket_statement
 
+from registry_operator.api.cross_account import CrossAccountRegistryAccessSpec
 from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
 from registry_operator.reconcile import cross_account, model_version, runner
-from registry_operator.api.cross_account import CrossAccountRegistryAccessSpec
-from registry_operator.reconcile.cross_account.parts import CONDITIONS
 from registry_operator.reconcile.context import ReconcileContext
+from registry_operator.reconcile.cross_account.parts import CONDITIONS
 from registry_operator.reconcile.outcome import ObjectRef, State
 from registry_testbed.localaws.seed_accounts import REGION, REGISTRY_ROLE, TRAINING_ROLE
 from registry_testbed.localaws.seed_accounts import REGISTRY_ACCOUNT as REGISTRY

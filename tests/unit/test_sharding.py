@@ -6,8 +6,8 @@ import kopf
 from kopf._cogs.structs.references import Resource
 
 from registry_operator.api.common import GROUP, VERSION
-from registry_operator.reconcile.catalogue import KINDS
 from registry_operator.process import sharding
+from registry_operator.reconcile.catalogue import KINDS
 
 
 def test_each_shard_its_own_lease() -> None:
