@@ -100,6 +100,7 @@ api: setup
 crds: setup
 	$(BIN)/registry-operator crds --output crds --kustomization
 	$(BIN)/registry-operator crds --output charts/sagemaker-registry-operator/crds
+	$(BIN)/registry-testbed rbac
 
 cluster-up: setup
 	$(BIN)/registry-testbed cluster up --state-dir .local

@@ -62,6 +62,14 @@ def _cmd_health_checks(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rbac(_: argparse.Namespace) -> int:
+    from registry_testbed import kind_rbac
+
+    for path in kind_rbac.write():
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-testbed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +98,13 @@ def main(argv: list[str] | None = None) -> int:
         help="generate manifests/argocd/argocd-cm-health.yaml from the one Argo CD health script",
     )
     checks.set_defaults(func=_cmd_health_checks)
+
+    rbac = sub.add_parser(
+        "rbac",
+        help="generate the operator's RBAC rules for its kinds (manifests/base/rbac-kinds.yaml and the "
+        "Helm chart's files/rbac-kind-rules.yaml) from the kinds it serves",
+    )
+    rbac.set_defaults(func=_cmd_rbac)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

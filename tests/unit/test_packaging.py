@@ -30,7 +30,7 @@ from gitops_health import (
 
 from registry_operator.api.crd import rendered_files
 from registry_operator.reconcile.catalogue import KINDS as KINDS_INFO
-from registry_testbed import health_checks
+from registry_testbed import health_checks, kind_rbac
 from registry_testbed.localcluster.build import binaries
 from registry_testbed.localcluster.tools import tools
 
@@ -139,6 +139,16 @@ def test_committed_testdata_kstatus() -> None:
 def test_chart_crds_are_the_generated_ones() -> None:
     committed = {p.name: p.read_text() for p in (CHART / "crds").iterdir()}
     assert committed == rendered_files(KINDS_INFO), "run `make crds`"
+
+
+def test_rbac_for_the_kinds_is_generated_from_them() -> None:
+    for path, content in kind_rbac.rendered().items():
+        assert path.read_text() == content, f"{path.relative_to(ROOT)} is stale: run `make crds`"
+    plurals = {info.plural for info in KINDS_INFO}
+    for docs in (_kustomize("cluster-wide"), _helm()):
+        (role,) = [d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == NAME]
+        assert role["rules"] == kind_rbac.rules()
+        assert set(role["rules"][0]["resources"]) == plurals
 
 
 def _kustomize(overlay: str) -> list[dict[str, Any]]:
