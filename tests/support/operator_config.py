@@ -13,15 +13,20 @@ from registry_testbed.localaws.seed_accounts import (
 )
 
 CROSS_ACCOUNT_NAMESPACE = "ml-cross-account"
+# The namespaces of the apply-order tests: each applies the examples, cross-account part included.
+ORDER_NAMESPACES = "order-*"
 
 
 def text(resync_seconds: int = 5) -> str:
     # A short resync so that registry-side approvals show within a test's patience.
-    return (
-        f"defaultRegion: {REGION}\nresyncIntervalSeconds: {resync_seconds}\n"
-        f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n"
+    cross_account = (
         f"    roleArns: ['{REGISTRY_ROLE}', '{TRAINING_ROLE}']\n"
         f"    grantAccounts: ['{REGISTRY_ACCOUNT}', '{TRAINING_ACCOUNT}']\n"
         "    groups: ['*']\n    s3Buckets: ['*']\n    ecrRepositories: ['*']\n    kmsKeys: ['*']\n"
+    )
+    return (
+        f"defaultRegion: {REGION}\nresyncIntervalSeconds: {resync_seconds}\n"
+        f"namespaces:\n  {CROSS_ACCOUNT_NAMESPACE}:\n{cross_account}"
+        f"  '{ORDER_NAMESPACES}':\n{cross_account}"
         "  't-*':\n    groups: ['*']\n"
     )

@@ -39,6 +39,8 @@ class RegistryAction(StrEnum):
     CREATE_MODEL_PACKAGE = "sagemaker:CreateModelPackage"
     DESCRIBE_MODEL_PACKAGE = "sagemaker:DescribeModelPackage"
     UPDATE_MODEL_PACKAGE = "sagemaker:UpdateModelPackage"
+    # for versions registered from the training account with spec.deletionPolicy: Delete
+    DELETE_MODEL_PACKAGE = "sagemaker:DeleteModelPackage"
     LIST_MODEL_PACKAGES = "sagemaker:ListModelPackages"
     DESCRIBE_MODEL_PACKAGE_GROUP = "sagemaker:DescribeModelPackageGroup"
 

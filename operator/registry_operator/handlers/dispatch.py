@@ -32,11 +32,14 @@ from registry_operator.process.workqueue import Ask
 from registry_operator.reconcile import readiness, runner
 from registry_operator.reconcile.catalogue import MANAGED_KINDS, managed
 from registry_operator.reconcile.dependencies import ObjectKey
-from registry_operator.reconcile.outcome import Event, State
+from registry_operator.reconcile.outcome import Event, Outcome, State
 from registry_operator.reconcile.runner import ManagedKind
 
 log = logging.getLogger("registry_operator.reconcile")
 
+# A provider being deleted looks again this often for the objects depending on it to be gone (kopf's
+# deletion handler cannot be woken from outside: it retries after a delay).
+DEPENDENTS_POLL_SECONDS = 2.0
 # A write of this process not seen on the watch after this long is not waited for: the object is read
 # afresh instead (the watch may have been re-established past it). kopf waits as long for its own.
 ECHO_PATIENCE_SECONDS = 5.0
@@ -95,7 +98,8 @@ class Dispatch:
                 operator.queue.forget(key)
             return
         settled = kind.settled(body, operator.context.config.cluster_name)
-        operator.dependents.waits(key, () if settled else kind.needs(body))
+        deleting = _has_deletion_work(body)
+        operator.dependents.waits(key, () if settled and not deleting else kind.needs(body), deleting)
         with self._unseen_lock:
             written = self.unseen.get(key)
             echo = written is not None and written.resource_version == body["metadata"].get("resourceVersion")
@@ -138,7 +142,9 @@ class Dispatch:
                 return None  # only a change of spec or config can cure it
             generation = readiness.generation(body)
             seen_generation, attempt = self.attempts.get(key, (generation, 0))
-            attempt = attempt if seen_generation == generation else 0
+            # The backoff grows only across retries of the same spec; anything else that asks (a
+            # provider that changed, a new event) may be what cures it, and starts it over.
+            attempt = attempt if seen_generation == generation and ask.reasons == {"retry"} else 0
             ref = status.object_ref(body)
             plural = kind.info.plural
 
@@ -209,11 +215,22 @@ class Dispatch:
         as it is now: never from a body read before a run wrote what it applied."""
         kind = managed(key.kind)
         ref = status.object_ref(body)
-        with self.operator.context.locks(("object", key)):
-            fresh = kube.get_object(self.operator.kube, kind.info.plural, key.namespace, key.name) or body
-            outcome = runner.delete(
-                kind, ref, fresh.get("spec", {}), fresh.get("status"), self.operator.context, retry
+        provided = kind.provides(body)
+        waiting = self.operator.dependents.deleting_needing(provided[0]) if provided else []
+        if waiting:
+            names = ", ".join(str(w) for w in waiting[:5]) + (" and more" if len(waiting) > 5 else "")
+            outcome: Outcome | None = Outcome(
+                State.PROGRESSING,
+                "WaitingForDependents",
+                f"waits until what depends on it is deleted: {names}",
+                retry_after=DEPENDENTS_POLL_SECONDS,
             )
+        else:
+            with self.operator.context.locks(("object", key)):
+                fresh = kube.get_object(self.operator.kube, kind.info.plural, key.namespace, key.name) or body
+                outcome = runner.delete(
+                    kind, ref, fresh.get("spec", {}), fresh.get("status"), self.operator.context, retry
+                )
         status.apply_deletion(outcome, body, patch, logger)
 
 
@@ -222,6 +239,12 @@ def _waits_for_finalizer(kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -
     deleted meanwhile, it would leave behind what the run made."""
     policy = (body.get("spec") or {}).get("deletionPolicy", str(kind.info.default_deletion_policy))
     return policy == "Delete" and FINALIZER not in (body["metadata"].get("finalizers") or [])
+
+
+def _has_deletion_work(body: Mapping[str, Any]) -> bool:
+    """Being deleted, and held by the operator's finalizer: its deletion still has AWS work to do."""
+    meta = body["metadata"]
+    return bool(meta.get("deletionTimestamp")) and FINALIZER in (meta.get("finalizers") or [])
 
 
 def _needs_a_change(body: Mapping[str, Any]) -> bool:

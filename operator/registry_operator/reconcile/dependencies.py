@@ -48,13 +48,19 @@ class Dependents:
         self._lock = threading.Lock()
         self._needs: dict[ObjectKey, frozenset[Need]] = {}
         self._by_need: dict[Need, set[ObjectKey]] = defaultdict(set)
+        self._deleting: set[ObjectKey] = set()
         # provider uid -> (what it provides, the state its dependents depend on)
         self._providers: dict[str, tuple[frozenset[Need], Hashable]] = {}
 
-    def waits(self, who: ObjectKey, needs: Iterable[Need]) -> None:
-        """`who` needs these now (nothing: it no longer waits, or is gone)."""
+    def waits(self, who: ObjectKey, needs: Iterable[Need], deleting: bool = False) -> None:
+        """`who` needs these now (nothing: it no longer waits, or is gone); `deleting`: its deletion has
+        AWS work to do that may need them (a provider being deleted waits for it)."""
         wanted = frozenset(needs)
         with self._lock:
+            if deleting and wanted:
+                self._deleting.add(who)
+            else:
+                self._deleting.discard(who)
             before = self._needs.pop(who, frozenset())
             for need in before - wanted:
                 holders = self._by_need.get(need)
@@ -85,6 +91,12 @@ class Dependents:
     def needing(self, need: Need) -> list[ObjectKey]:
         with self._lock:
             return sorted(self._by_need.get(need, ()))
+
+    def deleting_needing(self, needs: Iterable[Need]) -> list[ObjectKey]:
+        """The objects being deleted that need any of these: a provider's deletion waits for them, so
+        that a folder deleted at once is withdrawn in order (versions, then accesses, then groups)."""
+        with self._lock:
+            return sorted({w for n in needs for w in self._by_need.get(n, ()) if w in self._deleting})
 
     def __len__(self) -> int:
         with self._lock:

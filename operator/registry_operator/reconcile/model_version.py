@@ -27,6 +27,7 @@ from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.reconcile import observations, ownership, package_requests, readiness, registry_members
 from registry_operator.reconcile.claims import holder
 from registry_operator.reconcile.context import WAIT_FOR_GROUP_SECONDS
+from registry_operator.reconcile.cross_account.parts import needs_access
 from registry_operator.reconcile.dependencies import Need, ObjectKey
 from registry_operator.reconcile.group_listing import TrackedVersion
 from registry_operator.reconcile.model_package_group import needs_group, needs_group_object
@@ -89,7 +90,11 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if ref:
             return [needs_group_object(namespace, str(ref))]
         name = spec.get("modelPackageGroupName")
-        return [needs_group(namespace, str(name))] if name else []
+        if not name:
+            return []
+        if str(name).startswith("arn:"):  # another account's group: its access's statement too
+            return [needs_group(namespace, str(name)), needs_access(namespace, str(name))]
+        return [needs_group(namespace, str(name))]
 
     # ------------------------------------------------------------------ prepare
 

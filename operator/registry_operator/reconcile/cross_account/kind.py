@@ -9,14 +9,22 @@ status) before they are written, so a crash between the AWS write and the status
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from registry_operator.api.common import DeletionPolicy
 from registry_operator.api.cross_account import INFO, CrossAccountRegistryAccessSpec
 from registry_operator.aws.errors import AwsError
-from registry_operator.reconcile.cross_account.parts import CONDITIONS, WHAT, GrantPart, Plan, PolicyPart
+from registry_operator.reconcile import readiness
+from registry_operator.reconcile.cross_account.parts import (
+    CONDITIONS,
+    WHAT,
+    GrantPart,
+    Plan,
+    PolicyPart,
+    needs_access,
+)
 from registry_operator.reconcile.cross_account.plan import plan, request
 from registry_operator.reconcile.cross_account.recorded import recorded_grants, recorded_policies
 from registry_operator.reconcile.cross_account.targets import (
@@ -51,6 +59,16 @@ class CrossAccountRegistryAccessKind(ManagedKind[CrossAccountRegistryAccessSpec,
     info = INFO
     handler_id = "access"
     periodic = True
+
+    def provides(self, body: Mapping[str, Any]) -> tuple[list[Need], Hashable] | None:
+        """Its group's policy: a version naming that group by ARN waits on it (AccessDenied until the
+        statement is in place)."""
+        spec = body.get("spec") or {}
+        if not spec.get("registry") or not spec.get("modelPackageGroupName"):
+            return None
+        namespace = body["metadata"]["namespace"]
+        state = (readiness.ready_state(body), readiness.ready_reason(body))
+        return [needs_access(namespace, str(spec["modelPackageGroupName"]))], state
 
     def needs(self, body: Mapping[str, Any]) -> list[Need]:
         """The registry group its statement goes on, when a ModelPackageGroup of its namespace makes it."""

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry_operator import policy
+from registry_operator.api.cross_account import INFO
+from registry_operator.aws import facts
+from registry_operator.reconcile.dependencies import Need
 
 GRANT_OPERATIONS = ["Decrypt", "GenerateDataKey"]
 ECR_ACTIONS = ["ecr:BatchGetImage", "ecr:Describe*"]
@@ -110,3 +113,11 @@ def grant_name(namespace: str, name: str, key_id: str, grantee: str, cluster: st
 def record_key(p: dict[str, Any]) -> tuple[str, ...]:
     """The order in which `appliedPolicies` lists its parts."""
     return (p["service"], p["region"], p["account"], p["target"])
+
+
+def needs_access(namespace: str, group_name_or_arn: str) -> Need:
+    """What a version registering into another account's group needs from the access of its namespace
+    that puts that group's policy statement in place."""
+    return Need(
+        INFO.kind, namespace, "group", facts.sagemaker_name(facts.group_name_from_arn(group_name_or_arn))
+    )
