@@ -70,6 +70,14 @@ def _cmd_rbac(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_approval_policy(_: argparse.Namespace) -> int:
+    from registry_testbed import approval_policy
+
+    for path in approval_policy.write():
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-testbed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         "Helm chart's files/rbac-kind-rules.yaml) from the kinds it serves",
     )
     rbac.set_defaults(func=_cmd_rbac)
+
+    policy = sub.add_parser(
+        "approval-policy",
+        help="generate the ApprovalPolicy CRD and the chart's copies of manifests/components/approval-policy",
+    )
+    policy.set_defaults(func=_cmd_approval_policy)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

@@ -59,8 +59,11 @@ def test_kustomize_overlay_dry_run(kube: Kube, overlay: str) -> None:
         ["serviceAccount.create=false", "serviceAccount.name=existing", "rbac.create=false"],
         ["image.repository=registry.example.com/ml/registry-operator", "image.tag=0.1.0-rc1",
          "env[0].name=AWS_REGION", "env[0].value=eu-west-1", "config.resyncIntervalSeconds=300"],
+        ["approvalPolicy.enabled=true", "approvalPolicy.parameterNotFoundAction=Deny",
+         "approvalPolicy.validationActions={Warn,Audit}"],
     ],
-    ids=["defaults", "namespaced-irsa", "text-logs-metrics-port", "existing-account", "image-env-config"],
+    ids=["defaults", "namespaced-irsa", "text-logs-metrics-port", "existing-account", "image-env-config",
+         "approval-policy"],
 )  # fmt: skip
 def test_helm_chart_dry_run(kube: Kube, values: list[str]) -> None:
     helm = ensure_tools().helm
@@ -76,3 +79,5 @@ def test_helm_chart_dry_run(kube: Kube, values: list[str]) -> None:
     rendered = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
     out = _dry_run(kube, rendered)
     assert "deployment.apps/sagemaker-registry-operator" in out, out
+    policy = "validatingadmissionpolicy.admissionregistration.k8s.io/modelversion-approval.modelregistry.io"
+    assert (policy in out) == ("approvalPolicy.enabled=true" in values), out

@@ -1,20 +1,29 @@
 """A matrix of malformed and hostile resources across the three kinds: each is refused by the API server
-or ends Stalled with a reason naming the field, and the embedded AWS sees no call at all."""
+or ends Stalled with a reason naming the field, and the embedded AWS sees no call at all. In the namespace
+hostile-gated the approval-policy component is installed and two ApprovalPolicies apply: approvals without
+their evidence, with evidence that only looks present, and forged or rewritten authors are refused at
+admission too."""
 
 from __future__ import annotations
 
 import copy
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import manifests
 import pytest
+from approval_policy import AUTHOR, TICKET, approval_policy, installed, wait_enforced, whoami
 from kube import KubectlError, condition
 from waiting import eventually
 
-NAMESPACES = ["hostile", "hostile-allowed"]
+NAMESPACES = ["hostile", "hostile-allowed", "hostile-gated"]
+GATED = "hostile-gated"
+# Stands for the user the tests' own credentials authenticate as, found at run time (kubectl auth whoami):
+# the author of what they create.
+REQUESTER = "<requester>"
 ALLOWED_ROLE = "arn:aws:iam::222222222222:role/trainer"
 OPERATOR_CONFIG = f"""
 defaultRegion: us-east-2
@@ -73,7 +82,153 @@ class Case:
     field: str  # the field the refusal must name
     reason: str = ""  # for stalled: the Ready reason
     then_patch: dict[str, Any] | None = None  # an edit of an existing (stalled) object
-    requires: list[dict[str, Any]] = field(default_factory=list)
+    requires: list[dict[str, Any]] = field(default_factory=list)  # applied first (idempotent)
+
+
+# A version meeting hostile-gated's release gate (registered in no account: its role is not permitted
+# there, so the operator stalls it before any AWS call), recorded as created by the tests' user.
+GATED_EVIDENCE: dict[str, Any] = {
+    "roleArn": ALLOWED_ROLE,
+    "modelCard": {"modelCardStatus": "Approved"},
+    "modelMetrics": {
+        "modelQuality": {"statistics": {"contentType": "application/json", "s3Uri": "s3://m/statistics.json"}}
+    },
+}
+
+
+def _gated(
+    name: str,
+    approval: str = "Approved",
+    annotations: dict[str, Any] | None = None,
+    labels: dict[str, Any] | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
+    """A version in hostile-gated with all the evidence (its author, a ticket, a team label), changed by
+    `annotations` and `labels` (a None value removes the key) and `spec` (dotted paths under spec, `__` for
+    the dots, as `_with` takes them)."""
+    doc = _mv(name, ns=GATED, approvalStatus=approval, **GATED_EVIDENCE)
+    meta = doc["metadata"]
+    for key, base, changes in (
+        ("annotations", {AUTHOR: REQUESTER, TICKET: "CHG-1234"}, annotations),
+        ("labels", {"team": "ml"}, labels),
+    ):
+        merged = {**base, **(changes or {})}
+        meta[key] = {k: v for k, v in merged.items() if v is not None}
+    for path, value in spec.items():
+        doc = _with(doc, "spec." + path.replace("__", "."), value)
+    return doc
+
+
+def _annotation(name: str, value: str | None) -> dict[str, Any]:
+    return {"metadata": {"annotations": {name: value}}}
+
+
+def _gated_cases() -> list[Case]:
+    """Approvals in hostile-gated: its ApprovalPolicies refuse each at admission, naming the field."""
+    pending = _gated("g-pending", approval="PendingManualApproval")
+    own_name = "can only be set to your own user name"
+    bias = {"bias": {"report": {"contentType": "application/json", "s3Uri": "s3://m/bias.json"}}}
+    return [
+        Case(
+            "mv-approved-card-draft",
+            _gated("g1", modelCard__modelCardStatus="Draft"),
+            "admission",
+            "spec.modelCard.modelCardStatus",
+        ),
+        Case(
+            "mv-approved-card-status-missing",
+            _gated("g2", modelCard={"modelCardContent": "{}"}),
+            "admission",
+            "spec.modelCard.modelCardStatus",
+        ),
+        Case(
+            "mv-approved-metrics-of-another-report",
+            _gated("g3", modelMetrics=bias),
+            "admission",
+            "spec.modelMetrics.modelQuality.statistics",
+        ),
+        Case(
+            "mv-approved-ticket-zero-width-space",
+            _gated("g4", annotations={TICKET: ZERO_WIDTH_SPACE}),
+            "admission",
+            f"metadata.annotations[{TICKET}]",
+        ),
+        Case(
+            "mv-approved-ticket-punctuation-only",
+            _gated("g5", annotations={TICKET: " - / - "}),
+            "admission",
+            f"metadata.annotations[{TICKET}]",
+        ),
+        Case(
+            "mv-approved-ticket-under-another-key",
+            _gated("g6", annotations={TICKET: None, "example.com/change-tickets": "CHG-1234"}),
+            "admission",
+            f"metadata.annotations[{TICKET}]",
+        ),
+        Case(
+            "mv-approved-team-label-empty",
+            _gated("g7", labels={"team": ""}),
+            "admission",
+            "metadata.labels[team]",
+        ),
+        Case("mv-approved-by-its-author", _gated("g8"), "admission", "is the author of this version"),
+        Case(
+            "mv-author-missing",
+            _gated("g9", approval="PendingManualApproval", annotations={AUTHOR: None}),
+            "admission",
+            f"set metadata.annotations[{AUTHOR}] to your user name",
+        ),
+        Case(
+            "mv-author-forged",
+            _gated("g10", approval="PendingManualApproval", annotations={AUTHOR: "someone-else"}),
+            "admission",
+            f"metadata.annotations[{AUTHOR}] {own_name}",
+        ),
+        Case(
+            "mv-author-upper-case",
+            _gated("g11", approval="PendingManualApproval", annotations={AUTHOR: REQUESTER.upper()}),
+            "admission",
+            f"metadata.annotations[{AUTHOR}] {own_name}",
+        ),
+        Case(
+            "mv-author-trailing-space",
+            _gated("g12", approval="PendingManualApproval", annotations={AUTHOR: f"{REQUESTER} "}),
+            "admission",
+            f"metadata.annotations[{AUTHOR}] {own_name}",
+        ),
+        Case(
+            "mv-author-rewritten",
+            pending,
+            "admission",
+            f"metadata.annotations[{AUTHOR}] records who created this version",
+            then_patch=_annotation(AUTHOR, "someone-else"),
+            requires=[pending],
+        ),
+        Case(
+            "mv-author-removed",
+            pending,
+            "admission",
+            f"metadata.annotations[{AUTHOR}] records who created this version",
+            then_patch=_annotation(AUTHOR, None),
+            requires=[pending],
+        ),
+        Case(
+            "mv-approved-by-its-author-in-a-patch",
+            pending,
+            "admission",
+            "is the author of this version",
+            then_patch={"spec": {"approvalStatus": "Approved"}},
+            requires=[pending],
+        ),
+        Case(
+            "mv-approved-ticket-blanked-in-the-same-patch",
+            pending,
+            "admission",
+            f"metadata.annotations[{TICKET}]",
+            then_patch={"spec": {"approvalStatus": "Approved"}} | _annotation(TICKET, "  "),
+            requires=[pending],
+        ),
+    ]
 
 
 def _cases() -> list[Case]:
@@ -621,11 +776,44 @@ def _cases() -> list[Case]:
             then_patch={"spec": {"modelPackageDescription": "changed"}},
         ),
     ]
-    return c
+    return c + _gated_cases()
 
 
 CASES = _cases()
 OUTCOMES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _approval_policies(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The component, and hostile-gated's two ApprovalPolicies (the evidence, and four eyes), in force."""
+    kube = stack.kube
+    with installed(kube, tmp_path_factory.mktemp("approval-policy")):
+        kube.apply(
+            [
+                approval_policy(
+                    "release-gate",
+                    GATED,
+                    requiredModelCardStatus="Approved",
+                    requiredModelMetrics=["modelQuality.statistics"],
+                    requiredAnnotations=[TICKET],
+                    requiredLabels=["team"],
+                ),
+                approval_policy("four-eyes", GATED, forbidSelfApproval=True),
+            ]
+        )
+        probe = _resolved(_gated("probe", labels={"team": None}), whoami(kube))
+        wait_enforced(kube, probe, "rule requiredLabels")
+        wait_enforced(kube, probe, "rule forbidSelfApproval")
+        yield
+
+
+def _resolved(doc: Any, requester: str) -> Any:
+    """`doc` with REQUESTER (in any letter case, as the hostile cases spell it) replaced by the user name."""
+    text = json.dumps(doc)
+    for spelling in (REQUESTER, REQUESTER.upper()):
+        replacement = requester if spelling == REQUESTER else requester.upper()
+        text = text.replace(spelling, replacement)
+    return json.loads(text)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -638,6 +826,18 @@ def _calls_before(stack: Any) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_resource_is_refused(stack: Any, case: Case) -> None:
     kube = stack.kube
+    requester = whoami(kube)
+    case = Case(
+        case.id,
+        _resolved(case.doc, requester),
+        case.expect,
+        case.field,
+        case.reason,
+        _resolved(case.then_patch, requester),
+        [_resolved(d, requester) for d in case.requires],
+    )
+    for doc in case.requires:
+        kube.apply(doc)
     ns, name, kind = case.doc["metadata"]["namespace"], case.doc["metadata"]["name"], case.doc["kind"].lower()
     if case.then_patch is not None:
         with pytest.raises(KubectlError) as refused:
@@ -667,4 +867,5 @@ def test_no_case_reached_aws(stack: Any) -> None:
     print(f"\n{total} hostile resources: " + ", ".join(f"{n} {how}" for how, n in sorted(OUTCOMES.items())))
     print(f"AWS calls made for them: {sum(calls.values())} {calls or ''}")
     assert total == len(CASES) >= 40
+    assert sum(1 for c in CASES if c.doc["metadata"]["namespace"] == GATED) >= 16
     assert calls == {}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from registry_operator.api.approval_policy import ApprovalPolicySpec, ModelMetric
 from registry_testbed.config_docs import END, PAGE, START, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +64,13 @@ def test_links_and_paths_resolve() -> None:
         for path in re.findall(r"`((?:manifests|charts|tests|tools|crds|docs)/[^`* ]+)`", text):
             if "<" not in path and "CLUSTER" not in path:
                 assert (ROOT / path.rstrip("/")).exists(), f"{page.relative_to(ROOT)}: {path}"
+
+
+def test_every_approval_policy_key_is_documented() -> None:
+    """The admins' table of ApprovalPolicy keys names every field of the model and every metric path."""
+    page = (ROOT / "docs" / "admins" / "approval-policy.md").read_text()
+    table = page[page.index("| key | type | default | rule |") :]
+    table = table[: table.index("\n\n")]
+    keys = re.findall(r"^\| `(\w+)` \|", table, flags=re.M)
+    assert keys == [f.alias for f in ApprovalPolicySpec.model_fields.values()]
+    assert all(f"`{m.value}`" in table for m in ModelMetric)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import subprocess
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +31,11 @@ from gitops_health import (
     sample_path,
 )
 
+from registry_operator.api import approval_policy as policy_api
 from registry_operator.api.crd import rendered_files
+from registry_operator.api.package_shapes import MetricsSource, ModelMetrics
 from registry_operator.reconcile.catalogue import KINDS as KINDS_INFO
-from registry_testbed import health_checks, kind_rbac
+from registry_testbed import approval_policy, health_checks, kind_rbac
 from registry_testbed.localcluster.build import binaries
 from registry_testbed.localcluster.tools import tools
 
@@ -161,8 +166,10 @@ def _kustomize(overlay: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(out) if d]
 
 
-def _helm(*sets: str) -> list[dict[str, Any]]:
+def _helm(*sets: str, kube_version: str | None = None) -> list[dict[str, Any]]:
     args = [str(tools().helm), "template", NAME, str(CHART), "--namespace", NAME, "--include-crds"]
+    if kube_version:
+        args += ["--kube-version", kube_version]
     for s in sets:
         args += ["--set", s]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
@@ -266,6 +273,166 @@ def test_operator_config_in_manifests_is_valid() -> None:
     OperatorConfig.model_validate(yaml.safe_load((MANIFESTS / "base" / "operator-config.yaml").read_text()))
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     OperatorConfig.model_validate(values["config"])
+
+
+# --------------------------------------------------------------------------- the approval-policy component
+
+COMPONENT = MANIFESTS / "components" / "approval-policy"
+POLICY = "modelversion-approval.modelregistry.io"
+COMPONENT_KINDS = {
+    ("CustomResourceDefinition", "approvalpolicies.modelregistry.io"),
+    ("ValidatingAdmissionPolicy", POLICY),
+    ("ValidatingAdmissionPolicyBinding", POLICY),
+    ("ClusterRole", "modelregistry.io-approvalpolicies-view"),
+}
+
+
+def _kustomize_with_component(tmp_path: Path, overlay: str) -> list[dict[str, Any]]:
+    """An admin's kustomization as docs/admins/approval-policy.md shows it: an overlay plus the component."""
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(MANIFESTS / "overlays" / overlay, tmp_path)],
+                "components": [os.path.relpath(COMPONENT, tmp_path)],
+            }
+        )
+    )
+    out = subprocess.run(
+        [str(binaries().kubectl), "kustomize", str(tmp_path)], capture_output=True, text=True, check=True
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def _policy_objects(docs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (d["kind"], d["metadata"]["name"]): d
+        for d in docs
+        if (d["kind"], d["metadata"]["name"]) in COMPONENT_KINDS
+    }
+
+
+def _helm_fails(*sets: str, kube_version: str = "1.36.3") -> str:
+    args = [str(tools().helm), "template", NAME, str(CHART), "--kube-version", kube_version]
+    for s in sets:
+        args += ["--set", s]
+    res = subprocess.run(args, capture_output=True, text=True)
+    assert res.returncode != 0, "rendered, but should have been refused"
+    return res.stderr
+
+
+def test_approval_policy_files_are_generated_from_their_sources() -> None:
+    """The CRD from the pydantic model, and the chart's copies of the component's hand-written objects."""
+    for path, content in approval_policy.rendered().items():
+        assert path.read_text() == content, f"{path} is stale: run `registry-testbed approval-policy`"
+    listed = yaml.safe_load((COMPONENT / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(
+        p.name for p in COMPONENT.glob("*.yaml") if p.name != "kustomization.yaml"
+    )
+
+
+def test_approval_policy_crd_is_a_plain_parameter_kind() -> None:
+    """Structural, namespaced, without status (nothing reconciles it: a status would read as never
+    observed to kstatus and Flux) and outside the modelregistry category (uninstall deletes that)."""
+    crd = approval_policy.crd()
+    (version,) = crd["spec"]["versions"]
+    assert crd["spec"]["scope"] == "Namespaced" and "categories" not in crd["spec"]["names"]
+    assert "subresources" not in version
+    schema = version["schema"]["openAPIV3Schema"]
+    assert set(schema["properties"]) == {"apiVersion", "kind", "metadata", "spec"}
+    spec = schema["properties"]["spec"]
+    assert spec["default"] == {}
+    for banned in ("$ref", "anyOf", "title"):
+        assert banned not in json.dumps(schema), banned
+    assert spec["properties"]["requiredModelCardStatus"]["enum"] == [
+        "Draft",
+        "PendingReview",
+        "Approved",
+        "Archived",
+    ]
+    assert spec["properties"]["forbidSelfApproval"]["default"] is False
+    for key in ("requiredLabels", "requiredAnnotations"):
+        items = spec["properties"][key]["items"]
+        assert re.fullmatch(items["pattern"], "example.com/change-ticket")
+        assert not re.fullmatch(items["pattern"], "Example.com/ticket")  # a prefix is a lower-case DNS name
+        assert spec["properties"][key]["x-kubernetes-list-type"] == "set"
+
+
+def _metric_paths_of_model_metrics() -> set[str]:
+    """Every MetricsSource member of ModelMetrics, as its path under spec.modelMetrics."""
+    paths = set()
+    for report_group in ModelMetrics.model_fields.values():
+        (model,) = [a for a in typing.get_args(report_group.annotation) if a is not type(None)]
+        for report in model.model_fields.values():
+            assert isinstance(report.annotation, types.UnionType)
+            if MetricsSource in typing.get_args(report.annotation):
+                paths.add(f"{report_group.alias}.{report.alias}")
+    return paths
+
+
+def test_required_metrics_name_every_report_and_the_policy_reads_each() -> None:
+    """ApprovalPolicy's metric paths, CreateModelPackage's reports and what the policy's CEL looks at are
+    the same set: a botocore upgrade adding a report is noticed, and no enum value is a path the policy
+    never finds present (which would refuse every approval)."""
+    vap = yaml.safe_load((COMPONENT / "validatingadmissionpolicy.yaml").read_text())
+    present = next(v for v in vap["spec"]["variables"] if v["name"] == "presentMetrics")["expression"]
+    read = re.findall(r"object\.spec\.\?modelMetrics\.\?(\w+)\.\?(\w+)\.hasValue\(\) \? '([\w.]+)'", present)
+    assert all(f"{a}.{b}" == name for a, b, name in read), read
+    assert {name for *_, name in read} == set(policy_api.ModelMetric) == _metric_paths_of_model_metrics()
+
+
+def test_approval_policy_names_the_author_annotation_the_api_declares() -> None:
+    spec = yaml.safe_load((COMPONENT / "validatingadmissionpolicy.yaml").read_text())["spec"]
+    cel = " ".join(v["expression"] for v in spec["variables"])
+    assert set(re.findall(r"'(modelregistry\.io/[a-z-]+)'", cel)) == {policy_api.AUTHOR_ANNOTATION}
+
+
+def test_helm_leaves_the_approval_policy_out_by_default() -> None:
+    assert _policy_objects(_helm()) == {}
+    assert _policy_objects(_helm("approvalPolicy.enabled=false")) == {}
+
+
+def test_helm_approval_policy_is_the_kustomize_component(tmp_path: Path) -> None:
+    """The component added to an overlay and the chart with approvalPolicy.enabled install the same four
+    objects (the chart's CRD is also kept by Helm on uninstall), and nothing else changes."""
+    kustomized = _kustomize_with_component(tmp_path, "cluster-wide")
+    helmed = _helm("approvalPolicy.enabled=true")
+    from_component, from_chart = _policy_objects(kustomized), _policy_objects(helmed)
+    assert set(from_component) == set(from_chart) == COMPONENT_KINDS
+    crd = from_chart[("CustomResourceDefinition", "approvalpolicies.modelregistry.io")]
+    assert crd["metadata"].pop("annotations") == {"helm.sh/resource-policy": "keep"}
+    for key, doc in from_component.items():
+        assert _comparable(doc) == _comparable(from_chart[key]), key
+    without = _index(_kustomize("cluster-wide"))
+    assert set(_index(kustomized)) - set(without) == {(k, "", n) for k, n in COMPONENT_KINDS}
+    binding = from_component[("ValidatingAdmissionPolicyBinding", POLICY)]["spec"]
+    assert binding["paramRef"] == {"selector": {}, "parameterNotFoundAction": "Allow"}
+    assert binding["validationActions"] == ["Deny"]
+    role = from_component[("ClusterRole", "modelregistry.io-approvalpolicies-view")]
+    assert role["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+    assert {v for r in role["rules"] for v in r["verbs"]} == {"get", "list", "watch"}
+
+
+def test_helm_approval_policy_values() -> None:
+    docs = _helm(
+        "approvalPolicy.enabled=true",
+        "approvalPolicy.parameterNotFoundAction=Deny",
+        "approvalPolicy.validationActions={Warn,Audit}",
+        kube_version="1.30.0",
+    )
+    binding = _policy_objects(docs)[("ValidatingAdmissionPolicyBinding", POLICY)]["spec"]
+    assert binding["paramRef"]["parameterNotFoundAction"] == "Deny"
+    assert binding["validationActions"] == ["Warn", "Audit"]
+
+
+def test_helm_refuses_the_approval_policy_where_it_cannot_work() -> None:
+    """Before 1.30 the API has no admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy: say so, rather
+    than let the install fail half way on an unknown kind. A misspelt action is refused by name."""
+    assert "needs Kubernetes >= 1.30" in _helm_fails("approvalPolicy.enabled=true", kube_version="1.29.9")
+    assert _helm("approvalPolicy.enabled=false", kube_version="1.29.9"), "the rest of the chart still renders"
+    stderr = _helm_fails("approvalPolicy.enabled=true", "approvalPolicy.parameterNotFoundAction=deny")
+    assert "parameterNotFoundAction must be Allow or Deny, not deny" in stderr
 
 
 # --------------------------------------------------------------------------- Dockerfile

@@ -36,12 +36,17 @@ APISERVER_READY_TIMEOUT = 120.0
 ETCD_READY_TIMEOUT = 30.0
 CONTROLLER_MANAGER_READY_TIMEOUT = 60.0
 # Controllers that need no nodes or pods. Namespace deletion and garbage collection are what users and
-# tests notice missing (a deleted namespace otherwise stays Terminating forever).
+# tests notice missing (a deleted namespace otherwise stays Terminating forever). ClusterRole aggregation
+# fills the built-in view/edit/admin roles from labelled ClusterRoles, and the ValidatingAdmissionPolicy
+# status controller type-checks policies against the schemas they match (status.typeChecking), as in any
+# cluster: the approval-policy component relies on both.
 CONTROLLERS = (
     "namespace-controller",
     "garbage-collector-controller",
     "serviceaccount-controller",
     "serviceaccount-token-controller",
+    "clusterrole-aggregation-controller",
+    "validatingadmissionpolicy-status-controller",
 )
 STOP_GRACE_SECONDS = 5.0
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/24"
