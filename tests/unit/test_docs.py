@@ -74,3 +74,40 @@ def test_every_approval_policy_key_is_documented() -> None:
     keys = re.findall(r"^\| `(\w+)` \|", table, flags=re.M)
     assert keys == [f.alias for f in ApprovalPolicySpec.model_fields.values()]
     assert all(f"`{m.value}`" in table for m in ModelMetric)
+
+
+def test_adding_a_kind_touches_the_files_architecture_md_names() -> None:
+    """architecture.md says a kind is three hand-written product files; the code must agree: every
+    kind's api module defines its INFO, its reconcile module its ManagedKind, the catalogue lists it,
+    and no other product module names a kind (everything else is generated from the catalogue)."""
+    import ast
+    import inspect
+
+    from registry_operator.reconcile.catalogue import MANAGED_KINDS
+
+    page = (ROOT / "docs" / "contributors" / "architecture.md").read_text()
+    listed = re.findall(r"^\d\. `(operator/registry_operator/[^`]+)`", page, re.M)
+    assert listed == [
+        "operator/registry_operator/api/<kind>.py",
+        "operator/registry_operator/reconcile/<kind>.py",
+        "operator/registry_operator/reconcile/catalogue.py",
+    ]
+    package = ROOT / "operator" / "registry_operator"
+    own: set[Path] = {package / "reconcile" / "catalogue.py"}
+    names: set[str] = set()
+    for kind in MANAGED_KINDS:
+        api_module = inspect.getmodule(kind.info.spec_model)
+        kind_module = inspect.getmodule(type(kind))
+        assert api_module is not None and kind_module is not None
+        assert getattr(api_module, "INFO") is kind.info
+        own |= {Path(str(api_module.__file__)), Path(str(kind_module.__file__))}
+        names |= {kind.info.kind, kind.info.plural}
+    for path in package.rglob("*.py"):
+        if path in own or path.name == "package_shapes.py":  # generated from botocore's model
+            continue
+        literals = {
+            node.value
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        }
+        assert not literals & names, f"{path.relative_to(ROOT)} names a kind: {literals & names}"

@@ -57,15 +57,16 @@ def check_selector(api: client.ApiClient, selector: str, namespaces: list[str]) 
     retry a refused watch forever and act on nothing."""
     custom = client.CustomObjectsApi(api)
     plain = [ns for ns in namespaces if not any(c in ns for c in "*?!,")]
+    plural = KINDS[0].plural  # any kind: the API server parses the selector the same way for each
     try:
         if plain:
             custom.list_namespaced_custom_object(
-                GROUP, VERSION, plain[0], "modelversions", label_selector=selector, limit=1,
+                GROUP, VERSION, plain[0], plural, label_selector=selector, limit=1,
                 _request_timeout=REQUEST_TIMEOUT,
             )  # fmt: skip
         else:
             custom.list_cluster_custom_object(
-                GROUP, VERSION, "modelversions", label_selector=selector, limit=1,
+                GROUP, VERSION, plural, label_selector=selector, limit=1,
                 _request_timeout=REQUEST_TIMEOUT,
             )  # fmt: skip
     except ApiException as exc:
