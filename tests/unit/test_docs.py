@@ -99,7 +99,7 @@ def test_adding_a_kind_touches_the_files_architecture_md_names() -> None:
         api_module = inspect.getmodule(kind.info.spec_model)
         kind_module = inspect.getmodule(type(kind))
         assert api_module is not None and kind_module is not None
-        assert getattr(api_module, "INFO") is kind.info
+        assert api_module.INFO is kind.info
         own |= {Path(str(api_module.__file__)), Path(str(kind_module.__file__))}
         names |= {kind.info.kind, kind.info.plural}
     for path in package.rglob("*.py"):

@@ -3,8 +3,9 @@
 It is the parameter resource of the optional ValidatingAdmissionPolicy shipped as the kustomize component
 `manifests/components/approval-policy` (and the Helm value `approvalPolicy.enabled`): one or more
 ApprovalPolicy objects in a namespace, all of which an approval must meet. The operator does not
-reconcile this kind (it is not in `reconcile.catalogue.MANAGED_KINDS`, it has no status); its CRD is generated from this model
-by `registry-testbed approval-policy`, and a unit test fails when the committed file is stale.
+reconcile this kind (it is not in `reconcile.catalogue.MANAGED_KINDS`, it has no status); its CRD is
+generated from this model by `registry-testbed approval-policy`, and a unit test fails when the committed
+file is stale.
 
 A CRD rather than a ConfigMap: the API server checks every key and value (a misspelt key in a ConfigMap
 would switch a rule off without a word), lists are lists, and the default `edit` and `admin` roles of a
