@@ -54,8 +54,8 @@ class Authorizer:
         for name, arn, assumed in request.accounts:
             # Acting in another account's registry is a cross-account action: allowed in the account of
             # the identity in use (the assumed role's, else the operator's own) or in grantAccounts.
-            account = arn.split(":")[4]
-            if account != (_account_of(assumed) or self.own_account) and not cfg.may_grant(
+            account = facts.account_of(arn) or ""
+            if account != (facts.account_of(assumed) or self.own_account) and not cfg.may_grant(
                 namespace, account
             ):
                 _refuse(
@@ -96,10 +96,6 @@ class Authorizer:
 
 def _matches(patterns: list[str], *values: str) -> bool:
     return any(fnmatchcase(v, p) for p in patterns for v in values)
-
-
-def _account_of(role_arn: str | None) -> str | None:
-    return role_arn.split(":")[4] if role_arn else None
 
 
 def _refuse(message: str) -> None:
