@@ -17,6 +17,7 @@ import yaml
 from registry_operator.api import approval_policy as api
 from registry_operator.api.common import GROUP, VERSION
 from registry_operator.api.crd import structural_schema
+from registry_testbed import generated
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENT = ROOT / "manifests" / "components" / "approval-policy"
@@ -103,10 +104,4 @@ def rendered() -> dict[Path, str]:
 
 
 def write() -> list[Path]:
-    written = []
-    for path, content in rendered().items():
-        if not path.exists() or path.read_text() != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-            written.append(path)
-    return written
+    return generated.write(rendered())

@@ -14,6 +14,7 @@ import yaml
 
 from registry_operator.api.common import GROUP
 from registry_operator.reconcile.catalogue import KINDS
+from registry_testbed import generated
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGOCD = ROOT / "manifests" / "argocd"
@@ -62,10 +63,4 @@ def rendered() -> dict[Path, str]:
 
 
 def write() -> list[Path]:
-    written = []
-    for path, content in rendered().items():
-        if not path.exists() or path.read_text() != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-            written.append(path)
-    return written
+    return generated.write(rendered())

@@ -13,6 +13,7 @@ import yaml
 
 from registry_operator.api.common import GROUP
 from registry_operator.reconcile.catalogue import KINDS
+from registry_testbed import generated
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "manifests" / "base" / "rbac-kinds.yaml"
@@ -48,9 +49,4 @@ def rendered() -> dict[Path, str]:
 
 
 def write() -> list[Path]:
-    written = []
-    for path, content in rendered().items():
-        if not path.exists() or path.read_text() != content:
-            path.write_text(content)
-            written.append(path)
-    return written
+    return generated.write(rendered())

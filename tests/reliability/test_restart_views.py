@@ -21,6 +21,15 @@ def _items(kube: Any) -> list[dict[str, Any]]:
     return json.loads(kube.kubectl("get", "modelversions", "-n", "views", "-o", "json").stdout)["items"]
 
 
+def _transitions(kube: Any) -> dict[tuple[str, str], tuple[str, str]]:
+    """(object, condition) -> (status, lastTransitionTime)"""
+    return {
+        (i["metadata"]["name"], c["type"]): (c["status"], c["lastTransitionTime"])
+        for i in _items(kube)
+        for c in i.get("status", {}).get("conditions", [])
+    }
+
+
 def test_restart_sees_every_claim_and_every_ready_group(stack: Any, tmp_path: Any) -> None:
     kube, sm = stack.kube, stack.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="by-hand")
@@ -42,6 +51,7 @@ def test_restart_sees_every_claim_and_every_ready_group(stack: Any, tmp_path: An
 
     waiting_after_restart = 0
     for restart in range(RESTARTS):
+        before = _transitions(kube)
         stack.operator.stop()
         log_from = stack.operator.log.stat().st_size
         # While the operator is down: every group-bound version changes, and a second object adopts
@@ -86,6 +96,15 @@ def test_restart_sees_every_claim_and_every_ready_group(stack: Any, tmp_path: An
             condition(i).get("reason") for i in _items(kube) if i["metadata"]["name"].startswith("a-second-")
         }
         assert reasons == {"AlreadyManaged"}, reasons
+        # Every run writes through one status writer: a condition whose status did not change keeps the
+        # time it last changed, whether its object was reconciled again (a changed spec) or not.
+        after = _transitions(kube)
+        moved = {
+            key: (was, after[key])
+            for key, was in before.items()
+            if key in after and after[key][0] == was[0] and after[key][1] != was[1]
+        }
+        assert moved == {}, f"restart {restart}: lastTransitionTime moved without a transition: {moved}"
     print(f"\n{RESTARTS} restarts with {VERSIONS} group-bound and {ADOPTED} doubly adopted versions: "
           f"WaitingForGroup reported {waiting_after_restart} times, no package managed twice")  # fmt: skip
     assert waiting_after_restart == 0

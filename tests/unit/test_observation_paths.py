@@ -8,12 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import contexts
 import pytest
 from listing_path import Version, listing_runs
 
-from registry_operator.aws.session import ClientFactory
-from registry_operator.config import OperatorConfig
-from registry_operator.reconcile import model_package_group, model_version, runner
+from registry_operator.reconcile import model_version, runner
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, Outcome, State
 from registry_testbed.localaws.server import LocalAWS
@@ -28,10 +27,8 @@ SPEC = {
 
 @pytest.fixture
 def ctx(operator_aws: LocalAWS) -> ReconcileContext:
-    config = OperatorConfig.model_validate({"namespaces": {"ml": {"groups": ["*"]}}})
-    context = ReconcileContext(config, ClientFactory(), lambda ns, name: None, own_account="123456789012")
-    group = runner.reconcile(model_package_group.MANAGED, ObjectRef("ml", "iris", "g", 1), {}, {}, context)
-    assert group.state is State.READY, group
+    context = contexts.with_group_iris()
+    operator_aws.admin.reset_calls()
     return context
 
 

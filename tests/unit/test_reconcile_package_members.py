@@ -8,13 +8,12 @@ import copy
 import json
 from typing import Any
 
+import contexts
 import pytest
 from listing_path import Version, listing_runs
 from registry_members import assert_registered_as, every_member, spec_form
 
-from registry_operator.aws.session import ClientFactory
-from registry_operator.config import OperatorConfig
-from registry_operator.reconcile import model_package_group, model_version, runner
+from registry_operator.reconcile import model_version, runner
 from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.outcome import ObjectRef, Outcome, State
 from registry_testbed.localaws.server import LocalAWS
@@ -25,10 +24,7 @@ UID = "6b1d6c2e-0000-4000-8000-0000000000aa"
 
 @pytest.fixture
 def ctx(operator_aws: LocalAWS) -> ReconcileContext:
-    config = OperatorConfig.model_validate({"namespaces": {"ml": {"groups": ["*"]}}})
-    context = ReconcileContext(config, ClientFactory(), lambda ns, name: None, own_account="123456789012")
-    out = runner.reconcile(model_package_group.MANAGED, ObjectRef("ml", "iris", "g-uid", 1), {}, {}, context)
-    assert out.state is State.READY, out
+    context = contexts.with_group_iris()
     operator_aws.admin.reset_calls()
     return context
 
