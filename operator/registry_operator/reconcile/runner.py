@@ -179,7 +179,11 @@ class ManagedKind(ABC, Generic[SpecT, ObsT]):
         when the spec no longer validates: deletion never depends on it."""
 
 
-def _recorded(kind: ManagedKind[Any, Any], raw_status: Mapping[str, Any] | None) -> dict[str, Any]:
+AnyKind = ManagedKind[Any, Any]
+Raw = Mapping[str, Any]  # a spec or a status as the API server holds it
+
+
+def _recorded(kind: AnyKind, raw_status: Raw | None) -> dict[str, Any]:
     fields = kind.status_fields()
     return {k: v for k, v in (raw_status or {}).items() if k in fields and v is not None}
 
@@ -207,15 +211,9 @@ def _failed(run_status: dict[str, Any], run: Run[Any] | None, exc: Exception, at
 
 
 def reconcile(
-    kind: ManagedKind[Any, Any],
-    ref: ObjectRef,
-    raw_spec: Mapping[str, Any],
-    raw_status: Mapping[str, Any] | None,
-    ctx: ReconcileContext,
-    attempt: int = 0,
-    checkpoint: Callable[[dict[str, Any]], None] | None = None,
-    hints: Sequence[Any] = (),
-) -> Outcome:
+    kind: AnyKind, ref: ObjectRef, raw_spec: Raw, raw_status: Raw | None, ctx: ReconcileContext,
+    attempt: int = 0, checkpoint: Callable[[dict[str, Any]], None] | None = None, hints: Sequence[Any] = (),
+) -> Outcome:  # fmt: skip
     """Observe, then create or update, then report; whatever a step raises becomes the outcome, with
     every status field recorded up to that point."""
     recorded = _recorded(kind, raw_status)
@@ -246,10 +244,10 @@ def reconcile(
 
 
 def delete(
-    kind: ManagedKind[Any, Any],
+    kind: AnyKind,
     ref: ObjectRef,
-    raw_spec: Mapping[str, Any],
-    raw_status: Mapping[str, Any] | None,
+    raw_spec: Raw,
+    raw_status: Raw | None,
     ctx: ReconcileContext,
     attempt: int = 0,
 ) -> Outcome | None:
