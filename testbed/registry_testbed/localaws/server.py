@@ -41,6 +41,14 @@ class _RequestHandler(MotoRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_CONNECTION_TIMEOUT_S
+    # TCP_NODELAY on every accepted connection (socketserver.StreamRequestHandler.setup() sets it when
+    # this is true). werkzeug writes a response in two pieces, the status line and headers, then the
+    # body; with Nagle's algorithm on, the body waits for the client's ACK of the headers, and the
+    # client delays that ACK by up to 40 ms on Linux: every call on a kept-alive connection took 44 ms
+    # instead of under a millisecond (tests/bench/NOTES.md, "The 40 ms stall"). Buffering each response
+    # into one write removed the stall too for bodies that fit the buffer, but measured no faster than
+    # this, and a body larger than the buffer would leave in pieces again.
+    disable_nagle_algorithm = True
     _connection_stream: Any  # the connection's own reader, while werkzeug's rfile is swapped out
 
     def run_wsgi(self) -> None:
