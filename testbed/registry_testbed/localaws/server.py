@@ -128,11 +128,11 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def serve(host: str, port: int) -> None:
-    """Serve the embedded AWS until SIGINT or SIGTERM."""
+def serve(host: str, port: int, settings: dict[str, Any] | None = None) -> None:
+    """Serve the embedded AWS until SIGINT or SIGTERM; `settings` as `PUT /_localaws/settings` takes them."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = _Server(host, port, LocalAWSApp())
+    server = _Server(host, port, LocalAWSApp(settings))
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         # shutdown() blocks until serve_forever returns, so it cannot run on the serving thread itself.
@@ -150,10 +150,13 @@ def serve(host: str, port: int) -> None:
 
 
 class LocalAWS:
-    """The embedded AWS on a background thread; `LocalAWS()` picks a free port on 127.0.0.1."""
+    """The embedded AWS on a background thread; `LocalAWS()` picks a free port on 127.0.0.1. `settings`
+    as `PUT /_localaws/settings` takes them, kept across resets."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = LocalAWSApp()
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, settings: dict[str, Any] | None = None
+    ) -> None:
+        self.app = LocalAWSApp(settings)
         self._server = _Server(host, port, self.app)
         self.host = host
         self.port = self._server.port
