@@ -9,9 +9,27 @@ from pathlib import Path
 
 
 def _cmd_local_aws(args: argparse.Namespace) -> int:
+    import json
+
+    from registry_testbed.localaws.errors import SettingsError
     from registry_testbed.localaws.server import serve
 
-    serve(host=args.host, port=args.port)
+    settings = None
+    if args.settings:
+        text = args.settings if args.settings.lstrip().startswith("{") else Path(args.settings).read_text()
+        try:
+            settings = json.loads(text)
+        except ValueError as exc:
+            print(f"registry-testbed local-aws: --settings is not JSON: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(settings, dict):
+            print("registry-testbed local-aws: --settings must be a JSON object", file=sys.stderr)
+            return 2
+    try:
+        serve(host=args.host, port=args.port, settings=settings)
+    except SettingsError as exc:
+        print(f"registry-testbed local-aws: --settings: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -85,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     local_aws = sub.add_parser("local-aws", help="serve the embedded AWS (moto plus the model registry)")
     local_aws.add_argument("--host", default="127.0.0.1")
     local_aws.add_argument("--port", type=int, default=4566)
+    local_aws.add_argument(
+        "--settings",
+        help="a JSON object, or a file holding one, as PUT /_localaws/settings takes it "
+        "(packageCompletionSeconds, rateLimits, ...), e.g. "
+        """'{"rateLimits": {"sagemaker:CreateModelPackage": {"ratePerSecond": 10, "burst": 20}}}'; """
+        "kept across POST /_localaws/reset",
+    )
     local_aws.set_defaults(func=_cmd_local_aws)
 
     cl = sub.add_parser("cluster", help="local kube-apiserver and etcd built from the Go modules")

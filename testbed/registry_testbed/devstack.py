@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Dummy credentials: the embedded AWS accepts any; they keep boto3 from searching for real ones.
 LOCAL_AWS_ENV = {
@@ -64,16 +66,17 @@ def _spawn(name: str, args: list[str], log: Path, env: dict[str, str]) -> Proces
     return Process(name, proc, log, out)
 
 
-def start_local_aws(log: Path, port: int | None = None, timeout: float = 30.0) -> tuple[Process, str]:
-    """The embedded AWS on a free loopback port; returns the process and its endpoint URL."""
+def start_local_aws(
+    log: Path, port: int | None = None, timeout: float = 30.0, settings: dict[str, Any] | None = None
+) -> tuple[Process, str]:
+    """The embedded AWS on a free loopback port, started with `settings` (as PUT /_localaws/settings
+    takes them); returns the process and its endpoint URL."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    process = _spawn(
-        "local-aws",
-        [sys.executable, "-m", "registry_testbed.cli", "local-aws", "--port", str(port)],
-        log,
-        dict(os.environ),
-    )
+    args = [sys.executable, "-m", "registry_testbed.cli", "local-aws", "--port", str(port)]
+    if settings:
+        args += ["--settings", json.dumps(settings)]
+    process = _spawn("local-aws", args, log, dict(os.environ))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not process.alive():

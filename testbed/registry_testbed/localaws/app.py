@@ -1,10 +1,11 @@
 """The embedded AWS as one WSGI application.
 
-Every AWS request is identified (`service:Operation`), counted, offered to the fault injector, checked or
-answered here where moto is kinder than AWS (bucket and repository policies, KMS grants: `intercepted`),
-answered by the in-memory model registry (the SageMaker model-registry operations moto lacks or gets
-wrong), or forwarded to moto's own server application for everything else. Requests under `/_localaws/`
-are the control endpoints (`control.py`): never counted, never faulted, never forwarded.
+Every AWS request is identified (`service:Operation`), counted, offered to the fault injector and to
+the rate limits (`ratelimits.py`: refused as the service throttles when the caller's account is over),
+checked or answered here where moto is kinder than AWS (bucket and repository policies, KMS grants:
+`intercepted`), answered by the in-memory model registry (the SageMaker model-registry operations moto
+lacks or gets wrong), or forwarded to moto's own server application for everything else. Requests under
+`/_localaws/` are the control endpoints (`control.py`): never counted, faulted, limited or forwarded.
 """
 
 from __future__ import annotations
@@ -21,12 +22,22 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from . import ecr_policies, s3_policies
 from .control import ControlEndpoints
-from .errors import AWSError
-from .faults import FAULT_ERRORS, CallCounter, ConnectionCounter, FaultInjector, object_of
+from .errors import AWSError, SettingsError
+from .faults import (
+    FAULT_ERRORS,
+    THROTTLING,
+    CallCounter,
+    ConnectionCounter,
+    FaultInjector,
+    object_of,
+    throttling,
+)
 from .identity import IdentityResolver
 from .intercept import Handler, Request, read_body
 from .kms_grants import GrantStore
 from .operations import AwsCall, OperationIdentifier
+from .ratelimits import RateLimitError, RateLimits
+from .ratelimits import parse as parse_rate_limits
 from .registry import RegistryStore
 from .responses import StartResponse, aws_error, json_response
 from .sagemaker_api import CallContext, SageMakerRegistryAPI
@@ -38,13 +49,17 @@ _JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
 class LocalAWSApp:
-    def __init__(self) -> None:
+    """`settings`: what `PUT /_localaws/settings` takes (see control.py), applied at start and again
+    after every full reset."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
         self.store = RegistryStore()
         self.identities = IdentityResolver()
         self.operations = OperationIdentifier()
         self.calls = CallCounter()
         self.connections = ConnectionCounter()  # kept by the server that serves this app
         self.faults = FaultInjector()
+        self.limits = RateLimits()
         # Loaded up front so the first registry request is not the one that pays for it.
         service_model = botocore.session.get_session().get_service_model("sagemaker")
         self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
@@ -62,6 +77,43 @@ class LocalAWSApp:
         }
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.control = ControlEndpoints(self)
+        self._start_settings = dict(settings or {})
+        self.apply_settings(self._start_settings)
+
+    def settings(self) -> dict[str, Any]:
+        return {**self.store.lifecycle.to_json(), "rateLimits": self.limits.to_json()}
+
+    def apply_settings(self, doc: dict[str, Any]) -> None:
+        """Apply the settings `doc` names, leaving the others as they are; nothing changes when any of
+        them is invalid."""
+        unknown = set(doc) - {*self.store.lifecycle.to_json(), "rateLimits"}
+        if unknown:
+            raise SettingsError(f"unknown settings {sorted(unknown)}")
+        numbers = {}
+        for key in ("packageCompletionSeconds", "groupDeletionSeconds"):
+            if key in doc:
+                value = doc[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise SettingsError(f"{key} must be a non-negative number")
+                numbers[key] = float(value)
+        patterns = doc.get("failPackagesInGroups")
+        if "failPackagesInGroups" in doc and (
+            not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns)
+        ):
+            raise SettingsError("failPackagesInGroups must be a list of group name patterns")
+        try:
+            limits = parse_rate_limits(doc["rateLimits"]) if "rateLimits" in doc else None
+        except RateLimitError as exc:
+            raise SettingsError(str(exc)) from None
+        lifecycle = self.store.lifecycle
+        if "packageCompletionSeconds" in numbers:
+            lifecycle.package_seconds = numbers["packageCompletionSeconds"]
+        if "groupDeletionSeconds" in numbers:
+            lifecycle.group_deletion_seconds = numbers["groupDeletionSeconds"]
+        if patterns is not None:
+            lifecycle.fail_groups = list(patterns)
+        if limits is not None:
+            self.limits.set(limits)
 
     def reset_state(self) -> None:
         """Wipe every AWS resource: moto's backends (all processes' state lives there) and the registry."""
@@ -71,9 +123,13 @@ class LocalAWSApp:
         self.identities.clear()
 
     def reset_all(self) -> None:
+        """Everything back to how the server started: no state, counters or fault rules, and the
+        settings it was started with."""
         self.reset_state()
         self.calls.reset()
         self.faults.clear()
+        self.limits.set([])
+        self.apply_settings(self._start_settings)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -92,8 +148,14 @@ class LocalAWSApp:
         decision = self.faults.decide(call.key)
         if decision.latency_s > 0:
             time.sleep(decision.latency_s)
+        # Both refusals come before any backend sees the request: a throttled call has no side effect.
+        if self.limits.active and not self._admitted(call, environ):
+            self.calls.record_throttled(call.key)
+            return self._throttled(call, start_response)
         if decision.error is not None:
             self.calls.record_fault(call.key)
+            if decision.error == THROTTLING:
+                return self._throttled(call, start_response)
             status, message = FAULT_ERRORS[decision.error]
             return aws_error(start_response, call.protocol, status, decision.error, message)
 
@@ -107,6 +169,17 @@ class LocalAWSApp:
             if answered is not None:
                 return answered
         return self.moto(environ, start_response)
+
+    def _admitted(self, call: AwsCall, environ: dict[str, Any]) -> bool:
+        """Whether the caller's account has a token left for this operation in this region."""
+        account = self.identities.resolve(environ, call.region).account
+        return self.limits.admit(account, call.region, call.key)
+
+    @staticmethod
+    def _throttled(call: AwsCall, start_response: StartResponse) -> Iterable[bytes]:
+        """A throttled request, as the called service answers one (injected or over a rate limit)."""
+        status, code, message = throttling(call.service, call.protocol)
+        return aws_error(start_response, call.protocol, status, code, message)
 
     def _intercept(
         self, handler: Handler, call: AwsCall, environ: dict[str, Any], start_response: StartResponse

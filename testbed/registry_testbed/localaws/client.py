@@ -37,7 +37,7 @@ class LocalAWSAdmin:
             return False
 
     def counters(self) -> dict[str, dict[str, int]]:
-        """Both counters at once: {"calls": {...}, "faults": {...}}."""
+        """Every counter at once: {"calls": {...}, "faults": {...}, "throttled": {...}}."""
         return self._request("GET", "calls")
 
     def calls(self, obj: str | None = None) -> dict[str, int]:
@@ -55,6 +55,11 @@ class LocalAWSAdmin:
 
     def faults_injected(self) -> dict[str, int]:
         return self.counters()["faults"]
+
+    def throttled(self) -> dict[str, int]:
+        """Requests refused per `service:Operation` because the caller's account was over a rate limit
+        (each is counted in calls() too; injected ThrottlingException faults are in faults_injected())."""
+        return self.counters()["throttled"]
 
     def reset_calls(self) -> None:
         self._request("POST", "calls/reset")
@@ -75,8 +80,16 @@ class LocalAWSAdmin:
         return self._request("GET", "settings")
 
     def set_settings(self, **settings: Any) -> dict[str, Any]:
-        """packageCompletionSeconds, groupDeletionSeconds, failPackagesInGroups (see control.py)."""
+        """packageCompletionSeconds, groupDeletionSeconds, failPackagesInGroups, rateLimits (control.py)."""
         return self._request("PUT", "settings", settings)
+
+    def set_rate_limits(self, limits: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        """Replace every rate limit, e.g. {"sagemaker:CreateModelPackage": {"ratePerSecond": 10,
+        "burst": 20}} (keys as in fault rules; ratelimits.py); {} removes them. Buckets start full."""
+        return self.set_settings(rateLimits=limits)["rateLimits"]
+
+    def rate_limits(self) -> dict[str, dict[str, float]]:
+        return self.settings()["rateLimits"]
 
     def reset(self) -> None:
         self._request("POST", "reset")

@@ -1,18 +1,23 @@
-"""The `/_localaws/` control endpoints: health, call counters, fault rules and a full reset.
+"""The `/_localaws/` control endpoints: health, call counters, fault rules, settings and a full reset.
 
 GET    /_localaws/health        -> {"status": "ok"}
-GET    /_localaws/calls         -> {"calls": {"svc:Op": n, ...}, "faults": {"svc:Op": n, ...}}
+GET    /_localaws/calls         -> {"calls": {"svc:Op": n, ...}, "faults": {...}, "throttled": {...}}
+                                   ("throttled": refused by a rate limit; "faults": injected)
 GET    /_localaws/calls?object=ns/name -> {"calls": {...}} made for that object ("ns/" for a namespace)
-POST   /_localaws/calls/reset   -> zero both counters
+POST   /_localaws/calls/reset   -> zero the counters
 GET    /_localaws/connections   -> {"accepted": n, "open": m}: TCP connections accepted since start, open now
 GET    /_localaws/faults        -> {"rules": [...]} (each rule also reports how many faults it injected)
 PUT    /_localaws/faults        <- {"rules": [{"operation", "rate", "error", "latencyMs", "count"}], "seed"?}
 DELETE /_localaws/faults        -> no rules
 GET    /_localaws/settings      -> {"packageCompletionSeconds", "groupDeletionSeconds",
-                                    "failPackagesInGroups"}
+                                    "failPackagesInGroups", "rateLimits"}
 PUT    /_localaws/settings      <- any of those: how long packages stay Pending/InProgress, how long a
-                                   deleted group stays Deleting, and which groups' packages end Failed
-POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters, fault rules, settings
+                                   deleted group stays Deleting, which groups' packages end Failed, and
+                                   per-account request rate limits, {"svc:Op" or pattern:
+                                   {"ratePerSecond": r, "burst": b}} (ratelimits.py; replaces the limits
+                                   before, every bucket starts full); an unknown or invalid one: 400
+POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters, fault rules, and
+                                   put the settings back to those the server started with
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from .errors import SettingsError
 from .faults import FaultRule, RuleError
 from .responses import StartResponse, json_response
 
@@ -55,7 +61,7 @@ class ControlEndpoints:
             ("GET", "/_localaws/faults"): lambda _: (200, {"rules": app.faults.rules()}),
             ("PUT", "/_localaws/faults"): self._put_faults,
             ("DELETE", "/_localaws/faults"): self._clear_faults,
-            ("GET", "/_localaws/settings"): lambda _: (200, app.store.lifecycle.to_json()),
+            ("GET", "/_localaws/settings"): lambda _: (200, app.settings()),
             ("PUT", "/_localaws/settings"): self._put_settings,
             ("POST", "/_localaws/reset"): self._reset,
         }
@@ -104,22 +110,11 @@ class ControlEndpoints:
         doc = _json_body(environ)
         if not isinstance(doc, dict):
             return 400, {"error": "body must be a JSON object"}
-        lifecycle = self._app.store.lifecycle
-        for key, attr in (
-            ("packageCompletionSeconds", "package_seconds"),
-            ("groupDeletionSeconds", "group_deletion_seconds"),
-        ):
-            if key in doc:
-                value = doc[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                    return 400, {"error": f"{key} must be a non-negative number"}
-                setattr(lifecycle, attr, float(value))
-        if "failPackagesInGroups" in doc:
-            patterns = doc["failPackagesInGroups"]
-            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-                return 400, {"error": "failPackagesInGroups must be a list of group name patterns"}
-            lifecycle.fail_groups = list(patterns)
-        return 200, lifecycle.to_json()
+        try:
+            self._app.apply_settings(doc)
+        except SettingsError as exc:
+            return 400, {"error": str(exc)}
+        return 200, self._app.settings()
 
     def _clear_faults(self, _: dict[str, Any]) -> tuple[int, Any]:
         self._app.faults.clear()

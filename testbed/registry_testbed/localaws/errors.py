@@ -1,4 +1,5 @@
-"""The error the embedded AWS answers with, in the shape botocore parses into `ClientError`."""
+"""The error the embedded AWS answers with, in the shape botocore parses into `ClientError`, and the one
+its settings are refused with."""
 
 from __future__ import annotations
 
@@ -24,3 +25,7 @@ def conflict_error(message: str) -> AWSError:
 def access_denied(message: str) -> AWSError:
     # SageMaker answers AccessDeniedException with HTTP 400, not 403 as most REST services do.
     return AWSError("AccessDeniedException", message)
+
+
+class SettingsError(ValueError):
+    """Settings the embedded AWS refuses (at start, or from the control endpoint)."""

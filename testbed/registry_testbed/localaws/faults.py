@@ -15,11 +15,42 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 # error name -> (HTTP status, message); the codes are the ones botocore's retry handlers recognise.
+# "ThrottlingException" names throttling as such: it is answered the way the called service throttles
+# (`throttling()`), like a request over a rate limit.
 FAULT_ERRORS: dict[str, tuple[int, str]] = {
     "ThrottlingException": (400, "Rate exceeded"),
     "InternalFailure": (500, "We encountered an internal error. Please try again."),
     "ServiceUnavailable": (503, "Service is unavailable. Please try again later."),
 }
+THROTTLING = "ThrottlingException"
+
+# How a service answers a request over its rate: (HTTP status, error code, message). Every code here is
+# one botocore's retry handlers treat as throttling (botocore/retries/standard.py, ThrottledRetryableChecker;
+# botocore/data/_retry.json, "throttling" codes).
+_THROTTLING_BY_SERVICE: dict[str, tuple[int, str, str]] = {
+    # Amazon S3 API reference, "Error responses": SlowDown, 503, "Please reduce your request rate."
+    "s3": (503, "SlowDown", "Please reduce your request rate."),
+    # AWS KMS developer guide, "Throttling AWS KMS requests": ThrottlingException, status code 400.
+    "kms": (
+        400,
+        "ThrottlingException",
+        "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.",
+    ),
+}
+_THROTTLING_BY_PROTOCOL: dict[str, tuple[int, str, str]] = {
+    # IAM and STS (query protocol), AWS Knowledge Center "iam-sts-throttling-error":
+    # "Throttling: Rate exceeded, status code: 400".
+    "query": (400, "Throttling", "Rate exceeded"),
+}
+# SageMaker and the other JSON services: ThrottlingException, HTTP 400, "Rate exceeded" (AWS Knowledge
+# Center "sagemaker-python-throttlingexception"; Amazon ECS API reference, "Request throttling").
+_THROTTLING_DEFAULT = (400, "ThrottlingException", "Rate exceeded")
+
+
+def throttling(service: str, protocol: str) -> tuple[int, str, str]:
+    """(HTTP status, error code, message) of a throttled request to `service` in its `protocol`."""
+    found = _THROTTLING_BY_SERVICE.get(service) or _THROTTLING_BY_PROTOCOL.get(protocol)
+    return found or _THROTTLING_DEFAULT
 
 
 class RuleError(ValueError):
@@ -123,7 +154,8 @@ class FaultInjector:
 
 
 class CallCounter:
-    """Calls and injected faults per `service:Operation`, in all and per Kubernetes object.
+    """Calls, injected faults and requests refused by a rate limit per `service:Operation`, in all; calls
+    also per Kubernetes object.
 
     The operator names the object each call is made for in its User-Agent (`k8s-object/<ns>/<name>/<uid>`),
     so a test can count the calls of its own object while the operator works on others.
@@ -133,6 +165,7 @@ class CallCounter:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
+        self._throttled: Counter[str] = Counter()
         self._by_object: dict[str, Counter[str]] = {}
 
     def record_call(self, key: str, obj: str | None = None) -> None:
@@ -145,18 +178,27 @@ class CallCounter:
         with self._lock:
             self._faults[key] += 1
 
+    def record_throttled(self, key: str) -> None:
+        with self._lock:
+            self._throttled[key] += 1
+
     def reset(self) -> None:
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self._throttled.clear()
             self._by_object.clear()
 
     def snapshot(self, obj: str | None = None) -> dict[str, dict[str, int]]:
-        """Both counters; with `obj` ("namespace/name", or "namespace/" for a whole namespace) the calls
-        made for those objects only."""
+        """All three counters; with `obj` ("namespace/name", or "namespace/" for a whole namespace) the
+        calls made for those objects only."""
         with self._lock:
             if obj is None:
-                return {"calls": dict(self._calls), "faults": dict(self._faults)}
+                return {
+                    "calls": dict(self._calls),
+                    "faults": dict(self._faults),
+                    "throttled": dict(self._throttled),
+                }
             calls: Counter[str] = Counter()
             for name, counts in self._by_object.items():
                 if name == obj or (obj.endswith("/") and name.startswith(obj)):

@@ -41,6 +41,14 @@ class _RequestHandler(MotoRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_CONNECTION_TIMEOUT_S
+    # TCP_NODELAY on every accepted connection (socketserver.StreamRequestHandler.setup() sets it when
+    # this is true). werkzeug writes a response in two pieces, the status line and headers, then the
+    # body; with Nagle's algorithm on, the body waits for the client's ACK of the headers, and the
+    # client delays that ACK by up to 40 ms on Linux: every call on a kept-alive connection took 44 ms
+    # instead of under a millisecond (tests/bench/NOTES.md, "The 40 ms stall"). Buffering each response
+    # into one write removed the stall too for bodies that fit the buffer, but measured no faster than
+    # this, and a body larger than the buffer would leave in pieces again.
+    disable_nagle_algorithm = True
     _connection_stream: Any  # the connection's own reader, while werkzeug's rfile is swapped out
 
     def run_wsgi(self) -> None:
@@ -120,11 +128,11 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def serve(host: str, port: int) -> None:
-    """Serve the embedded AWS until SIGINT or SIGTERM."""
+def serve(host: str, port: int, settings: dict[str, Any] | None = None) -> None:
+    """Serve the embedded AWS until SIGINT or SIGTERM; `settings` as `PUT /_localaws/settings` takes them."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = _Server(host, port, LocalAWSApp())
+    server = _Server(host, port, LocalAWSApp(settings))
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         # shutdown() blocks until serve_forever returns, so it cannot run on the serving thread itself.
@@ -142,10 +150,13 @@ def serve(host: str, port: int) -> None:
 
 
 class LocalAWS:
-    """The embedded AWS on a background thread; `LocalAWS()` picks a free port on 127.0.0.1."""
+    """The embedded AWS on a background thread; `LocalAWS()` picks a free port on 127.0.0.1. `settings`
+    as `PUT /_localaws/settings` takes them, kept across resets."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = LocalAWSApp()
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, settings: dict[str, Any] | None = None
+    ) -> None:
+        self.app = LocalAWSApp(settings)
         self._server = _Server(host, port, self.app)
         self.host = host
         self.port = self._server.port

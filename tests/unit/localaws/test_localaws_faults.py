@@ -65,8 +65,8 @@ def test_count_caps_faults_and_botocore_retries_throttling(
 
 
 def test_service_wildcards_and_protocols(local_aws: LocalAWS, aws_client: ClientFactory) -> None:
-    # "sagemaker:*" matches only SageMaker; "*" matches every service, and each protocol's client sees
-    # the error code (S3 XML, STS query XML).
+    # "sagemaker:*" matches only SageMaker; "*" matches every service, and each service answers the
+    # injected throttling as it throttles: S3 SlowDown (REST XML), STS Throttling (query XML).
     sm = aws_client("sagemaker", config=NO_RETRY)
     s3 = aws_client("s3", config=NO_RETRY)
     sts = aws_client("sts", config=NO_RETRY)
@@ -75,10 +75,10 @@ def test_service_wildcards_and_protocols(local_aws: LocalAWS, aws_client: Client
         sm.list_model_package_groups()
     assert "Buckets" in s3.list_buckets()
     local_aws.admin.set_faults([_fault("*", 1.0)])
-    for call in (s3.list_buckets, sts.get_caller_identity):
+    for call, code in ((s3.list_buckets, "SlowDown"), (sts.get_caller_identity, "Throttling")):
         with pytest.raises(ClientError) as exc:
             call()
-        assert exc.value.response["Error"]["Code"] == "ThrottlingException"
+        assert exc.value.response["Error"]["Code"] == code
 
 
 def test_latency_is_added_to_matching_calls_only(local_aws: LocalAWS, aws_client: ClientFactory) -> None:
