@@ -19,8 +19,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,69 @@ class _Written:
     at: float
 
 
+class _Echoes:
+    """This process's status writes that the watch has not delivered yet: a cache that says which body a
+    run starts from (its own last write is newer than any event delivered before it), and which event is
+    only the echo of a write (the run that made it has already decided what comes next). Written by the
+    runs (threads), read by the watch (the loop)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._unseen: dict[ObjectKey, _Written] = {}
+        # The resource versions the watch delivered while a run of the object was in progress: its
+        # write's echo may be delivered before the run has noted the write.
+        self._delivered: dict[ObjectKey, set[str]] = {}
+
+    @contextmanager
+    def running(self, key: ObjectKey) -> Iterator[None]:
+        with self._lock:
+            self._delivered[key] = set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._delivered.pop(key, None)
+
+    def wrote(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
+        rv = str(body["metadata"].get("resourceVersion", ""))
+        with self._lock:
+            if rv not in self._delivered.get(key, ()):
+                self._unseen[key] = _Written(rv, body, time.monotonic())
+
+    def delivered(self, key: ObjectKey, body: Mapping[str, Any]) -> bool:
+        """A watch event of the object; whether it is the echo of this process's own last write."""
+        rv = str(body["metadata"].get("resourceVersion", ""))
+        with self._lock:
+            if key in self._delivered:
+                self._delivered[key].add(rv)
+            written = self._unseen.get(key)
+            if written is not None and written.resource_version == rv:
+                del self._unseen[key]
+                return True
+            return False
+
+    def newest(self, key: ObjectKey, candidate: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The body to start a run from, if this process knows one: its own last write while the watch
+        has not delivered it, unless `candidate` (an event's body) is of a later generation; else the
+        candidate. None: read the object afresh (a write the watch never delivered in time)."""
+        with self._lock:
+            written = self._unseen.get(key)
+            if written is None:
+                return candidate
+            expired = time.monotonic() - written.at >= ECHO_PATIENCE_SECONDS
+            newer = candidate is not None and readiness.generation(candidate) > readiness.generation(
+                written.body
+            )
+            if not expired and not newer:
+                return written.body
+            del self._unseen[key]
+            return candidate if newer else None
+
+    def forget(self, key: ObjectKey) -> None:
+        with self._lock:
+            self._unseen.pop(key, None)
+
+
 class Dispatch:
     """The work queue's runs, and what they remember between runs of one object (a cache: attempts for
     the backoff, this process's writes not yet seen on the watch)."""
@@ -71,8 +135,7 @@ class Dispatch:
         self.operator = operator
         self.pool = pool
         self.attempts: dict[ObjectKey, tuple[int, int]] = {}  # key -> (generation, attempts so far)
-        self.unseen: dict[ObjectKey, _Written] = {}
-        self._unseen_lock = threading.Lock()  # written by runs (threads), read by the watch (the loop)
+        self.echoes = _Echoes()
 
     # ------------------------------------------------------------------ from the watch
 
@@ -92,20 +155,14 @@ class Dispatch:
         if deleted:
             operator.dependents.waits(key, ())
             self.attempts.pop(key, None)
-            with self._unseen_lock:
-                self.unseen.pop(key, None)
+            self.echoes.forget(key)
             if operator.queue is not None:
                 operator.queue.forget(key)
             return
         settled = kind.settled(body, operator.context.config.cluster_name)
         deleting = _has_deletion_work(body)
         operator.dependents.waits(key, () if settled and not deleting else kind.needs(body), deleting)
-        with self._unseen_lock:
-            written = self.unseen.get(key)
-            echo = written is not None and written.resource_version == body["metadata"].get("resourceVersion")
-            if echo:
-                del self.unseen[key]
-        if echo:
+        if self.echoes.delivered(key, body):
             return  # this process's own write: the run that made it has decided what comes next
         if body["metadata"].get("deletionTimestamp"):
             return  # kopf's deletion handler has it
@@ -132,8 +189,10 @@ class Dispatch:
         kind = managed(key.kind)
         operator = self.operator
         logger = _object_logger(key)
-        with operator.context.locks(("object", key)):
-            body = self._body(key, kind, ask)
+        with operator.context.locks(("object", key)), self.echoes.running(key):
+            body = self.echoes.newest(key, ask.body) or kube.get_object(
+                operator.kube, kind.info.plural, key.namespace, key.name
+            )
             if body is None or body["metadata"].get("deletionTimestamp"):
                 return None
             if _waits_for_finalizer(kind, body):
@@ -177,25 +236,8 @@ class Dispatch:
         self.attempts.pop(key, None)
         return outcome.retry_after  # a Stalled outcome AWS may cure carries a slow re-check
 
-    def _body(self, key: ObjectKey, kind: ManagedKind[Any, Any], ask: Ask) -> Mapping[str, Any] | None:
-        with self._unseen_lock:
-            written = self.unseen.get(key)
-            if written is not None and time.monotonic() - written.at >= ECHO_PATIENCE_SECONDS:
-                del self.unseen[key]
-                written = None
-                stale = True
-            else:
-                stale = False
-        if written is not None:
-            return written.body  # newer than any event the watch has delivered since
-        if ask.body is not None and not stale:
-            return ask.body
-        return kube.get_object(self.operator.kube, kind.info.plural, key.namespace, key.name)
-
     def _remember(self, key: ObjectKey, written: Mapping[str, Any]) -> None:
-        rv = str(written["metadata"].get("resourceVersion", ""))
-        with self._unseen_lock:
-            self.unseen[key] = _Written(rv, written, time.monotonic())
+        self.echoes.wrote(key, written)
 
     def _event_poster(self, key: ObjectKey, uid: str, logger: Any) -> Any:
         api = self.operator.kube
