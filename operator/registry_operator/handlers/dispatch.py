@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -41,6 +42,9 @@ log = logging.getLogger("registry_operator.reconcile")
 # A provider being deleted looks again this often for the objects depending on it to be gone (kopf's
 # deletion handler cannot be woken from outside: it retries after a delay).
 DEPENDENTS_POLL_SECONDS = 2.0
+# How long a provider being deleted also waits for objects that depend on it and are not (yet) being
+# deleted: `kubectl delete -f folder` and the namespace controller delete a folder's objects within this.
+DELETED_TOGETHER_SECONDS = 5.0
 # A write of this process not seen on the watch after this long is not waited for: the object is read
 # afresh instead (the watch may have been re-established past it). kopf waits as long for its own.
 ECHO_PATIENCE_SECONDS = 5.0
@@ -160,8 +164,10 @@ class Dispatch:
                 operator.queue.forget(key)
             return
         settled = kind.settled(body, operator.context.config.cluster_name)
-        deleting = _has_deletion_work(body)
-        operator.dependents.waits(key, () if settled and not deleting else kind.needs(body), deleting)
+        held = FINALIZER in (body["metadata"].get("finalizers") or [])
+        deleting = held and bool(body["metadata"].get("deletionTimestamp"))
+        needs = () if settled and not held else kind.needs(body)
+        operator.dependents.waits(key, needs, held, deleting)
         if self.echoes.delivered(key, body):
             return  # this process's own write: the run that made it has decided what comes next
         if body["metadata"].get("deletionTimestamp"):
@@ -229,7 +235,8 @@ class Dispatch:
             if written is not None:
                 self._remember(key, written)
                 settled = kind.settled(written, operator.context.config.cluster_name)
-                operator.dependents.waits(key, () if settled else kind.needs(written))
+                held = FINALIZER in (written["metadata"].get("finalizers") or [])
+                operator.dependents.waits(key, () if settled and not held else kind.needs(written), held)
         if outcome.state is State.PROGRESSING:
             self.attempts[key] = (generation, attempt + 1)
             return outcome.retry_after or 10.0
@@ -258,7 +265,10 @@ class Dispatch:
         kind = managed(key.kind)
         ref = status.object_ref(body)
         provided = kind.provides(body)
-        waiting = self.operator.dependents.deleting_needing(provided[0]) if provided else []
+        # Deleted together (a folder, a namespace), the objects that depend on it reach the watch one by
+        # one: for a moment after its own deletion began, it waits for those that will need it too.
+        recent = _deleting_for(body) < DELETED_TOGETHER_SECONDS
+        waiting = self.operator.dependents.deleting_needing(provided[0], recent) if provided else []
         if waiting:
             names = ", ".join(str(w) for w in waiting[:5]) + (" and more" if len(waiting) > 5 else "")
             outcome: Outcome | None = Outcome(
@@ -283,10 +293,13 @@ def _waits_for_finalizer(kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -
     return policy == "Delete" and FINALIZER not in (body["metadata"].get("finalizers") or [])
 
 
-def _has_deletion_work(body: Mapping[str, Any]) -> bool:
-    """Being deleted, and held by the operator's finalizer: its deletion still has AWS work to do."""
-    meta = body["metadata"]
-    return bool(meta.get("deletionTimestamp")) and FINALIZER in (meta.get("finalizers") or [])
+def _deleting_for(body: Mapping[str, Any]) -> float:
+    """Seconds since the object's deletion began."""
+    stamp = body["metadata"].get("deletionTimestamp")
+    if not stamp:
+        return 0.0
+    since = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    return (datetime.now(UTC) - since).total_seconds()
 
 
 def _needs_a_change(body: Mapping[str, Any]) -> bool:
