@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
@@ -23,7 +25,7 @@ from . import ecr_policies, s3_policies
 from .control import ControlEndpoints
 from .errors import AWSError
 from .faults import FAULT_ERRORS, CallCounter, ConnectionCounter, FaultInjector, object_of
-from .identity import IdentityResolver
+from .identity import IdentityResolver, access_key_of
 from .intercept import Handler, Request, read_body
 from .kms_grants import GrantStore
 from .operations import AwsCall, OperationIdentifier
@@ -106,7 +108,27 @@ class LocalAWSApp:
             answered = self._registry(call, environ, start_response)
             if answered is not None:
                 return answered
+        if call.key == "sts:AssumeRole":
+            return self._assume_role(environ, start_response)
         return self.moto(environ, start_response)
+
+    def _assume_role(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """moto's AssumeRole, remembering the session's SourceIdentity, which moto drops: SageMaker records
+        it in CreatedBy / LastModifiedBy. It "persists across chained role sessions" (botocore sts model,
+        AssumeRoleRequest.SourceIdentity), so a session assumed by a session that has one inherits it."""
+        params = parse_qs(read_body(environ).decode("utf-8", "replace")) or parse_qs(
+            environ.get("QUERY_STRING", "")
+        )
+        source = (params.get("SourceIdentity") or [None])[0] or self.identities.source_identity_of(
+            access_key_of(environ)
+        )
+        if not source:
+            return self.moto(environ, start_response)
+        body = b"".join(self.moto(environ, start_response))
+        issued = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", body)
+        if issued:
+            self.identities.remember_source_identity(issued.group(1).decode(), source)
+        return [body]
 
     def _intercept(
         self, handler: Handler, call: AwsCall, environ: dict[str, Any], start_response: StartResponse

@@ -304,7 +304,7 @@ class SageMakerRegistryAPI:
                 "ModelPackageStatusDetails": _status_details(package, status),
                 "CertifyForMarketplace": False,
                 "ModelApprovalStatus": package.approval_status,
-                "CreatedBy": {"IamIdentity": {"Arn": package.created_by}},
+                "CreatedBy": package.created_by,
             }
         )
         if package.customer_metadata:
@@ -313,7 +313,8 @@ class SageMakerRegistryAPI:
             out["ApprovalDescription"] = package.approval_description
         if package.last_modified_time is not None:
             out["LastModifiedTime"] = package.last_modified_time
-            out["LastModifiedBy"] = {"IamIdentity": {"Arn": package.last_modified_by}}
+        if package.last_modified_by is not None:
+            out["LastModifiedBy"] = package.last_modified_by
         return out
 
     # -- model package groups ---------------------------------------------------------------------
@@ -331,7 +332,7 @@ class SageMakerRegistryAPI:
             name,
             params.get("ModelPackageGroupDescription"),
             _tags_to_dict(params.get("Tags")),
-            ctx.caller.arn,
+            ctx.caller.user_context(),
         )
         return {"ModelPackageGroupArn": group.arn}
 
@@ -339,7 +340,7 @@ class SageMakerRegistryAPI:
         group = self._require_group(ctx, params["ModelPackageGroupName"])
         self._authorize(ctx, group, "sagemaker:DescribeModelPackageGroup", [group.arn])
         out = self._group_summary(group)
-        out["CreatedBy"] = {"IamIdentity": {"Arn": group.created_by}}
+        out["CreatedBy"] = group.created_by
         return out
 
     def _list_groups(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -448,7 +449,7 @@ class SageMakerRegistryAPI:
             customer_metadata=dict(params.get("CustomerMetadataProperties") or {}),
             tags=_tags_to_dict(params.get("Tags")),
             client_token=token,
-            created_by=ctx.caller.arn,
+            created_by=ctx.caller.user_context(),
         )
         return {"ModelPackageArn": package.arn}
 
@@ -574,7 +575,7 @@ class SageMakerRegistryAPI:
         if params.get("ModelPackageRegistrationType") is not None:
             package.spec["ModelPackageRegistrationType"] = params["ModelPackageRegistrationType"]
         package.last_modified_time = self._store.now()
-        package.last_modified_by = ctx.caller.arn
+        package.last_modified_by = ctx.caller.user_context()
         return {"ModelPackageArn": package.arn}
 
     def _delete_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
