@@ -21,9 +21,10 @@ import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import ecr_policies, s3_policies
+from . import ecr_policies, eventbridge, s3_policies
 from .control import ControlEndpoints
 from .errors import AWSError
+from .eventbridge import ServiceEventBus
 from .faults import FAULT_ERRORS, CallCounter, ConnectionCounter, FaultInjector, object_of
 from .identity import IdentityResolver, access_key_of
 from .intercept import Handler, Request, read_body
@@ -32,6 +33,7 @@ from .operations import AwsCall, OperationIdentifier
 from .registry import RegistryStore
 from .responses import StartResponse, aws_error, json_response
 from .sagemaker_api import CallContext, SageMakerRegistryAPI
+from .sagemaker_events import PackageEvents
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,9 @@ class LocalAWSApp:
         # Loaded up front so the first registry request is not the one that pays for it.
         service_model = botocore.session.get_session().get_service_model("sagemaker")
         self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
+        self.service_events = ServiceEventBus()
+        self.package_events = PackageEvents(self.store, self.sagemaker.describe, self.service_events)
+        self.sagemaker.events = self.package_events
         self.grants = GrantStore()
         self.intercepted: dict[str, Handler] = {
             "s3:PutBucketPolicy": s3_policies.put_bucket_policy,
@@ -61,6 +66,7 @@ class LocalAWSApp:
             "kms:ListRetirableGrants": self.grants.list_retirable_grants,
             "kms:RevokeGrant": self.grants.revoke_grant,
             "kms:RetireGrant": self.grants.retire_grant,
+            "events:PutEvents": eventbridge.refuse_reserved_sources,
         }
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.control = ControlEndpoints(self)
@@ -68,9 +74,14 @@ class LocalAWSApp:
     def reset_state(self) -> None:
         """Wipe every AWS resource: moto's backends (all processes' state lives there) and the registry."""
         moto_api_backend.reset()
+        self._reset_registry()
+
+    def _reset_registry(self) -> None:
+        self.package_events.reset()
         self.store.reset()
         self.grants.reset()
         self.identities.clear()
+        self.service_events.reset()
 
     def reset_all(self) -> None:
         self.reset_state()
@@ -84,9 +95,7 @@ class LocalAWSApp:
         if path.startswith("/moto-api"):
             if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 # Someone reset moto directly: the registry's resources must not outlive moto's.
-                self.store.reset()
-                self.grants.reset()
-                self.identities.clear()
+                self._reset_registry()
             return self.moto(environ, start_response)
 
         call = self.operations.identify(environ)

@@ -78,5 +78,10 @@ class LocalAWSAdmin:
         """packageCompletionSeconds, groupDeletionSeconds, failPackagesInGroups (see control.py)."""
         return self._request("PUT", "settings", settings)
 
+    def event_deliveries(self) -> list[dict[str, Any]]:
+        """The last deliveries of SageMaker's events to EventBridge rule targets: eventId, ruleArn,
+        targetArn, delivered, and the reason a failed one failed."""
+        return list(self._request("GET", "events")["deliveries"])
+
     def reset(self) -> None:
         self._request("POST", "reset")

@@ -12,6 +12,9 @@ GET    /_localaws/settings      -> {"packageCompletionSeconds", "groupDeletionSe
                                     "failPackagesInGroups"}
 PUT    /_localaws/settings      <- any of those: how long packages stay Pending/InProgress, how long a
                                    deleted group stays Deleting, and which groups' packages end Failed
+GET    /_localaws/events        -> {"deliveries": [{"eventId", "ruleArn", "targetArn", "delivered",
+                                   "reason"}]}: the last 1,000 deliveries of SageMaker's events to rule
+                                   targets, with why a failed one failed (e.g. the queue policy)
 POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters, fault rules, settings
 """
 
@@ -57,6 +60,7 @@ class ControlEndpoints:
             ("DELETE", "/_localaws/faults"): self._clear_faults,
             ("GET", "/_localaws/settings"): lambda _: (200, app.store.lifecycle.to_json()),
             ("PUT", "/_localaws/settings"): self._put_settings,
+            ("GET", "/_localaws/events"): lambda _: (200, {"deliveries": app.service_events.outcomes()}),
             ("POST", "/_localaws/reset"): self._reset,
         }
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.model import ServiceModel
 
@@ -44,6 +44,9 @@ from .registry import (
 )
 from .resource_policy import Decision, evaluate, parse_policy
 from .validation import InputValidator
+
+if TYPE_CHECKING:
+    from .sagemaker_events import PackageEvents
 
 _VERSIONED_NAME = re.compile(r"([a-zA-Z0-9](?:[a-zA-Z0-9-]){0,62})/([0-9]{1,9})")
 _DEFAULT_PAGE = 10  # SageMaker's List* calls return 10 results when MaxResults is omitted
@@ -159,6 +162,8 @@ class SageMakerRegistryAPI:
     def __init__(self, store: RegistryStore, service_model: ServiceModel) -> None:
         self._store = store
         self._validator = InputValidator(service_model)
+        # Set by the app: every package change is published as SageMaker's EventBridge event.
+        self.events: PackageEvents | None = None
         self._handlers: dict[str, Handler] = {
             "CreateModelPackageGroup": self._create_group,
             "DescribeModelPackageGroup": self._describe_group,
@@ -288,6 +293,10 @@ class SageMakerRegistryAPI:
             if package.spec.get(member) is not None:
                 out[member] = package.spec[member]
         return out
+
+    def describe(self, package: ModelPackage) -> dict[str, Any]:
+        """DescribeModelPackage's answer for a package (times as epoch seconds)."""
+        return self._describe(package)
 
     def _describe(self, package: ModelPackage) -> dict[str, Any]:
         group = package.group
@@ -451,6 +460,8 @@ class SageMakerRegistryAPI:
             client_token=token,
             created_by=ctx.caller.user_context(),
         )
+        if self.events is not None:
+            self.events.created(package)
         return {"ModelPackageArn": package.arn}
 
     def _describe_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -576,12 +587,16 @@ class SageMakerRegistryAPI:
             package.spec["ModelPackageRegistrationType"] = params["ModelPackageRegistrationType"]
         package.last_modified_time = self._store.now()
         package.last_modified_by = ctx.caller.user_context()
+        if self.events is not None:
+            self.events.updated(package)
         return {"ModelPackageArn": package.arn}
 
     def _delete_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         package = self._require_package(ctx, params["ModelPackageName"])
         self._authorize(ctx, package.group, "sagemaker:DeleteModelPackage", [package.arn])
         self._store.remove_package(package)
+        if self.events is not None:
+            self.events.deleted(package, self._store.now())
         return {}
 
     # -- tags ---------------------------------------------------------------------------------------
