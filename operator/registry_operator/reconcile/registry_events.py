@@ -42,6 +42,7 @@ from enum import StrEnum
 from typing import Any
 
 from registry_operator.aws.facts import parse_package_arn, sagemaker_name
+from registry_operator.aws.sqs import Discard
 
 SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "SageMaker Model Package State Change"
@@ -59,11 +60,9 @@ class RejectReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Rejected:
-    """Not a model package state change the operator can use, and why."""
-
-    reason: RejectReason
-    explanation: str
+class Rejected(Discard):
+    """Not a model package state change the operator can use, and why (`reason` a RejectReason): the
+    queue poller deletes such a message unread."""
 
 
 @dataclass(frozen=True, slots=True)
