@@ -448,7 +448,10 @@ class _EventQueuesCollector(Collector):
 
     def received(self, queue: str) -> None:
         with self._lock:
-            self._last[queue] = time.time()
+            # A receive still under way in a worker thread when polling stopped must not bring back a
+            # series that then ages into a false RegistryOperatorEventQueueUnreadable.
+            if queue in self._last:
+                self._last[queue] = time.time()
 
     def stopped(self, queue: str) -> None:
         with self._lock:

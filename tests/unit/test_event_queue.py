@@ -18,6 +18,7 @@ import pytest
 from botocore.config import Config
 from prometheus_client import REGISTRY
 
+from registry_operator import metrics
 from registry_operator.aws.sqs import EventResult, QueuePoller
 from registry_operator.reconcile.registry_events import PackageStateChange, parse_message
 from registry_testbed.localaws.server import LocalAWS
@@ -314,3 +315,18 @@ def test_handler_answers_are_checked(wired: Wired, sm: Any) -> None:
 def test_pollers_must_be_few() -> None:
     with pytest.raises(ValueError):
         QueuePoller(None, "u", "n", parse_message, lambda e: True, pollers=0)  # type: ignore[arg-type]
+
+
+def test_a_receive_finishing_after_polling_stopped_exports_nothing() -> None:
+    # A long poll runs on in its worker thread after the poller is cancelled (leadership lost): its
+    # answer must not bring the queue's series back, where it would age into a false alert.
+    name = f"{ACCOUNT}/late-{uuid.uuid4().hex[:6]}"
+    metrics.EVENT_QUEUES.started(name)
+    metrics.EVENT_QUEUES.stopped(name)
+    metrics.EVENT_QUEUES.received(name)
+    assert (
+        REGISTRY.get_sample_value(
+            "registry_operator_event_queue_last_receive_timestamp_seconds", {"queue": name}
+        )
+        is None
+    )
