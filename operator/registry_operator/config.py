@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +55,72 @@ class NamespacePermissions(BaseModel):
         return bool(self.groups or self.s3_buckets or self.ecr_repositories or self.kms_keys)
 
 
+# SQS queue URLs: `https://sqs.<region>.amazonaws.com/<account>/<name>` (and the legacy
+# `https://<region>.queue.amazonaws.com/...`); any host for an endpoint of one's own (AWS_ENDPOINT_URL).
+# Queue names: up to 80 letters, digits, hyphens and underscores, `.fifo` for a FIFO queue (SQS
+# CreateQueue, QueueName).
+QUEUE_URL_PATTERN = r"^https?://[^/\s]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$"
+_URL_REGION = re.compile(
+    r"^https?://(?:sqs\.([a-z0-9-]+)\.amazonaws\.com|([a-z0-9-]+)\.queue\.amazonaws\.com)"
+)
+
+
+class EventQueue(BaseModel):
+    """An SQS queue that an EventBridge rule delivers a registry account's SageMaker events to."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    queue_url: str = Field(
+        pattern=QUEUE_URL_PATTERN,
+        description="The queue's URL, as `aws sqs get-queue-url` prints it.",
+    )
+    region: str | None = Field(
+        default=None,
+        pattern=REGION_PATTERN,
+        description="The queue's region; defaults to the one in the URL, else `defaultRegion`. The rule "
+        "and the queue live in the region of the registry whose events they carry.",
+    )
+    role_arn: str | None = Field(
+        default=None,
+        pattern=ROLE_ARN_PATTERN,
+        description="A role to assume to read the queue (a queue in another account); the operator's own "
+        "identity when omitted.",
+    )
+    pollers: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="Concurrent long polls of this queue (each receives up to 10 messages per call).",
+    )
+    shard: str | None = Field(
+        default=None,
+        pattern=CLUSTER_NAME_PATTERN,
+        description="With shards: the one (`--shard` NAME) that reads this queue. A shard deletes the "
+        "events of packages it does not manage, so each shard needs a queue of its own (the rule can "
+        "target one per shard). Omitted: read by the operator started without `--shard`.",
+    )
+
+    @model_validator(mode="after")
+    def _region_agrees_with_url(self) -> EventQueue:
+        in_url = self.url_region()
+        if in_url and self.region and in_url != self.region:
+            raise ValueError(f"region {self.region} differs from the queue URL's region {in_url}")
+        return self
+
+    def url_region(self) -> str | None:
+        match = _URL_REGION.match(self.queue_url)
+        return (match.group(1) or match.group(2)) if match else None
+
+    @property
+    def account(self) -> str:
+        return self.queue_url.rstrip("/").split("/")[-2]
+
+    @property
+    def name(self) -> str:
+        """`<account>/<queue name>`: how logs and metrics name the queue."""
+        return "/".join(self.queue_url.rstrip("/").split("/")[-2:])
+
+
 class OperatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
@@ -86,6 +153,24 @@ class OperatorConfig(BaseModel):
         "the first matching pattern): what its resources may do beyond the operator's own identity in its "
         "own account and the groups they create. A namespace not listed may do nothing more.",
     )
+    event_queues: list[EventQueue] = Field(
+        default_factory=list,
+        description="SQS queues an EventBridge rule delivers SageMaker's `SageMaker Model Package State "
+        "Change` events to, one per registry account and region (see [Registry events](registry-events.md)). "
+        "With them, registry-side changes reach status within seconds, and `resyncIntervalSeconds` can be "
+        "long (600) as the safety net for lost events.",
+    )
+
+    @model_validator(mode="after")
+    def _queues_once_each_with_a_region(self) -> OperatorConfig:
+        seen: set[str] = set()
+        for index, queue in enumerate(self.event_queues):
+            if queue.queue_url in seen:
+                raise ValueError(f"eventQueues.{index}: {queue.queue_url} is listed twice")
+            seen.add(queue.queue_url)
+            if queue.region is None:
+                queue.region = queue.url_region() or self.default_region
+        return self
 
     @model_validator(mode="after")
     def _scoped_where_it_grants(self) -> OperatorConfig:
@@ -100,6 +185,10 @@ class OperatorConfig(BaseModel):
                     "(patterns; '*' allows any, as before these fields existed)"
                 )
         return self
+
+    def event_queues_for(self, shard: str | None) -> list[EventQueue]:
+        """The queues the operator started with `--shard shard` (None: without) reads."""
+        return [q for q in self.event_queues if q.shard == shard]
 
     def scope(self, namespace: str) -> NamespacePermissions:
         """The entry for a namespace: its own key, else the first key that is a pattern matching it (in the

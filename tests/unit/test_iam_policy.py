@@ -9,7 +9,7 @@ from pathlib import Path
 import registry_operator.aws as aws_package
 
 POLICY = Path(__file__).resolve().parents[2] / "manifests" / "iam" / "operator-policy.json"
-ADAPTERS = {"sagemaker.py": "sagemaker", "ecr.py": "ecr", "s3.py": "s3", "kms.py": "kms"}
+ADAPTERS = {"sagemaker.py": "sagemaker", "ecr.py": "ecr", "s3.py": "s3", "kms.py": "kms", "sqs.py": "sqs"}
 CALL_HELPERS = {"call", "call_or_none", "_call", "_call_or_none", "pages"}
 # Not visible as an adapter call: botocore's assume-role fetcher (aws/session.py) calls it for every
 # resource with a roleArn. sts:GetCallerIdentity needs no permission, so it is not listed.

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the boto3 stubs (dev only) type each service's client
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
 ROLE_SESSION_NAME = "sagemaker-registry-operator"
@@ -72,6 +73,8 @@ class ClientFactory:
     def client(self, service: Literal["kms"], region: str, role_arn: str | None = None) -> KMSClient: ...
     @overload
     def client(self, service: Literal["sts"], region: str, role_arn: str | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], region: str, role_arn: str | None = None) -> SQSClient: ...
     def client(self, service: str, region: str, role_arn: str | None = None) -> Any:
         key = (service, region, role_arn)
         with self._lock:  # boto3 sessions are not thread-safe; the clients they make are.

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import ecr_policies, s3_policies
+from . import ecr_policies, eventbridge, s3_policies
 from .control import ControlEndpoints
 from .errors import AWSError, SettingsError
+from .eventbridge import ServiceEventBus
 from .faults import (
     FAULT_ERRORS,
     THROTTLING,
@@ -32,7 +35,7 @@ from .faults import (
     object_of,
     throttling,
 )
-from .identity import IdentityResolver
+from .identity import IdentityResolver, access_key_of
 from .intercept import Handler, Request, read_body
 from .kms_grants import GrantStore
 from .operations import AwsCall, OperationIdentifier
@@ -41,6 +44,7 @@ from .ratelimits import parse as parse_rate_limits
 from .registry import RegistryStore
 from .responses import StartResponse, aws_error, json_response
 from .sagemaker_api import CallContext, SageMakerRegistryAPI
+from .sagemaker_events import PackageEvents
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,9 @@ class LocalAWSApp:
         # Loaded up front so the first registry request is not the one that pays for it.
         service_model = botocore.session.get_session().get_service_model("sagemaker")
         self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
+        self.service_events = ServiceEventBus()
+        self.package_events = PackageEvents(self.store, self.sagemaker.describe, self.service_events)
+        self.sagemaker.events = self.package_events
         self.grants = GrantStore()
         self.intercepted: dict[str, Handler] = {
             "s3:PutBucketPolicy": s3_policies.put_bucket_policy,
@@ -74,6 +81,7 @@ class LocalAWSApp:
             "kms:ListRetirableGrants": self.grants.list_retirable_grants,
             "kms:RevokeGrant": self.grants.revoke_grant,
             "kms:RetireGrant": self.grants.retire_grant,
+            "events:PutEvents": eventbridge.refuse_reserved_sources,
         }
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.control = ControlEndpoints(self)
@@ -118,9 +126,14 @@ class LocalAWSApp:
     def reset_state(self) -> None:
         """Wipe every AWS resource: moto's backends (all processes' state lives there) and the registry."""
         moto_api_backend.reset()
+        self._reset_registry()
+
+    def _reset_registry(self) -> None:
+        self.package_events.reset()
         self.store.reset()
         self.grants.reset()
         self.identities.clear()
+        self.service_events.reset()
 
     def reset_all(self) -> None:
         """Everything back to how the server started: no state, counters or fault rules, and the
@@ -138,9 +151,7 @@ class LocalAWSApp:
         if path.startswith("/moto-api"):
             if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 # Someone reset moto directly: the registry's resources must not outlive moto's.
-                self.store.reset()
-                self.grants.reset()
-                self.identities.clear()
+                self._reset_registry()
             return self.moto(environ, start_response)
 
         call = self.operations.identify(environ)
@@ -168,6 +179,8 @@ class LocalAWSApp:
             answered = self._registry(call, environ, start_response)
             if answered is not None:
                 return answered
+        if call.key == "sts:AssumeRole":
+            return self._assume_role(environ, start_response)
         return self.moto(environ, start_response)
 
     def _admitted(self, call: AwsCall, environ: dict[str, Any]) -> bool:
@@ -180,6 +193,24 @@ class LocalAWSApp:
         """A throttled request, as the called service answers one (injected or over a rate limit)."""
         status, code, message = throttling(call.service, call.protocol)
         return aws_error(start_response, call.protocol, status, code, message)
+
+    def _assume_role(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """moto's AssumeRole, remembering the session's SourceIdentity, which moto drops: SageMaker records
+        it in CreatedBy / LastModifiedBy. It "persists across chained role sessions" (botocore sts model,
+        AssumeRoleRequest.SourceIdentity), so a session assumed by a session that has one inherits it."""
+        params = parse_qs(read_body(environ).decode("utf-8", "replace")) or parse_qs(
+            environ.get("QUERY_STRING", "")
+        )
+        source = (params.get("SourceIdentity") or [None])[0] or self.identities.source_identity_of(
+            access_key_of(environ)
+        )
+        if not source:
+            return self.moto(environ, start_response)
+        body = b"".join(self.moto(environ, start_response))
+        issued = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", body)
+        if issued:
+            self.identities.remember_source_identity(issued.group(1).decode(), source)
+        return [body]
 
     def _intercept(
         self, handler: Handler, call: AwsCall, environ: dict[str, Any], start_response: StartResponse

@@ -91,5 +91,10 @@ class LocalAWSAdmin:
     def rate_limits(self) -> dict[str, dict[str, float]]:
         return self.settings()["rateLimits"]
 
+    def event_deliveries(self) -> list[dict[str, Any]]:
+        """The last deliveries of SageMaker's events to EventBridge rule targets: eventId, ruleArn,
+        targetArn, delivered, and the reason a failed one failed."""
+        return list(self._request("GET", "events")["deliveries"])
+
     def reset(self) -> None:
         self._request("POST", "reset")

@@ -16,6 +16,9 @@ PUT    /_localaws/settings      <- any of those: how long packages stay Pending/
                                    per-account request rate limits, {"svc:Op" or pattern:
                                    {"ratePerSecond": r, "burst": b}} (ratelimits.py; replaces the limits
                                    before, every bucket starts full); an unknown or invalid one: 400
+GET    /_localaws/events        -> {"deliveries": [{"eventId", "ruleArn", "targetArn", "delivered",
+                                   "reason"}]}: the last 1,000 deliveries of SageMaker's events to rule
+                                   targets, with why a failed one failed (e.g. the queue policy)
 POST   /_localaws/reset         -> wipe all AWS state (moto and the registry), counters, fault rules, and
                                    put the settings back to those the server started with
 """
@@ -63,6 +66,7 @@ class ControlEndpoints:
             ("DELETE", "/_localaws/faults"): self._clear_faults,
             ("GET", "/_localaws/settings"): lambda _: (200, app.settings()),
             ("PUT", "/_localaws/settings"): self._put_settings,
+            ("GET", "/_localaws/events"): lambda _: (200, {"deliveries": app.service_events.outcomes()}),
             ("POST", "/_localaws/reset"): self._reset,
         }
 

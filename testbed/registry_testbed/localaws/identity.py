@@ -3,11 +3,13 @@
 moto already maps an access key to an account (STS AssumeRole creates a temporary key in the target
 account's IAM backend); this module reads the same state so the registry agrees with every other service
 about which account a request acts in, and additionally learns the role and session behind the key,
-which resource-policy evaluation needs.
+which resource-policy evaluation needs, and the principal id and source identity that SageMaker records
+as the `IamIdentity` of `CreatedBy` / `LastModifiedBy` (botocore sagemaker model, UserContext).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -28,6 +30,23 @@ class Caller:
     arn: str  # the ARN AWS reports for the caller (assumed-role session, user or account root)
     principal_names: frozenset[str]  # everything a policy Principal may name to mean this caller
     partition: str = "aws"
+    # What `aws sts get-caller-identity` calls UserId: the account id for the root, the user's unique id
+    # (AIDA...) for a user, `<role id>:<session name>` (AROA...:session) for an assumed-role session.
+    principal_id: str = ""
+    # AssumeRole's SourceIdentity ("the person or application which assumes the IAM identity", botocore
+    # sagemaker model, IamIdentity.SourceIdentity), when the session was given one.
+    source_identity: str | None = None
+
+    def user_context(self) -> dict[str, Any]:
+        """The UserContext SageMaker records for this caller as CreatedBy / LastModifiedBy.
+
+        UserProfileArn, UserProfileName and DomainId are filled only for calls made from a SageMaker
+        Studio user profile; the embedded AWS has no Studio domains, so only IamIdentity is set.
+        """
+        identity: dict[str, str] = {"Arn": self.arn, "PrincipalId": self.principal_id or self.account}
+        if self.source_identity:
+            identity["SourceIdentity"] = self.source_identity
+        return {"IamIdentity": identity}
 
 
 def access_key_of(environ: dict[str, Any]) -> str | None:
@@ -46,10 +65,24 @@ class IdentityResolver:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Caller] = {}
+        # moto's AssumeRole ignores SourceIdentity; the app records it here from each AssumeRole it serves.
+        self._source_identities: dict[str, str] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._source_identities.clear()
+
+    def remember_source_identity(self, access_key: str, source_identity: str) -> None:
+        with self._lock:
+            self._source_identities[access_key] = source_identity
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != access_key}
+
+    def source_identity_of(self, access_key: str | None) -> str | None:
+        if not access_key:
+            return None
+        with self._lock:
+            return self._source_identities.get(access_key)
 
     def resolve(self, environ: dict[str, Any], region: str) -> Caller:
         partition = get_partition(region)
@@ -65,7 +98,7 @@ class IdentityResolver:
             cached = self._cache.get(cache_key)
         if cached is not None:
             return cached
-        caller = _lookup(access_key, partition)
+        caller = _lookup(access_key, partition, self.source_identity_of(access_key))
         if caller is not None:
             # Only keys moto knows are cached: an unknown key may still be issued later.
             with self._lock:
@@ -76,12 +109,25 @@ class IdentityResolver:
 
 def _root_caller(account: str, partition: str) -> Caller:
     root = f"arn:{partition}:iam::{account}:root"
-    return Caller(account=account, arn=root, principal_names=frozenset({account, root}), partition=partition)
+    return Caller(
+        account=account,
+        arn=root,
+        principal_names=frozenset({account, root}),
+        partition=partition,
+        principal_id=account,
+    )
 
 
-def _lookup(access_key: str, partition: str) -> Caller | None:
+def _unique_id(prefix: str, name: str) -> str:
+    """A stable IAM unique id (AROA..., AIDA...) for a principal moto holds no id for: moto makes a new
+    random one on every look-up of a role that was never created, and CreatedBy must not change."""
+    return prefix + hashlib.sha256(name.encode()).hexdigest()[:17].upper()
+
+
+def _lookup(access_key: str, partition: str, source_identity: str | None) -> Caller | None:
     account = get_account_id_from(access_key)
-    key = iam_backends[account][partition].access_keys.get(access_key)
+    iam = iam_backends[account][partition]
+    key = iam.access_keys.get(access_key)
     if key is None:
         return None
     root = f"arn:{partition}:iam::{account}:root"
@@ -89,13 +135,38 @@ def _lookup(access_key: str, partition: str) -> Caller | None:
     if key.role_arn:
         names.add(key.role_arn)
         arn = key.role_arn
+        try:
+            role_id = iam.get_role_by_arn(arn=key.role_arn).id
+        except Exception:  # moto lets a session assume a role that was never created
+            role_id = _unique_id("AROA", key.role_arn)
+        principal_id = role_id
         assumed = sts_backends[account][partition].get_assumed_role_from_access_key(access_key)
         if assumed is not None:
             arn = assumed.arn
             names.add(arn)
-        return Caller(account=account, arn=arn, principal_names=frozenset(names), partition=partition)
+            principal_id = f"{role_id}:{assumed.session_name}"
+        return Caller(
+            account=account,
+            arn=arn,
+            principal_names=frozenset(names),
+            partition=partition,
+            principal_id=principal_id,
+            source_identity=source_identity,
+        )
     if key.user_name:
         user_arn = f"arn:{partition}:iam::{account}:user/{key.user_name}"
         names.add(user_arn)
-        return Caller(account=account, arn=user_arn, principal_names=frozenset(names), partition=partition)
-    return Caller(account=account, arn=root, principal_names=frozenset(names), partition=partition)
+        try:
+            user_id = iam.get_user(key.user_name).id
+        except Exception:
+            user_id = _unique_id("AIDA", user_arn)
+        return Caller(
+            account=account,
+            arn=user_arn,
+            principal_names=frozenset(names),
+            partition=partition,
+            principal_id=user_id,
+        )
+    return Caller(
+        account=account, arn=root, principal_names=frozenset(names), partition=partition, principal_id=account
+    )

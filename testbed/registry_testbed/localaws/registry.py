@@ -59,7 +59,7 @@ class ModelPackage:
     version: int
     arn: str
     creation_time: float
-    created_by: str
+    created_by: dict[str, Any]  # a UserContext (botocore sagemaker model), as DescribeModelPackage shows it
     approval_status: str
     # The caller's creation fields, kept as parsed from the request and echoed by DescribeModelPackage.
     spec: dict[str, Any]
@@ -69,7 +69,8 @@ class ModelPackage:
     fate: str = "Completed"  # what the package becomes after Pending and InProgress
     approval_description: str | None = None
     last_modified_time: float | None = None
-    last_modified_by: str | None = None
+    last_modified_by: dict[str, Any] | None = None  # a UserContext
+    published_status: str | None = None  # the ModelPackageStatus of the last event published for it
 
 
 @dataclass(slots=True, eq=False)
@@ -80,7 +81,7 @@ class ModelPackageGroup:
     arn: str
     description: str | None
     creation_time: float
-    created_by: str
+    created_by: dict[str, Any]  # a UserContext
     tags: dict[str, str]
     policy: ResourcePolicy | None = None
     deleting_since: float | None = None  # DeleteModelPackageGroup was called: Deleting, then gone
@@ -183,7 +184,7 @@ class RegistryStore:
         name: str,
         description: str | None,
         tags: dict[str, str],
-        created_by: str,
+        created_by: dict[str, Any],
     ) -> ModelPackageGroup:
         group = ModelPackageGroup(
             name=name,
@@ -212,16 +213,22 @@ class RegistryStore:
         customer_metadata: dict[str, str],
         tags: dict[str, str],
         client_token: str | None,
-        created_by: str,
+        created_by: dict[str, Any],
     ) -> ModelPackage:
         version = group.next_version
         group.next_version += 1
+        created = self.now()
         package = ModelPackage(
             group=group,
             version=version,
             arn=group.package_arn(version),
-            creation_time=self.now(),
+            creation_time=created,
             created_by=created_by,
+            # Set from the start: the state change event the SageMaker developer guide shows ("Automating
+            # SageMaker with EventBridge", model package state change) carries a LastModifiedTime equal to
+            # the CreationTime.
+            last_modified_time=created,
+            last_modified_by=created_by,
             approval_status=approval_status,
             spec=spec,
             customer_metadata=customer_metadata,

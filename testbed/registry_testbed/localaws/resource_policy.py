@@ -8,7 +8,10 @@ Deny wins over Allow.
 
 Statements that carry a `Condition` cannot be evaluated faithfully without request context, so an Allow
 with a Condition never grants and a Deny with a Condition always applies: the evaluator errs towards
-refusing, never towards granting access a real account would not get.
+refusing, never towards granting access a real account would not get. A caller that knows the request's
+context (the embedded EventBridge delivering to a queue knows `aws:SourceArn` and `aws:SourceAccount`)
+passes it, and the string and ARN condition operators are then evaluated; any other operator, or a key
+the context lacks, still counts as unknown and is resolved the same refusing way.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +42,9 @@ class Statement:
     resources: tuple[str, ...]
     not_resources: tuple[str, ...]
     has_condition: bool
+    # (operator, condition key lower-cased, values): IAM condition keys are case-insensitive (IAM User
+    # Guide, "IAM JSON policy elements: Condition"; EventBridge's own examples spell `AWS:SourceArn`).
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,52 @@ def _parse_statement(raw: object) -> Statement:
         resources=resources,
         not_resources=not_resources,
         has_condition=bool(raw.get("Condition")),
+        conditions=_conditions(raw.get("Condition")),
     )
+
+
+def _conditions(raw: object) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The conditions as (operator, key, values); what is not of that shape is kept out, which leaves the
+    statement's condition unknown (refusing) rather than refusing the document (grammar checks are the
+    business of the service that accepts the policy)."""
+    if not isinstance(raw, dict):
+        return (("?", "?", ()),) if raw else ()
+    found = []
+    for operator, keys in raw.items():
+        for key, values in keys.items() if isinstance(keys, dict) else [("?", ())]:
+            listed = values if isinstance(values, list) else [values]
+            # booleans and numbers as IAM compares them: as their JSON text
+            texts = tuple(v if isinstance(v, str) else json.dumps(v) for v in listed)
+            found.append((str(operator), str(key).lower(), texts))
+    return tuple(found)
+
+
+# IAM User Guide, "IAM JSON policy elements: Condition operators": the string and ARN operators. The ARN
+# operators compare the six ARN parts; as whole strings with wildcards the outcome is the same for the
+# well-formed ARNs these policies name.
+_MATCHERS = {
+    "StringEquals": lambda pattern, value: pattern == value,
+    "StringLike": lambda pattern, value: wildcard_match(pattern, value),
+    "ArnEquals": lambda pattern, value: wildcard_match(pattern, value),
+    "ArnLike": lambda pattern, value: wildcard_match(pattern, value),
+}
+_NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals"}
+_NEGATED["ArnNotLike"] = "ArnLike"
+
+
+def _condition_holds(stmt: Statement, context: Mapping[str, str]) -> bool | None:
+    """Whether every condition of the statement holds in this request context; None when one cannot be
+    told (an operator not modelled, or a key the context does not have)."""
+    known = {k.lower(): v for k, v in context.items()}
+    for operator, key, patterns in stmt.conditions:
+        positive = _NEGATED.get(operator, operator)
+        matcher = _MATCHERS.get(positive)
+        if matcher is None or key not in known:
+            return None
+        matched = any(matcher(p, known[key]) for p in patterns)
+        if matched == (operator in _NEGATED):
+            return False
+    return True
 
 
 @lru_cache(maxsize=4096)
@@ -155,12 +206,17 @@ def _applies(stmt: Statement, caller_names: frozenset[str], action: str, resourc
 
 
 def evaluate(
-    policy: ResourcePolicy | None, caller_names: frozenset[str], action: str, resources: Sequence[str]
+    policy: ResourcePolicy | None,
+    caller_names: frozenset[str],
+    action: str,
+    resources: Sequence[str],
+    context: Mapping[str, str] | None = None,
 ) -> Decision:
     """Evaluate `action` by a caller known under `caller_names` on any of `resources`.
 
     `caller_names` holds every string a Principal element may use for the caller: its account id, the
-    account root ARN, and its role, user or session ARN.
+    account root ARN, and its role, user or session ARN; a service as `Service:<name>`
+    (`Service:events.amazonaws.com`). `context` holds the request's condition keys, when known.
     """
     if policy is None:
         return Decision.NO_MATCH
@@ -168,8 +224,12 @@ def evaluate(
     for stmt in policy.statements:
         if not _applies(stmt, caller_names, action, resources):
             continue
+        holds: bool | None = True
+        if stmt.has_condition:
+            holds = _condition_holds(stmt, context) if context is not None else None
         if stmt.effect == "Deny":
-            return Decision.DENY
-        if not stmt.has_condition:
+            if holds is not False:  # a Deny whose condition cannot be told applies
+                return Decision.DENY
+        elif holds is True:  # an Allow whose condition cannot be told never grants
             allowed = True
     return Decision.ALLOW if allowed else Decision.NO_MATCH

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.model import ServiceModel
 
@@ -44,6 +44,9 @@ from .registry import (
 )
 from .resource_policy import Decision, evaluate, parse_policy
 from .validation import InputValidator
+
+if TYPE_CHECKING:
+    from .sagemaker_events import PackageEvents
 
 _VERSIONED_NAME = re.compile(r"([a-zA-Z0-9](?:[a-zA-Z0-9-]){0,62})/([0-9]{1,9})")
 _DEFAULT_PAGE = 10  # SageMaker's List* calls return 10 results when MaxResults is omitted
@@ -159,6 +162,8 @@ class SageMakerRegistryAPI:
     def __init__(self, store: RegistryStore, service_model: ServiceModel) -> None:
         self._store = store
         self._validator = InputValidator(service_model)
+        # Set by the app: every package change is published as SageMaker's EventBridge event.
+        self.events: PackageEvents | None = None
         self._handlers: dict[str, Handler] = {
             "CreateModelPackageGroup": self._create_group,
             "DescribeModelPackageGroup": self._describe_group,
@@ -289,6 +294,10 @@ class SageMakerRegistryAPI:
                 out[member] = package.spec[member]
         return out
 
+    def describe(self, package: ModelPackage) -> dict[str, Any]:
+        """DescribeModelPackage's answer for a package (times as epoch seconds)."""
+        return self._describe(package)
+
     def _describe(self, package: ModelPackage) -> dict[str, Any]:
         group = package.group
         status = package_status(package, self._store.lifecycle, time.time())
@@ -304,7 +313,7 @@ class SageMakerRegistryAPI:
                 "ModelPackageStatusDetails": _status_details(package, status),
                 "CertifyForMarketplace": False,
                 "ModelApprovalStatus": package.approval_status,
-                "CreatedBy": {"IamIdentity": {"Arn": package.created_by}},
+                "CreatedBy": package.created_by,
             }
         )
         if package.customer_metadata:
@@ -313,7 +322,8 @@ class SageMakerRegistryAPI:
             out["ApprovalDescription"] = package.approval_description
         if package.last_modified_time is not None:
             out["LastModifiedTime"] = package.last_modified_time
-            out["LastModifiedBy"] = {"IamIdentity": {"Arn": package.last_modified_by}}
+        if package.last_modified_by is not None:
+            out["LastModifiedBy"] = package.last_modified_by
         return out
 
     # -- model package groups ---------------------------------------------------------------------
@@ -331,7 +341,7 @@ class SageMakerRegistryAPI:
             name,
             params.get("ModelPackageGroupDescription"),
             _tags_to_dict(params.get("Tags")),
-            ctx.caller.arn,
+            ctx.caller.user_context(),
         )
         return {"ModelPackageGroupArn": group.arn}
 
@@ -339,7 +349,7 @@ class SageMakerRegistryAPI:
         group = self._require_group(ctx, params["ModelPackageGroupName"])
         self._authorize(ctx, group, "sagemaker:DescribeModelPackageGroup", [group.arn])
         out = self._group_summary(group)
-        out["CreatedBy"] = {"IamIdentity": {"Arn": group.created_by}}
+        out["CreatedBy"] = group.created_by
         return out
 
     def _list_groups(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -448,8 +458,10 @@ class SageMakerRegistryAPI:
             customer_metadata=dict(params.get("CustomerMetadataProperties") or {}),
             tags=_tags_to_dict(params.get("Tags")),
             client_token=token,
-            created_by=ctx.caller.arn,
+            created_by=ctx.caller.user_context(),
         )
+        if self.events is not None:
+            self.events.created(package)
         return {"ModelPackageArn": package.arn}
 
     def _describe_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -574,13 +586,17 @@ class SageMakerRegistryAPI:
         if params.get("ModelPackageRegistrationType") is not None:
             package.spec["ModelPackageRegistrationType"] = params["ModelPackageRegistrationType"]
         package.last_modified_time = self._store.now()
-        package.last_modified_by = ctx.caller.arn
+        package.last_modified_by = ctx.caller.user_context()
+        if self.events is not None:
+            self.events.updated(package)
         return {"ModelPackageArn": package.arn}
 
     def _delete_package(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         package = self._require_package(ctx, params["ModelPackageName"])
         self._authorize(ctx, package.group, "sagemaker:DeleteModelPackage", [package.arn])
         self._store.remove_package(package)
+        if self.events is not None:
+            self.events.deleted(package, self._store.now())
         return {}
 
     # -- tags ---------------------------------------------------------------------------------------

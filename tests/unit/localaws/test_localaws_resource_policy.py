@@ -126,6 +126,74 @@ def test_conditions_never_grant_but_always_deny() -> None:
     assert evaluate(deny, CALLER, "sagemaker:CreateModelPackage", [PACKAGE]) is Decision.DENY
 
 
+QUEUE = "arn:aws:sqs:us-east-2:111111111111:registry-events"
+RULE = "arn:aws:events:us-east-2:111111111111:rule/registry"
+EVENTS = frozenset({"Service:events.amazonaws.com"})
+
+
+def _queue_stmt(effect: str = "Allow", **condition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Effect": effect,
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": QUEUE,
+        "Condition": condition,
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "context", "expected"),
+    [
+        # the EventBridge User Guide's SQS statement, for its own rule and for another
+        ({"ArnEquals": {"aws:SourceArn": RULE}}, {"aws:SourceArn": RULE}, Decision.ALLOW),
+        ({"ArnEquals": {"aws:SourceArn": RULE}}, {"aws:SourceArn": RULE + "-2"}, Decision.NO_MATCH),
+        # condition keys are case-insensitive (the guide's Lambda statement spells AWS:SourceArn)
+        (
+            {"ArnLike": {"AWS:SourceArn": "arn:aws:events:*:111111111111:rule/*"}},
+            {"aws:SourceArn": RULE},
+            Decision.ALLOW,
+        ),
+        (
+            {"StringEquals": {"aws:SourceAccount": "111111111111"}},
+            {"aws:SourceAccount": "111111111111"},
+            Decision.ALLOW,
+        ),
+        (
+            {"StringNotEquals": {"aws:SourceAccount": "111111111111"}},
+            {"aws:SourceAccount": "111111111111"},
+            Decision.NO_MATCH,
+        ),
+        # all conditions of a statement must hold
+        (
+            {"ArnEquals": {"aws:SourceArn": RULE}, "StringEquals": {"aws:SourceAccount": "222222222222"}},
+            {"aws:SourceArn": RULE, "aws:SourceAccount": "111111111111"},
+            Decision.NO_MATCH,
+        ),
+        # what cannot be told never grants: an operator not modelled, or a key the request lacks
+        ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, {"aws:SourceArn": RULE}, Decision.NO_MATCH),
+        ({"ArnEquals": {"aws:SourceArn": RULE}}, {"aws:SourceAccount": "111111111111"}, Decision.NO_MATCH),
+        ({"Bool": {"aws:SecureTransport": True}}, {"aws:SourceArn": RULE}, Decision.NO_MATCH),
+    ],
+)
+def test_conditions_with_request_context(
+    condition: dict[str, Any], context: dict[str, str], expected: Decision
+) -> None:
+    policy = parse_policy(_doc(_queue_stmt(**condition)))
+    assert evaluate(policy, EVENTS, "sqs:SendMessage", [QUEUE], context) is expected
+    # without the context the same statement never grants
+    assert evaluate(policy, EVENTS, "sqs:SendMessage", [QUEUE]) is Decision.NO_MATCH
+
+
+def test_a_deny_applies_unless_its_condition_is_known_not_to_hold() -> None:
+    allow = _queue_stmt(ArnEquals={"aws:SourceArn": RULE})
+    deny_other = _queue_stmt("Deny", ArnNotEquals={"aws:SourceArn": RULE})
+    policy = parse_policy(_doc(allow, deny_other))
+    assert evaluate(policy, EVENTS, "sqs:SendMessage", [QUEUE], {"aws:SourceArn": RULE}) is Decision.ALLOW
+    assert evaluate(policy, EVENTS, "sqs:SendMessage", [QUEUE], {"aws:SourceArn": "x"}) is Decision.DENY
+    unknown = parse_policy(_doc(allow, _queue_stmt("Deny", IpAddress={"aws:SourceIp": "10.0.0.0/8"})))
+    assert evaluate(unknown, EVENTS, "sqs:SendMessage", [QUEUE], {"aws:SourceArn": RULE}) is Decision.DENY
+
+
 @pytest.mark.parametrize(
     "text",
     [
