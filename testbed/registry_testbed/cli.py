@@ -62,7 +62,7 @@ def _cmd_health_checks(_: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry-testbed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -90,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         help="generate manifests/argocd/argocd-cm-health.yaml from the one Argo CD health script",
     )
     checks.set_defaults(func=_cmd_health_checks)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
 
