@@ -81,7 +81,7 @@ image: image-deps
 test-image: setup binaries image
 	IMAGE=$(IMAGE) $(BIN)/pytest tests/image -rP $(PYTEST_ARGS)
 
-# DESIGN §8's performance figures from one run (a private control plane, the embedded AWS, the
+# The figures of docs/contributors/performance.md from one run (a private control plane, the embedded AWS, the
 # operator, and the bare controller as the yardstick): 1,000 ModelVersions at 0 and 100 ms AWS latency
 # and 10,000 at 100 ms (under 30 minutes on 2 cores); `make bench QUICK=1` runs the 1,000s (under 10).
 bench: setup binaries

@@ -60,6 +60,35 @@ def test_links_and_paths_resolve() -> None:
             if anchor and linked.suffix == ".md":
                 anchors = {_slug(h) for h in re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.M)}
                 assert anchor in anchors, f"{page.relative_to(ROOT)}: link to {path}#{anchor}"
-        for path in re.findall(r"`((?:manifests|charts|tests|tools|crds|docs)/[^`* ]+)`", text):
+        for path in re.findall(
+            r"`((?:manifests|charts|tests|tools|crds|docs|operator|testbed)/[^`* ]+)`", text
+        ):
             if "<" not in path and "CLUSTER" not in path:
                 assert (ROOT / path.rstrip("/")).exists(), f"{page.relative_to(ROOT)}: {path}"
+
+
+# What packaging and code comments point readers to: files of this repository, and README sections.
+POINTING = [
+    ROOT / "Makefile",
+    ROOT / "Dockerfile",
+    *sorted((ROOT / "charts").rglob("*.yaml")),
+    *sorted((ROOT / "charts").rglob("*.tpl")),
+    *sorted((ROOT / "manifests").rglob("*.yaml")),
+    *sorted((ROOT / "tests" / "bench").glob("*.py")),
+    ROOT / "tests" / "bench" / "NOTES.md",
+]
+
+
+def test_pointers_from_packaging_and_code_resolve() -> None:
+    readme_sections = set(re.findall(r"^#+ (.+)$", (ROOT / "README.md").read_text(), flags=re.M))
+    for path in POINTING:
+        text = path.read_text()
+        where = path.relative_to(ROOT)
+        for target in re.findall(
+            r"\b((?:docs|manifests|charts|tests|tools|crds)/[\w./-]+\.(?:md|yaml|json|py))", text
+        ):
+            assert (ROOT / target).exists(), f"{where}: {target}"
+        for section in re.findall(r"README,? [\"'“]([^\"'”]+)[\"'”]", text):
+            assert section in readme_sections, f"{where}: README has no section {section!r}"
+        # Documents outside the repository are not there for a reader of it.
+        assert not re.search(r"\bDESIGN\b|§", text), f"{where} points outside the repository"
