@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from registry_testbed.config_docs import END, PAGE, START, render
+
+pytestmark = pytest.mark.docs
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -92,3 +95,26 @@ def test_pointers_from_packaging_and_code_resolve() -> None:
             assert section in readme_sections, f"{where}: README has no section {section!r}"
         # Documents outside the repository are not there for a reader of it.
         assert not re.search(r"\bDESIGN\b|§", text), f"{where} points outside the repository"
+
+
+def _printer_columns() -> dict[str, int]:
+    """The columns `kubectl get` shows for the operator's kinds, with their priority (1: only with -o wide)."""
+    columns: dict[str, int] = {}
+    for crd in (ROOT / "crds").glob("*.yaml"):
+        for version in yaml.safe_load(crd.read_text())["spec"]["versions"]:
+            for column in version.get("additionalPrinterColumns", []):
+                name = column["name"].upper()
+                columns[name] = min(columns.get(name, 9), column.get("priority", 0))
+    return columns
+
+
+def test_named_columns_exist_and_say_when_they_need_wide_output() -> None:
+    columns = _printer_columns()
+    for page in PAGES:
+        for sentence in re.split(r"(?<=\.)\s", " ".join(page.read_text().split())):
+            for name in re.findall(r"\b`?([A-Z]{2,})`? column", sentence):
+                assert name in columns, f"{page.relative_to(ROOT)}: no {name} column: {sentence}"
+                if columns[name] > 0:
+                    assert "-o wide" in sentence, (
+                        f"{page.relative_to(ROOT)}: {name} needs -o wide: {sentence}"
+                    )
