@@ -100,6 +100,13 @@ def operator_config_keys() -> set[str]:
     return {info.alias or name for name, info in OperatorConfig.model_fields.items()}
 
 
+KUSTOMIZATION_FIELDS = {
+    "resources", "components", "patches", "images", "namespace", "namePrefix", "nameSuffix", "labels",
+    "commonLabels", "commonAnnotations", "configMapGenerator", "secretGenerator", "generatorOptions",
+    "replacements", "replicas",
+}  # fmt: skip
+
+
 def yaml_kind(block: Block) -> str:
     """`manifest` (objects with apiVersion and kind), `kustomization`, `operator-config`, `helm-values`,
     `prometheus-config`, or `unknown`."""
@@ -117,7 +124,7 @@ def yaml_kind(block: Block) -> str:
         return "helm-values"
     if keys & {"scrape_configs", "rule_files"}:
         return "prometheus-config"
-    if keys & {"resources", "components"} and keys <= {"resources", "components", "patches"}:
+    if keys & {"resources", "components"} and keys <= KUSTOMIZATION_FIELDS:
         return "kustomization"  # a kustomization.yaml without its apiVersion, as people write them
     return "unknown"
 
@@ -139,8 +146,12 @@ class Command:
 
 
 def _program(word: str) -> str:
-    """`.venv/bin/registry-operator`, `$PWD/.venv/bin/python`, `python3` -> the program's name."""
-    name = word.rsplit("/", 1)[-1]
+    """`.venv/bin/registry-operator`, `$PWD/.venv/bin/python`, `python3` -> the program's name; a path
+    elsewhere (`~/.cache/registry-operator`) is no program."""
+    parts = word.rsplit("/", 2)
+    if len(parts) > 1 and parts[-2] not in ("bin", "$BIN", "$(BIN)"):
+        return word
+    name = parts[-1]
     return "python" if re.fullmatch(r"python3?(\.\d+)?", name) else name
 
 
@@ -185,7 +196,7 @@ def commands(pages: list[Path] | None = None) -> list[Command]:
                 if c := _command(words, block.where, block.page):
                     found.append(c)
     for page in pages or PAGES:
-        for number, line in enumerate(prose(page).splitlines(), 1):
+        for line in prose(page).splitlines():
             for span in _CODE_SPAN.findall(line.replace("\\|", "|")):
                 words = _split(span)
                 if words and (c := _command(words[0], f"{page.relative_to(ROOT)} (`{span}`)", page)):

@@ -98,7 +98,7 @@ def test_pointers_from_packaging_and_code_resolve() -> None:
 
 
 def _printer_columns() -> dict[str, int]:
-    """The columns `kubectl get` shows for the operator's kinds, with their priority (1: only with -o wide)."""
+    """The columns `kubectl get` shows for the operator's kinds, and their priority (1: -o wide only)."""
     columns: dict[str, int] = {}
     for crd in (ROOT / "crds").glob("*.yaml"):
         for version in yaml.safe_load(crd.read_text())["spec"]["versions"]:
