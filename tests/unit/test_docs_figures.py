@@ -156,10 +156,10 @@ def test_every_flag_has_help_that_shows_its_default(command: str) -> None:
         flag = action.option_strings[-1]
         entry = " ".join(next((e for e in entries if e.strip().startswith(flag)), "").split())
         explained = entry[len(flag) :].strip()
-        if action.metavar:
-            explained = explained.removeprefix(str(action.metavar)).strip()
-        elif action.choices:
+        if action.choices:
             explained = explained.removeprefix("{" + ",".join(action.choices) + "}").strip()
+        elif action.nargs != 0:  # a flag with a value: its metavar comes first
+            explained = explained.removeprefix(str(action.metavar or action.dest.upper())).strip()
         assert explained, f"{command} {flag} has no help"
         assert "(default" in explained, f"{command} {flag}: the help does not say its default: {explained}"
 
