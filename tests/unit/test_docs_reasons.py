@@ -487,3 +487,19 @@ def test_stated_recheck_intervals_are_the_code_s() -> None:
                     assert stated <= rechecked[reason], (
                         f"{where}: {reason} is re-checked every {rechecked[reason]} s"
                     )
+
+
+def test_reasons_said_to_wait_for_a_change_are_not_rechecked_by_the_code() -> None:
+    """The page's section of reasons that wait for a change of the spec or the config holds none that
+    only AWS's refusals carry: those are re-checked on their own (InvalidArn, every 10 minutes)."""
+    rechecked = {
+        reason
+        for reason, found in error_table().items()
+        if any(meaning is facts.Meaning.STALLED for meaning, _ in found)
+    }
+    only_aws = rechecked - scan().raised_stalled
+    for heading, rows in _tables(TROUBLESHOOTING.read_text()):
+        if re.search(r"(?i)spec or the config", heading):
+            for row in rows:
+                listed = set(re.findall(r"`([^`]+)`", row[0])) & only_aws
+                assert not listed, f"{heading}: {sorted(listed)} are re-checked by the operator"
