@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml testbed/pyproject.toml requirements.lock 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: setup binaries prometheus demo test test-unit test-e2e test-reliability test-argocd bench lint api crds \
+.PHONY: setup binaries prometheus demo test test-unit test-e2e test-docs test-reliability test-argocd bench lint api crds \
 	cluster-up cluster-down clean argocd-deps argocd-up argocd-down image image-deps test-image
 
 setup: $(STAMP)
@@ -41,6 +41,11 @@ test-unit: setup binaries prometheus
 
 test-e2e: setup binaries prometheus
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+# The docs tier alone (part of `make test`): every example, command, reason and figure in README.md
+# and docs/ checked against the code (docs/contributors/testing.md, "The docs tier").
+test-docs: setup binaries prometheus
+	$(BIN)/pytest -m docs tests/unit tests/e2e $(PYTEST_ARGS)
 
 # Crash, fault and hostile-input suites; -rP prints the figures each test reports.
 test-reliability: setup binaries
@@ -81,7 +86,7 @@ image: image-deps
 test-image: setup binaries image
 	IMAGE=$(IMAGE) $(BIN)/pytest tests/image -rP $(PYTEST_ARGS)
 
-# DESIGN §8's performance figures from one run (a private control plane, the embedded AWS, the
+# The figures of docs/contributors/performance.md from one run (a private control plane, the embedded AWS, the
 # operator, and the bare controller as the yardstick): 1,000 ModelVersions at 0 and 100 ms AWS latency
 # and 10,000 at 100 ms (under 30 minutes on 2 cores); `make bench QUICK=1` runs the 1,000s (under 10).
 bench: setup binaries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -41,14 +42,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"registry-operator: cannot serve --metrics-port {args.metrics_port}: {exc}", file=sys.stderr)
         return 2
     clients = ClientFactory(client_config(pool_size=args.max_workers * 2))
-    api = kube.connect()
+    from kubernetes.client.rest import ApiException
+    from kubernetes.config import ConfigException
+    from urllib3.exceptions import HTTPError, MaxRetryError
+
+    try:
+        api = kube.connect()
+    except ConfigException as exc:
+        print(
+            f"registry-operator: no Kubernetes credentials: tried {_kube_sources()}: {exc}", file=sys.stderr
+        )
+        return 2
     from registry_operator.process import cluster_identity
 
+    # The first request to the API server: where an unreachable or refusing server shows. urllib3's
+    # retry warnings would bury the one line that says so.
+    server = api.configuration.host
+    retries_log = logging.getLogger("urllib3.connectionpool")
+    level = retries_log.level
+    retries_log.setLevel(logging.ERROR)
     try:
         renamed_from = cluster_identity.ensure(api, args.state_namespace, config)
     except ConfigError as exc:
         print(f"registry-operator: {exc}", file=sys.stderr)
         return 2
+    except HTTPError as exc:
+        cause = exc.reason if isinstance(exc, MaxRetryError) else exc
+        print(
+            f"registry-operator: cannot reach the Kubernetes API server {server} (from "
+            f"{_kube_source(server)}): {cause}",
+            file=sys.stderr,
+        )
+        return 2
+    except ApiException as exc:
+        print(
+            f"registry-operator: the Kubernetes API server {server} refused to read ConfigMap "
+            f"{args.state_namespace}/{cluster_identity.RECORD}: {exc.status} {exc.reason}",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        retries_log.setLevel(level)
     settings = kopf.OperatorSettings()
     if args.shard_selector:
         if problem := sharding.check_selector(api, args.shard_selector, args.namespace or []):
@@ -105,6 +139,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kubeconfig() -> str:
+    """The kubeconfig the kubernetes client reads when it is not in a pod."""
+    from kubernetes.config import KUBE_CONFIG_DEFAULT_LOCATION
+
+    named = os.environ.get("KUBECONFIG")
+    default = os.path.expanduser(KUBE_CONFIG_DEFAULT_LOCATION)
+    return f"KUBECONFIG={named}" if named else f"{default} (KUBECONFIG is not set)"
+
+
+def _kube_sources() -> str:
+    """Where the kubernetes client looked for credentials, in its order, for the one-line refusal."""
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    in_cluster = f"KUBERNETES_SERVICE_HOST={host}" if host else "KUBERNETES_SERVICE_HOST is not set"
+    return f"the in-cluster service account ({in_cluster}), then the kubeconfig {_kubeconfig()}"
+
+
+def _kube_source(server: str) -> str:
+    """Which of the two the client took the server from."""
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    return "the in-cluster service account" if host and host in server else _kubeconfig()
+
+
 def _cmd_crds(args: argparse.Namespace) -> int:
     from registry_operator.api.crd import rendered_files
     from registry_operator.reconcile.catalogue import KINDS
@@ -117,70 +173,127 @@ def _cmd_crds(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Every flag's help ends with its default. A flag whose default is computed or means "off" says so
+    in its own words, which the formatter leaves alone."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "(default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry-operator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the operator against KUBECONFIG or the in-cluster service account")
+    run = sub.add_parser(
+        "run",
+        help="run the operator against KUBECONFIG or the in-cluster service account",
+        description="Run the operator against the in-cluster service account, else KUBECONFIG (default "
+        "~/.kube/config), with the standard AWS environment.",
+        formatter_class=_HelpWithDefaults,
+    )
     run.add_argument(
-        "--config", help="operator config YAML (default: built-in defaults, nothing cross-account)"
+        "--config",
+        metavar="FILE",
+        help="operator config YAML (default: none: built-in defaults, nothing cross-account)",
     )
     run.add_argument(
         "--namespace",
         action="append",
+        metavar="NS",
         help="watch only this namespace (repeatable); a pattern such as 'team-a-*' or '!team-a-*' (every "
-        "other namespace) takes namespaces created later too",
+        "other namespace) takes namespaces created later too (default: every namespace)",
     )
-    run.add_argument("--max-workers", type=int, default=32, help="concurrent reconciles, hence AWS calls")
     run.add_argument(
-        "--liveness", default=None, help="kopf's own liveness endpoint, e.g. http://0.0.0.0:8081/healthz"
+        "--max-workers", type=int, default=32, metavar="N", help="concurrent reconciles, hence AWS calls"
+    )
+    run.add_argument(
+        "--liveness",
+        default=None,
+        metavar="URL",
+        help="kopf's own liveness endpoint, e.g. http://0.0.0.0:8081/healthz (default: off)",
     )
     run.add_argument(
         "--metrics-port",
         type=int,
         default=None,
-        help="serve /metrics, /healthz and /readyz on this port (default 8080, skipped with a warning "
-        "when busy; a port given here must be free; 0 = off)",
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port; 0 = off (default: 8080, skipped with a "
+        "warning when busy; a port given here must be free)",
     )
-    run.add_argument("--metrics-bind-address", default="0.0.0.0", help="address for --metrics-port")
+    run.add_argument(
+        "--metrics-bind-address", default="0.0.0.0", metavar="ADDR", help="address for --metrics-port"
+    )
     run.add_argument(
         "--leader-elect",
         action="store_true",
-        help="with several replicas, only the holder of a Lease acts; the others wait to take over",
+        help="with several replicas, only the holder of a Lease acts; the others wait to take over "
+        "(default: off: this process acts at once)",
     )
     run.add_argument(
         "--state-namespace",
         default=os.environ.get("POD_NAMESPACE", "default"),
+        metavar="NS",
         help="the operator's own namespace: where it records the cluster's name (ConfigMap "
-        "sagemaker-registry-operator-cluster) and, by default, its leader Lease",
+        "sagemaker-registry-operator-cluster) and, by default, its leader Lease (default: $POD_NAMESPACE, "
+        "else default)",
     )
-    run.add_argument("--leader-election-namespace", default=None, help="default: --state-namespace")
-    run.add_argument("--leader-election-name", default="sagemaker-registry-operator")
+    run.add_argument(
+        "--leader-election-namespace",
+        default=None,
+        metavar="NS",
+        help="the namespace of the leader Lease (default: --state-namespace)",
+    )
+    run.add_argument(
+        "--leader-election-name",
+        default="sagemaker-registry-operator",
+        metavar="NAME",
+        help="the leader Lease's name; with --shard, <NAME>-<shard>",
+    )
     run.add_argument(
         "--shard",
+        metavar="NAME",
         help="this operator's shard, when several operators share the cluster (each owning namespaces "
         "given with --namespace, or the objects --shard-selector selects): its leader Lease is "
-        "<leader-election-name>-<shard>",
+        "<leader-election-name>-<shard> (default: none, one operator for everything)",
     )
     run.add_argument(
         "--shard-selector",
+        metavar="SELECTOR",
         help="act only on objects carrying these labels, e.g. modelregistry.io/shard=a (a Kubernetes "
-        "label selector, applied by the API server to every watch of the operator's kinds)",
+        "label selector, applied by the API server to every watch of the operator's kinds) "
+        "(default: none, every object)",
     )
-    run.add_argument("--log-format", choices=["text", "json"], default="text")
-    run.add_argument("--verbose", action="store_true")
+    run.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="text for a terminal; json: one object per line with the object's reference, severity, "
+        "timestamp and message",
+    )
+    run.add_argument("--verbose", action="store_true", help="debug logging, kopf's included (default: off)")
     run.set_defaults(func=_cmd_run)
 
-    crds = sub.add_parser("crds", help="write the CRDs generated from the API models")
-    crds.add_argument("--output", default="crds")
+    crds = sub.add_parser(
+        "crds", help="write the CRDs generated from the API models", formatter_class=_HelpWithDefaults
+    )
+    crds.add_argument(
+        "--output", default="crds", metavar="DIR", help="directory to write one YAML file per CRD into"
+    )
     crds.add_argument(
         "--kustomization",
         action="store_true",
         help="also write the folder's Kustomization (for kustomize bases; not for a Helm chart's crds/)",
     )
     crds.set_defaults(func=_cmd_crds)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
 

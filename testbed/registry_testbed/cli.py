@@ -96,7 +96,7 @@ def _cmd_approval_policy(_: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry-testbed", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -144,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         help="generate the ApprovalPolicy CRD and the chart's copies of manifests/components/approval-policy",
     )
     policy.set_defaults(func=_cmd_approval_policy)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
 

@@ -6,6 +6,7 @@ when the committed page differs from what this renders.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import types
@@ -38,11 +39,18 @@ def _type(info: FieldInfo) -> str:
 
 def _constraints(info: FieldInfo) -> str:
     found = []
+    lengths: dict[str, int] = {}
     for item in info.metadata:
         for attr, text in (("pattern", "pattern `{}`"), ("ge", "at least {}"), ("le", "at most {}")):
             value = getattr(item, attr, None)
             if value is not None:
                 found.append(text.format(value))
+        for attr in ("min_length", "max_length"):
+            if getattr(item, attr, None) is not None:
+                lengths[attr] = getattr(item, attr)
+    if lengths:
+        low, high = lengths.get("min_length", 0), lengths.get("max_length")
+        found.append(f"{low} to {high} characters" if high is not None else f"at least {low} characters")
     return "; ".join(found)
 
 
@@ -68,7 +76,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
             notes += [
                 f"each: {_constraints(m)}"
                 for m in getattr(item, "__metadata__", ())
-                if isinstance(m, FieldInfo)
+                if isinstance(m, FieldInfo) and _constraints(m)
             ]
         extra = "; ".join(n for n in notes if n)
         meaning = (info.description or "").strip() + (f" ({extra})" if extra else "")
@@ -102,10 +110,17 @@ def replace_section(text: str) -> str:
     return text[:start] + render() + text[end:]
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="python -m registry_testbed.config_docs",
+        description=f"Rewrite the generated section of {PAGE.relative_to(PAGE.parents[2])}.",
+    )
+
+
 def main(argv: list[str]) -> int:
-    path = Path(argv[0]) if argv else PAGE
-    path.write_text(replace_section(path.read_text()))
-    print(f"updated the configuration reference in {path}")
+    build_parser().parse_args(argv)
+    PAGE.write_text(replace_section(PAGE.read_text()))
+    print(f"updated the configuration reference in {PAGE}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""`make bench`: DESIGN §8's performance figures from one run on the local control plane and embedded AWS.
+"""`make bench`: the figures of docs/contributors/performance.md from one run on the local control plane
+and embedded AWS.
 
 Starts a private kube-apiserver+etcd (audit log of writes on) and the embedded AWS, then:
 

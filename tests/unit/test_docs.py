@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from registry_operator.api.approval_policy import ApprovalPolicySpec, ModelMetric
 from registry_testbed.config_docs import END, PAGE, START, render
+
+pytestmark = pytest.mark.docs
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -61,7 +64,9 @@ def test_links_and_paths_resolve() -> None:
             if anchor and linked.suffix == ".md":
                 anchors = {_slug(h) for h in re.findall(r"^#+ (.+)$", linked.read_text(), flags=re.M)}
                 assert anchor in anchors, f"{page.relative_to(ROOT)}: link to {path}#{anchor}"
-        for path in re.findall(r"`((?:manifests|charts|tests|tools|crds|docs)/[^`* ]+)`", text):
+        for path in re.findall(
+            r"`((?:manifests|charts|tests|tools|crds|docs|operator|testbed)/[^`* ]+)`", text
+        ):
             if "<" not in path and "CLUSTER" not in path:
                 assert (ROOT / path.rstrip("/")).exists(), f"{page.relative_to(ROOT)}: {path}"
 
@@ -111,3 +116,53 @@ def test_adding_a_kind_touches_the_files_architecture_md_names() -> None:
             if isinstance(node, ast.Constant) and isinstance(node.value, str)
         }
         assert not literals & names, f"{path.relative_to(ROOT)} names a kind: {literals & names}"
+
+
+# What packaging and code comments point readers to: files of this repository, and README sections.
+POINTING = [
+    ROOT / "Makefile",
+    ROOT / "Dockerfile",
+    *sorted((ROOT / "charts").rglob("*.yaml")),
+    *sorted((ROOT / "charts").rglob("*.tpl")),
+    *sorted((ROOT / "manifests").rglob("*.yaml")),
+    *sorted((ROOT / "tests" / "bench").glob("*.py")),
+    ROOT / "tests" / "bench" / "NOTES.md",
+]
+
+
+def test_pointers_from_packaging_and_code_resolve() -> None:
+    readme_sections = set(re.findall(r"^#+ (.+)$", (ROOT / "README.md").read_text(), flags=re.M))
+    for path in POINTING:
+        text = path.read_text()
+        where = path.relative_to(ROOT)
+        for target in re.findall(
+            r"\b((?:docs|manifests|charts|tests|tools|crds)/[\w./-]+\.(?:md|yaml|json|py))", text
+        ):
+            assert (ROOT / target).exists(), f"{where}: {target}"
+        for section in re.findall(r"README,? [\"'“]([^\"'”]+)[\"'”]", text):
+            assert section in readme_sections, f"{where}: README has no section {section!r}"
+        # Documents outside the repository are not there for a reader of it.
+        assert not re.search(r"\bDESIGN\b|§", text), f"{where} points outside the repository"
+
+
+def _printer_columns() -> dict[str, int]:
+    """The columns `kubectl get` shows for the operator's kinds, and their priority (1: -o wide only)."""
+    columns: dict[str, int] = {}
+    for crd in (ROOT / "crds").glob("*.yaml"):
+        for version in yaml.safe_load(crd.read_text())["spec"]["versions"]:
+            for column in version.get("additionalPrinterColumns", []):
+                name = column["name"].upper()
+                columns[name] = min(columns.get(name, 9), column.get("priority", 0))
+    return columns
+
+
+def test_named_columns_exist_and_say_when_they_need_wide_output() -> None:
+    columns = _printer_columns()
+    for page in PAGES:
+        for sentence in re.split(r"(?<=\.)\s", " ".join(page.read_text().split())):
+            for name in re.findall(r"\b`?([A-Z]{2,})`? column", sentence):
+                assert name in columns, f"{page.relative_to(ROOT)}: no {name} column: {sentence}"
+                if columns[name] > 0:
+                    assert "-o wide" in sentence, (
+                        f"{page.relative_to(ROOT)}: {name} needs -o wide: {sentence}"
+                    )

@@ -104,8 +104,25 @@ def test_every_alert_has_a_summary_a_description_and_a_runbook_section() -> None
         assert rule["labels"]["severity"] in ("warning", "critical"), name
         notes = rule["annotations"]
         assert notes["summary"] and notes["description"], name
-        assert notes["runbook_url"] == f"docs/admins/observability.md#{name.lower()}", name
+        assert notes["runbook_url"] == f"{RUNBOOK_BASE}#{name.lower()}", name
         assert name.lower() in anchors, f"docs/admins/observability.md has no section {name}"
+
+
+RUNBOOK_BASE = yaml.safe_load((CHART / "values.yaml").read_text())["metrics"]["prometheusRule"][
+    "runbookBaseUrl"
+]
+
+
+def test_runbook_links_are_absolute_from_one_base_that_helm_sets() -> None:
+    """Alertmanager opens runbook_url as it is: an absolute URL, and an install points it elsewhere with
+    one value."""
+    assert re.fullmatch(r"https://[^#\s]+/docs/admins/observability\.md", RUNBOOK_BASE)
+    other = "https://wiki.example.com/ops/registry-operator"
+    rendered = _monitoring(_docs(_helm(*ENABLED, f"metrics.prometheusRule.runbookBaseUrl={other}").stdout))
+    rules = [r for g in rendered["PrometheusRule"]["spec"]["groups"] for r in g["rules"]]
+    assert [r["annotations"]["runbook_url"] for r in rules] == [
+        f"{other}#{r['alert'].lower()}" for r in alert_rules()
+    ]
 
 
 # --------------------------------------------------------------------------- metric names
