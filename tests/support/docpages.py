@@ -44,7 +44,24 @@ class Block:
         return f"{self.page.relative_to(ROOT)}:{self.line}"
 
     def documents(self) -> list[Any]:
-        return [d for d in yaml.safe_load_all(self.text) if d is not None]
+        return [d for d in yaml.load_all(self.text, Loader=_Loader) if d is not None]
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as the pages show it: CloudFormation's short forms (`!Ref Queue`, `!GetAtt Queue.Arn`) read
+    as the long ones ({"Ref": "Queue"}), as CloudFormation itself reads them."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        return {name: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {name: loader.construct_sequence(node, deep=True)}
+    return {name: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+
+_Loader.add_multi_constructor("!", _intrinsic)
 
 
 def blocks(pages: list[Path] | None = None) -> list[Block]:

@@ -30,8 +30,8 @@ from docrender import flux_build, gitops_objects, helm_template, kustomization_d
 from monitoring import RULES, promtool_run
 
 from registry_operator import cli
-from registry_operator.api.kinds import KINDS
 from registry_operator.config import ConfigError, load_config
+from registry_operator.reconcile.catalogue import KINDS
 from registry_testbed import cli as testbed_cli
 from registry_testbed.localcluster.build import binaries
 

@@ -4,8 +4,8 @@ and every one explained there (or called a reason on any page) is one the operat
 What the operator writes is read from its code, not from a list kept here: an AST scan of the package
 finds each place a reason or a condition type is written (Stalled and Retry raised, Outcome and
 run.outcome, ErrorMeaning, a part's result, a condition tuple appended to a run) and resolves the
-expression there to its strings; the error-meaning table (aws/facts.py) is run over every error code
-and message its modules name. A reason made from a template (`f"Package{status}"`) is expanded from
+expression there to its strings; the error-meaning table (reconcile/error_meaning.py) is run over every
+error code and message its modules name. A reason made from a template (`f"Package{status}"`) is expanded from
 the domain its placeholder takes, below; a template this file does not know fails the test, so that a
 new family of reasons cannot slip by. Re-check intervals the pages state for a reason must be the
 table's.
@@ -26,8 +26,8 @@ from docpages import PAGES, ROOT, prose
 
 from registry_operator.api import package_members
 from registry_operator.api.model_version import PackageMembers
-from registry_operator.aws import errors, facts
-from registry_operator.reconcile import requests
+from registry_operator.aws import errors
+from registry_operator.reconcile import error_meaning, package_requests
 
 pytestmark = pytest.mark.docs
 
@@ -271,9 +271,9 @@ def scan() -> Found:
 
 
 def _message_samples() -> set[str]:
-    """Messages that reach each branch: the phrases errors.py and facts.py look for in a message."""
+    """Messages that reach each branch: the phrases errors.py and error_meaning.py look for in a message."""
     samples = {""}
-    for module in (errors, facts):
+    for module in (errors, error_meaning):
         tree = ast.parse(Path(module.__file__).read_text())  # type: ignore[arg-type]
         for node in ast.walk(tree):
             if (
@@ -286,13 +286,17 @@ def _message_samples() -> set[str]:
     return samples
 
 
-def error_table() -> dict[str, set[tuple[facts.Meaning, float | None]]]:
+def error_table() -> dict[str, set[tuple[error_meaning.Meaning, float | None]]]:
     """reason -> (what happens, re-check delay for a Stalled one), from every error code the two
     modules name, at client and server status, with every message phrase they look for."""
     from botocore.exceptions import ClientError
 
     codes = set().union(
-        errors._THROTTLING, errors._ACCESS, errors._NOT_FOUND, facts._STALLED_CODES, facts._GONE_CODES
+        errors._THROTTLING,
+        errors._ACCESS,
+        errors._NOT_FOUND,
+        error_meaning._STALLED_CODES,
+        error_meaning._GONE_CODES,
     )
     codes |= {kind.value for kind in errors.AwsErrorKind} | {"ConflictException", "SomeOtherCode"}
     failures: list[Exception] = [
@@ -307,11 +311,11 @@ def error_table() -> dict[str, set[tuple[facts.Meaning, float | None]]]:
                     "ResponseMetadata": {"HTTPStatusCode": status},
                 }
                 failures.append(ClientError(response, "Operation"))  # type: ignore[arg-type]
-    table: dict[str, set[tuple[facts.Meaning, float | None]]] = {}
+    table: dict[str, set[tuple[error_meaning.Meaning, float | None]]] = {}
     for failure in failures:
-        m = facts.meaning(errors.translate(failure, "Operation"))
+        m = error_meaning.meaning(errors.translate(failure, "Operation"))
         table.setdefault(m.reason, set()).add(
-            (m.meaning, m.recheck if m.meaning is facts.Meaning.STALLED else None)
+            (m.meaning, m.recheck if m.meaning is error_meaning.Meaning.STALLED else None)
         )
     return table
 
@@ -342,7 +346,7 @@ def _enum(shape: str) -> list[str]:
 
 
 def _immutable_members() -> list[str]:
-    names = (requests.aws_name(n, PackageMembers) for n in PackageMembers.model_fields)
+    names = (package_requests.aws_name(n, PackageMembers) for n in PackageMembers.model_fields)
     return [m for m in names if package_members.CHANGES[m] is package_members.Change.IMMUTABLE]
 
 
@@ -466,7 +470,7 @@ def test_stated_recheck_intervals_are_the_code_s() -> None:
     """A sentence or row that names a reason the error table re-checks, and says when it is looked at
     again, says the table's interval; one that says it waits for a change does not name it."""
     table = {
-        reason: {delay for meaning, delay in found if meaning is facts.Meaning.STALLED}
+        reason: {delay for meaning, delay in found if meaning is error_meaning.Meaning.STALLED}
         for reason, found in error_table().items()
     }
     rechecked = {reason: delays for reason, delays in table.items() if delays}
@@ -495,7 +499,7 @@ def test_reasons_said_to_wait_for_a_change_are_not_rechecked_by_the_code() -> No
     rechecked = {
         reason
         for reason, found in error_table().items()
-        if any(meaning is facts.Meaning.STALLED for meaning, _ in found)
+        if any(meaning is error_meaning.Meaning.STALLED for meaning, _ in found)
     }
     only_aws = rechecked - scan().raised_stalled
     for heading, rows in _tables(TROUBLESHOOTING.read_text()):

@@ -1,7 +1,7 @@
 """Which ModelVersion manages which model package, so two objects never manage the same version.
 
 The claims come from a view over every ModelVersion that is complete before any handler runs
-(handlers/version_views.py), so after a restart an object's handler sees every other object's claim,
+(handlers/package_views.py), so after a restart a run sees every other object's claim,
 not just those whose watch event happened to come first.
 """
 
