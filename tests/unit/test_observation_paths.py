@@ -32,8 +32,13 @@ def ctx(operator_aws: LocalAWS) -> ReconcileContext:
     return context
 
 
+# When each path looked, not what it saw: a listing is as of its answer's time, a Describe as of the
+# package's LastModifiedTime.
+WHEN = {"lastSyncedTime", "observedRegistryTime"}
+
+
 def _comparable(outcome: Outcome) -> tuple[Any, ...]:
-    status = {k: v for k, v in outcome.status.items() if k != "lastSyncedTime"}
+    status = {k: v for k, v in outcome.status.items() if k not in WHEN}
     return outcome.state, outcome.reason, outcome.message, status
 
 

@@ -21,12 +21,13 @@ class Recording:
         self.release = asyncio.Event()
         self.release.set()
 
-    async def __call__(self, key: str, ask: Ask) -> None:
+    async def __call__(self, key: str, ask: Ask) -> bool:
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         self.runs.append((key, set(ask.reasons), list(ask.hints)))
         await self.release.wait()
         self.running -= 1
+        return True
 
 
 async def _serving(queue: WorkQueue[str], seconds: float) -> None:

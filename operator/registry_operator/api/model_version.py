@@ -182,6 +182,13 @@ class ModelVersionStatus(RegistryEntryStatus):
     created_by: str | None = Field(
         default=None, description="Who registered it: the IAM identity (or Studio user profile)."
     )
+    observed_registry_time: str | None = Field(
+        default=None,
+        description="As of when, by the registry's clock, this status reflects the package: its "
+        "LastModifiedTime when described or in a registry event, the time of the listing that observed "
+        "it. A registry event about an earlier change never moves the status back.",
+        json_schema_extra={"format": "date-time"},
+    )
     applied_metadata_keys: list[str] | None = Field(
         default=None,
         description="The customer metadata keys this object applied: the only ones it ever removes.",

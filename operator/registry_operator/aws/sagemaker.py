@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from registry_operator.aws.calls import call, pages
@@ -107,11 +109,23 @@ class SageMakerRegistry:
 
     def list_packages(self, group_name_or_arn: str) -> Iterator[dict[str, Any]]:
         """Every version of a group with its approval status, 100 per call."""
+        for _, summaries in self.list_packages_by_page(group_name_or_arn):
+            yield from summaries
+
+    def list_packages_by_page(
+        self, group_name_or_arn: str
+    ) -> Iterator[tuple[datetime | None, list[dict[str, Any]]]]:
+        """The versions of a group, page by page, each with the time SageMaker answered it (its HTTP
+        Date header, by AWS's clock): what the page says holds as of then."""
         paginated = self._client.get_paginator("list_model_packages").paginate(
             ModelPackageGroupName=group_name_or_arn, PaginationConfig={"PageSize": PAGE_SIZE}
         )
         for page in pages("ListModelPackages", paginated):
-            yield from cast(list[dict[str, Any]], page.get("ModelPackageSummaryList", []))
+            headers = page.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            yield (
+                _http_date(headers.get("date")),
+                cast(list[dict[str, Any]], page.get("ModelPackageSummaryList", [])),
+            )
 
     # tags (on group and package ARNs alike)
     def list_tags(self, arn: str) -> dict[str, str]:
@@ -129,3 +143,12 @@ class SageMakerRegistry:
 
 def to_tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None

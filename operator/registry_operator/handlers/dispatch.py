@@ -184,14 +184,17 @@ class Dispatch:
 
     # ------------------------------------------------------------------ one run
 
-    async def work(self, key: ObjectKey, ask: Ask) -> None:
+    async def work(self, key: ObjectKey, ask: Ask) -> bool:
         loop = asyncio.get_running_loop()
-        retry_after = await loop.run_in_executor(self.pool, self.run, key, ask)
+        done, retry_after = await loop.run_in_executor(self.pool, self.run, key, ask)
         if retry_after is not None and self.operator.queue is not None:
             self.operator.queue.ask(key, "retry", delay=retry_after)
+        return done
 
-    def run(self, key: ObjectKey, ask: Ask) -> float | None:
-        """One run of one object (in a worker thread); returns when to run it again, if ever."""
+    def run(self, key: ObjectKey, ask: Ask) -> tuple[bool, float | None]:
+        """One run of one object (in a worker thread): whether it did what was asked (its status now
+        reflects what the askers observed, or nothing will come of asking again), and when to run it
+        again, if ever."""
         kind = managed(key.kind)
         operator = self.operator
         logger = _object_logger(key)
@@ -200,11 +203,11 @@ class Dispatch:
                 operator.kube, kind.info.plural, key.namespace, key.name
             )
             if body is None or body["metadata"].get("deletionTimestamp"):
-                return None
+                return True, None
             if _waits_for_finalizer(kind, body):
-                return None  # kopf adds it first; its write comes back as an event that asks again
+                return False, None  # kopf adds it first; its write comes back as an event that asks again
             if ask.reasons <= {"periodic"} and _needs_a_change(body):
-                return None  # only a change of spec or config can cure it
+                return True, None  # only a change of spec or config can cure it
             generation = readiness.generation(body)
             seen_generation, attempt = self.attempts.get(key, (generation, 0))
             # The backoff grows only across retries of the same spec; anything else that asks (a
@@ -237,11 +240,12 @@ class Dispatch:
                 settled = kind.settled(written, operator.context.config.cluster_name)
                 held = FINALIZER in (written["metadata"].get("finalizers") or [])
                 operator.dependents.waits(key, () if settled and not held else kind.needs(written), held)
+        done = outcome.observed or outcome.state is not State.PROGRESSING
         if outcome.state is State.PROGRESSING:
             self.attempts[key] = (generation, attempt + 1)
-            return outcome.retry_after or 10.0
+            return done, outcome.retry_after or 10.0
         self.attempts.pop(key, None)
-        return outcome.retry_after  # a Stalled outcome AWS may cure carries a slow re-check
+        return done, outcome.retry_after  # a Stalled outcome AWS may cure carries a slow re-check
 
     def _remember(self, key: ObjectKey, written: Mapping[str, Any]) -> None:
         self.echoes.wrote(key, written)

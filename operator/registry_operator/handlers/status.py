@@ -12,7 +12,8 @@ import kopf
 from registry_operator.process import metrics
 from registry_operator.reconcile.outcome import Event, ObjectRef, Outcome, State, status_patch
 
-_VOLATILE = {"lastSyncedTime", "lastTransitionTime"}
+# Fields that move with every observation: a write for them alone is not worth making.
+_VOLATILE = {"lastSyncedTime", "lastTransitionTime", "observedRegistryTime"}
 # What kopf's change handlers kept in status.kopf before every reconcile went through the work queue;
 # removed with the first status write after an upgrade (kopf keeps only a deletion's progress there).
 _FORMER_BOOKKEEPING = ("lastHandledConfiguration",)

@@ -39,17 +39,25 @@ class Ask:
     reasons: set[str] = field(default_factory=set)
     hints: list[Any] = field(default_factory=list)  # observations the askers already hold
     body: Mapping[str, Any] | None = None  # the object as the newest watch event had it, if one asked
+    # Askers waiting for the run: each gets what the work answered (whether it did what was asked).
+    waiters: list[asyncio.Future[bool]] = field(default_factory=list)
 
     def merge(self, other: Ask) -> None:
         self.due = min(self.due, other.due)
         self.reasons |= other.reasons
         self.hints.extend(other.hints)
+        self.waiters.extend(other.waiters)
         if other.body is not None:
             self.body = other.body
 
+    def answer(self, done: bool) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(done)
+
 
 class WorkQueue(Generic[K]):
-    def __init__(self, work: Callable[[K, Ask], Awaitable[None]], workers: int) -> None:
+    def __init__(self, work: Callable[[K, Ask], Awaitable[bool]], workers: int) -> None:
         self._work = work
         self._workers = max(1, workers)
         self._pending: dict[K, Ask] = {}
@@ -69,10 +77,13 @@ class WorkQueue(Generic[K]):
         delay: float = 0.0,
         hint: Any = None,
         body: Mapping[str, Any] | None = None,
+        waiter: asyncio.Future[bool] | None = None,
     ) -> None:
-        """Ask for a run of `key` after `delay` seconds (on the queue's loop)."""
+        """Ask for a run of `key` after `delay` seconds (on the queue's loop); `waiter` gets whether the
+        run that takes this ask did what was asked."""
         now = self._now()
-        ask = Ask(now + max(0.0, delay), {reason}, [hint] if hint is not None else [], body)
+        hints = [hint] if hint is not None else []
+        ask = Ask(now + max(0.0, delay), {reason}, hints, body, [waiter] if waiter is not None else [])
         if key in self._active:
             held = self._again.get(key)
             if held is None:
@@ -89,9 +100,11 @@ class WorkQueue(Generic[K]):
         loop.call_soon_threadsafe(lambda: self.ask(key, reason, delay, hint))
 
     def forget(self, key: K) -> None:
-        """Drop what is asked of a key (its object is gone); a run in progress finishes."""
-        self._pending.pop(key, None)
-        self._again.pop(key, None)
+        """Drop what is asked of a key (its object is gone); a run in progress finishes. Whoever waits
+        for a dropped ask is told it is done: there is nothing left to do it to."""
+        for dropped in (self._pending.pop(key, None), self._again.pop(key, None)):
+            if dropped is not None:
+                dropped.answer(True)
 
     def depth(self) -> int:
         """Keys waiting to run (due or not), not counting those being worked on."""
@@ -124,13 +137,15 @@ class WorkQueue(Generic[K]):
         while True:
             key, ask = await self._next()
             self._active.add(key)
+            done = False
             try:
-                await self._work(key, ask)
+                done = await self._work(key, ask)
             except asyncio.CancelledError:
                 raise
             except Exception:  # one key's failure must not stop the worker; the work logs its own
                 log.exception(f"work on {key} failed")
             finally:
+                ask.answer(done)
                 self._active.discard(key)
                 again = self._again.pop(key, None)
                 if again is not None:

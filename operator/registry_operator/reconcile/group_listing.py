@@ -68,15 +68,19 @@ def list_group(
     """One ListModelPackages of the group; the versions to hand to the runner, each with what the
     listing saw of it. Raises AwsError when the group cannot be listed (the caller logs it and tries
     next interval)."""
-    summaries = {s["ModelPackageArn"].lower(): s for s in registry.list_packages(key.group)}
+    summaries = {
+        s["ModelPackageArn"].lower(): (s, listed_at)
+        for listed_at, page in registry.list_packages_by_page(key.group)
+        for s in page
+    }
     handed: list[tuple[TrackedVersion, PackageHint]] = []
     for v in versions:
-        summary = summaries.get(v.arn.lower())
+        summary, listed_at = summaries.get(v.arn.lower(), (None, None))
         if summary is None:
             if v.status.get("modelPackageStatus") != DELETED:  # reported once, not every interval
                 handed.append((v, PackageMissing(v.arn, "list")))
             continue
-        observed = PackageObserved.from_summary(summary)
+        observed = PackageObserved.from_summary(summary, listed_at)
         if would_change(v, observed):
             handed.append((v, observed))
     return handed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,6 +59,7 @@ class VersionObservation(Observation):
     # The DescribeModelPackage members `described` speaks for; None: all (a Describe). A List summary or
     # an event covers a few: the run decides on those and keeps the rest as the status records it.
     covers: frozenset[str] | None = None
+    at: datetime | None = None  # as of when, by the registry's clock (observations.PackageObserved.at)
 
     def covered(self, member: str) -> bool:
         return self.covers is None or member in self.covers
@@ -203,10 +205,10 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if not arn:
             return VersionObservation(exists=False, group=group)
         hint = observations.latest_for(recorded_arn, run.hints)
-        if isinstance(hint, observations.PackageObserved) and _enough(hint):
+        if isinstance(hint, observations.PackageObserved) and _enough(hint) and _not_older(run, hint):
             # What a List summary or an event says is taken as observed: no Describe.
             observed = VersionObservation(
-                exists=True, arn=recorded_arn, described=dict(hint.members), covers=hint.covers
+                exists=True, arn=recorded_arn, described=dict(hint.members), covers=hint.covers, at=hint.at
             )
             observed.group = group or str(run.recorded.get("modelPackageGroupName") or "")
             self._diff(run, observed)
@@ -422,6 +424,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             run.record(approvalStatus=approval, modelPackageStatus=None, lastSyncedTime=now_iso())
             return run.outcome(State.READY, "Registered", f"registered as {arn}; its status cannot be read")
         self._registry_changes(run, observed, approval)
+        run.record(observedRegistryTime=_observed_at(run, observed))
         run.record(
             modelPackageArn=arn,
             modelPackageVersion=parsed.version if parsed else None,
@@ -522,6 +525,24 @@ def _status_details(described: dict[str, Any]) -> str:
     return "; ".join(failed)
 
 
+def _observed_at(run: VersionRun, observed: VersionObservation) -> str | None:
+    """The registry time this status now reflects: never earlier than what it reflected before."""
+    seen = observed.at or registry_members.parse_iso(
+        registry_members.iso((observed.described or {}).get("LastModifiedTime"))
+    )
+    before = registry_members.parse_iso(run.recorded.get("observedRegistryTime"))
+    latest = max((t for t in (seen, before) if t is not None), default=None)
+    return registry_members.iso(latest)
+
+
+def _not_older(run: VersionRun, hint: observations.PackageObserved) -> bool:
+    """A registry event older than what the status reflects (EventBridge neither orders nor
+    deduplicates) is not taken as observed: the run describes the package instead, so the status never
+    moves back."""
+    reflected = registry_members.parse_iso(run.recorded.get("observedRegistryTime"))
+    return hint.at is None or reflected is None or hint.at >= reflected
+
+
 def _enough(hint: observations.PackageObserved) -> bool:
     """Whether an observation says all a run needs: a package that failed is described, for SageMaker's
     reasons (no summary or event carries them)."""
@@ -584,8 +605,8 @@ MANAGED = ModelVersionKind()
 
 # --------------------------------------------------------------------------- the periodic listing
 
-# The status fields a group's listing speaks for, and the spec fields git may decide among them.
-LISTED_STATUS = ("approvalStatus", "modelPackageStatus", "modelLifeCycle", "creationTime")
+# The status fields a listing or an event speaks for, and the spec fields git may decide among them.
+OBSERVED_STATUS = ("approvalStatus", "modelPackageStatus", "modelLifeCycle", "creationTime")
 GIT_DECIDES = ("approvalStatus", "modelLifeCycle")
 
 
@@ -609,7 +630,7 @@ def tracked(body: Mapping[str, Any]) -> TrackedVersion | None:
         group=str(group),
         arn=str(st["modelPackageArn"]),
         spec={k: spec[k] for k in GIT_DECIDES if spec.get(k) is not None},
-        status={k: st[k] for k in LISTED_STATUS if st.get(k) is not None},
+        status={k: st[k] for k in OBSERVED_STATUS if st.get(k) is not None},
     )
 
 
@@ -624,7 +645,7 @@ def would_change(v: TrackedVersion, observed: observations.PackageObserved) -> b
         "modelPackageStatus": str(members.get("ModelPackageStatus") or "Pending"),
         **registry_members.described_status(dict(members), observed.covers),
     }
-    if any(seen.get(k) != v.status.get(k) for k in LISTED_STATUS if k in seen):
+    if any(seen.get(k) != v.status.get(k) for k in OBSERVED_STATUS if k in seen):
         return True
     if v.spec.get("approvalStatus") not in (None, approval):
         return True

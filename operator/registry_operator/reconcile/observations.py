@@ -40,8 +40,8 @@ class PackageObserved:
     extra: Mapping[str, Any] = field(default_factory=dict)  # source-specific details (an event's id)
 
     @classmethod
-    def from_summary(cls, summary: Mapping[str, Any]) -> PackageObserved:
-        return cls(str(summary["ModelPackageArn"]), dict(summary), LIST_SUMMARY_MEMBERS, "list")
+    def from_summary(cls, summary: Mapping[str, Any], listed_at: datetime | None) -> PackageObserved:
+        return cls(str(summary["ModelPackageArn"]), dict(summary), LIST_SUMMARY_MEMBERS, "list", listed_at)
 
 
 @dataclass(frozen=True)

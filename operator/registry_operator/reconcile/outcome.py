@@ -36,6 +36,9 @@ class Outcome:
     retry_after: float | None = None
     # Kind-specific conditions besides the three kstatus ones: (type, is true, reason, message).
     extra_conditions: list[tuple[str, bool, str, str]] = field(default_factory=list)
+    # Reported from what AWS holds now (the kind's `report`), rather than a step failing before it:
+    # the status it makes reflects every observation the run was handed.
+    observed: bool = False
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,18 @@ def applied_updates(changes: dict[str, Any], described: dict[str, Any]) -> list[
     return events
 
 
-def _iso(value: Any) -> str | None:
+def parse_iso(value: Any) -> datetime | None:
+    """A status time (as _iso writes it) back as a time; None for none."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return str(value) if value else None
@@ -188,7 +199,7 @@ def described_status(described: dict[str, Any], covers: frozenset[str] | None = 
         ),
         "modelLifeCycle": life_cycle_status(described.get("ModelLifeCycle")),
         "modelCardStatus": (described.get("ModelCard") or {}).get("ModelCardStatus"),
-        "creationTime": _iso(described.get("CreationTime")),
+        "creationTime": iso(described.get("CreationTime")),
         "createdBy": (creator.get("IamIdentity") or {}).get("Arn") or creator.get("UserProfileName"),
     }
     if covers is None:

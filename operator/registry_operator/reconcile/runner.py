@@ -238,7 +238,9 @@ def reconcile(
                 observed = kind.create(run, observed)
             elif not observed.up_to_date:
                 observed = kind.update(run, observed)
-            return kind.report(run, observed)
+            outcome = kind.report(run, observed)
+            outcome.observed = True
+            return outcome
         except (Stalled, Retry, AwsError) as exc:
             return _failed(run.status if run else dict(recorded), run, exc, attempt)
 
