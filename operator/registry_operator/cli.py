@@ -114,6 +114,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         namespaces=list(args.namespace or ()),
         label_selector=args.shard_selector,
         package_views=PackageViews(),
+        shard=args.shard,
     )
     memo = kopf.Memo(operator=operator)
     if args.leader_elect:

@@ -121,6 +121,10 @@ class EventQueue(BaseModel):
         return "/".join(self.queue_url.rstrip("/").split("/")[-2:])
 
 
+# With registry events, the periodic listing is only the safety net for an event lost on the way.
+RESYNC_WITH_EVENTS_SECONDS = 600
+
+
 class OperatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
@@ -145,7 +149,9 @@ class OperatorConfig(BaseModel):
         default=60,
         ge=5,
         le=86400,
-        description="How often registry-side changes (approvals, drift, removed grants) are looked for.",
+        description="How often registry-side changes (approvals, drift, removed grants) are looked for; "
+        f"{RESYNC_WITH_EVENTS_SECONDS} by default when `eventQueues` are configured, which bring the "
+        "registry's changes within seconds (the resync is then the safety net for lost events).",
     )
     namespaces: dict[str, NamespacePermissions] = Field(
         default_factory=dict,
@@ -160,6 +166,12 @@ class OperatorConfig(BaseModel):
         "With them, registry-side changes reach status within seconds, and `resyncIntervalSeconds` can be "
         "long (600) as the safety net for lost events.",
     )
+
+    @model_validator(mode="after")
+    def _resync_slower_with_events(self) -> OperatorConfig:
+        if self.event_queues and "resync_interval_seconds" not in self.model_fields_set:
+            self.resync_interval_seconds = RESYNC_WITH_EVENTS_SECONDS
+        return self
 
     @model_validator(mode="after")
     def _queues_once_each_with_a_region(self) -> OperatorConfig:

@@ -12,6 +12,9 @@ GROUP = "modelregistry.io"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 CATEGORY = "modelregistry"
+# Set to any new value, asks the operator to look at the object in AWS now (status.lastHandledReconcileAt
+# shows the value once it has); the shape Flux's reconcile.fluxcd.io/requestedAt made familiar.
+RECONCILE_REQUEST_ANNOTATION = f"{GROUP}/reconcile-requested-at"
 
 # AWS region names as the SageMaker endpoint rules accept them (us-east-2, eu-central-1, us-gov-west-1).
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"
@@ -108,6 +111,12 @@ class CommonStatus(ApiModel):
         default=None,
         description="Where this object was first reconciled; kept, so a later change of the operator's "
         "defaultRegion never moves it.",
+    )
+    last_handled_reconcile_at: str | None = Field(
+        default=None,
+        description=f"The value of the annotation {RECONCILE_REQUEST_ANNOTATION} the operator last answered "
+        "by looking at the object in AWS at once: set the annotation to any new value to ask for that, "
+        "then wait for this field to show it.",
     )
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import kopf
 
+from registry_operator.api.common import RECONCILE_REQUEST_ANNOTATION
 from registry_operator.handlers import kube, state, status
 from registry_operator.process import metrics
 from registry_operator.process.workqueue import Ask
@@ -172,7 +173,9 @@ class Dispatch:
             return  # this process's own write: the run that made it has decided what comes next
         if body["metadata"].get("deletionTimestamp"):
             return  # kopf's deletion handler has it
-        if not settled or (event_type is None and kind.recheck_on_start):
+        if _reconcile_requested(body) is not None:
+            self.ask(key, "requested", body=body)
+        elif not settled or (event_type is None and kind.recheck_on_start):
             self.ask(key, "watch", body=body)
 
     def ask(
@@ -222,11 +225,16 @@ class Dispatch:
             def checkpoint(recorded: dict[str, Any]) -> None:
                 self._remember(key, patch(recorded))
 
+            # Asked to look now: what AWS holds, read now, not what someone observed before.
+            requested = _reconcile_requested(body)
+            hints = () if requested is not None else ask.hints
             with metrics.reconciling(kind.kind, ref):
                 outcome = runner.reconcile(
                     kind, ref, body.get("spec", {}), body.get("status"), operator.context, attempt,
-                    checkpoint, ask.hints,
+                    checkpoint, hints,
                 )  # fmt: skip
+                if requested is not None and outcome.observed:
+                    outcome.status["lastHandledReconcileAt"] = requested.value
                 written = status.write(
                     outcome,
                     body,
@@ -288,6 +296,20 @@ class Dispatch:
                     kind, ref, fresh.get("spec", {}), fresh.get("status"), self.operator.context, retry
                 )
         status.apply_deletion(outcome, body, patch, logger)
+
+
+@dataclass(frozen=True)
+class ReconcileRequest:
+    """The reconcile-now annotation's value a run answers (status.lastHandledReconcileAt)."""
+
+    value: str
+
+
+def _reconcile_requested(body: Mapping[str, Any]) -> ReconcileRequest | None:
+    """The annotation's value when it asks for a run the status has not answered yet."""
+    value = (body["metadata"].get("annotations") or {}).get(RECONCILE_REQUEST_ANNOTATION)
+    answered = (body.get("status") or {}).get("lastHandledReconcileAt")
+    return ReconcileRequest(str(value)) if value and value != answered else None
 
 
 def _waits_for_finalizer(kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from registry_operator.handlers import (  # noqa: F401 (importing registers the 
     kube,
     observability,
     package_views,
+    registry_events,
     state,
     storage,
 )
@@ -82,6 +83,13 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
             name="resync",
         )
     )
+
+    def ask_and_wait(key: ObjectKey, reason: str, hint: Any) -> asyncio.Future[bool]:
+        done: asyncio.Future[bool] = loop.create_future()
+        queue.ask(key, reason, hint=hint, waiter=done)
+        return done
+
+    operator.tasks += registry_events.start(operator, ask_and_wait, operator.shard)
     logger.info(
         f"operator started: default region {operator.context.config.default_region}, "
         f"resync every {operator.context.config.resync_interval_seconds} s"

@@ -86,6 +86,12 @@ class PackageViews:
                 self.gone(claim.uid)
         return kept
 
+    def tracked_of(self, uid: str) -> TrackedVersion | None:
+        """A registered version as the watch last delivered it."""
+        with self._lock:
+            entry = self._entries.get(uid)
+            return entry.tracked if entry is not None and entry.confirmed else None
+
     def registered(self) -> list[TrackedVersion]:
         with self._lock:
             return [e.tracked for e in self._entries.values() if e.tracked is not None and e.confirmed]

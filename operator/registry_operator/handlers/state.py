@@ -27,6 +27,7 @@ class OperatorState:
     namespaces: list[str]  # --namespace patterns (none: every namespace)
     label_selector: str | None  # --shard-selector
     package_views: PackageViews
+    shard: str | None = None  # --shard: which eventQueues this operator reads
     dependents: Dependents = field(default_factory=Dependents)
     queue: WorkQueue[ObjectKey] | None = None  # serving from start-up on
     runs: Any = None  # handlers.dispatch.Dispatch, from start-up on

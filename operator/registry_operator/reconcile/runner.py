@@ -44,7 +44,7 @@ ObsT = TypeVar("ObsT", bound="Observation")
 
 STALLED_RECHECK_SECONDS = error_meaning.STALLED_RECHECK_SECONDS
 # Status fields every kind shares; the runner writes them, never a kind.
-COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions", "kopf"})
+COMMON_STATUS_FIELDS = frozenset({"observedGeneration", "conditions", "kopf", "lastHandledReconcileAt"})
 
 
 @dataclass
