@@ -12,7 +12,7 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     import kopf
 
-    from registry_operator.aws.session import ClientFactory, client_config, own_account
+    from registry_operator.aws.session import ClientFactory, Identities, client_config, own_account
     from registry_operator.config import ConfigError, load_config
     from registry_operator.process import sharding
     from registry_operator.reconcile.context import ReconcileContext
@@ -108,6 +108,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             clients=clients,
             groups=lambda namespace, name: None,  # replaced by kopf's index at start-up
             own_account=own_account(clients, config.default_region),
+            approval_policies=lambda namespace: kube.approval_policies(api, namespace),
+            identity=Identities(clients),
         ),
         kube=api,
         max_workers=args.max_workers,

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from registry_operator.api import approval_policy
 from registry_operator.api.common import GROUP
 from registry_operator.reconcile.catalogue import KINDS
 from registry_testbed import generated
@@ -32,6 +33,9 @@ def rules() -> list[dict[str, Any]]:
         {"apiGroups": [GROUP], "resources": [f"{p}/status" for p in plurals], "verbs": ["patch"]},
         # Events on the objects (Registered, ApprovalUpdated, DriftCorrected, ...).
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+        # A namespace's ApprovalPolicies, read when a reviewer approves in SageMaker (the optional
+        # approval-policy component installs them).
+        {"apiGroups": [GROUP], "resources": [approval_policy.PLURAL], "verbs": ["list"]},
     ]
 
 

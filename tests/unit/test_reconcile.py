@@ -126,11 +126,13 @@ def test_resync_mirrors_or_reverts_with_one_list_per_group(
     local_aws.admin.reset_calls()
     outcomes = listing_runs(ctx, versions)
     assert outcomes["v0"].status["approvalStatus"] == "Approved"
-    assert [e.reason for e in outcomes["v0"].events] == ["ApprovalChanged"]
-    assert [e.reason for e in outcomes["v1"].events] == ["DriftCorrected"]
+    assert [e.reason for e in outcomes["v0"].events] == ["ApprovedInRegistry"]
+    assert [e.reason for e in outcomes["v1"].events] == ["ApprovalReverted"]
     assert outcomes["v1"].status["approvalStatus"] == "Approved"
     calls = local_aws.admin.calls()
-    assert calls.get("sagemaker:ListModelPackages") == 1 and "sagemaker:DescribeModelPackage" not in calls
+    # one List for the group; a Describe of each version whose approval changed, for who changed it
+    assert calls.get("sagemaker:ListModelPackages") == 1
+    assert local_aws.admin.calls("ml/v0") == {"sagemaker:DescribeModelPackage": 1}
     assert sm.describe_model_package(ModelPackageName=arns[1])["ModelApprovalStatus"] == "Approved"
     # nothing new: the next pass asks for no run at all
     settled = [Version(v.ref, v.spec, outcomes[v.ref.name]) for v in versions]

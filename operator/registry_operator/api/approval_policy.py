@@ -104,6 +104,16 @@ class ApprovalPolicySpec(ApiModel):
         ),
     )
 
+    revert_registry_approvals: bool = Field(
+        default=False,
+        description=(
+            "For a version that leaves approval to the registry (no spec.approvalStatus): when a reviewer "
+            "approves it in SageMaker without the evidence these rules require, the operator sets the "
+            "registry back to PendingManualApproval, the one case where it writes an approval git did not "
+            "ask for. Off: the approval is not mirrored, and the version is Stalled ApprovalPolicyViolated."
+        ),
+    )
+
 
 class ApprovalPolicyResource(ApiModel):
     spec: ApprovalPolicySpec = Field(default_factory=ApprovalPolicySpec)

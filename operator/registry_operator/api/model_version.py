@@ -151,12 +151,47 @@ class PackageStatusDetails(ApiModel):
     image_scan_statuses: list[PackageStatusItem] | None = None
 
 
+class ApprovalSource(StrEnum):
+    GIT = "git"  # spec.approvalStatus decides; the operator set it
+    REGISTRY = "registry"  # the spec leaves it open; a reviewer set it in SageMaker
+
+
+class ApprovalRecord(ApiModel):
+    """Who made the current approval, from where, when and why."""
+
+    source: ApprovalSource
+    status: ApprovalStatus | None = Field(default=None, description="The approval this record is about.")
+    by: str | None = Field(
+        default=None,
+        description="The identity the registry records for the change (LastModifiedBy: the Studio user "
+        "profile, else the IAM identity's ARN); for git, the operator's own identity.",
+    )
+    applied_by: str | None = Field(
+        default=None,
+        description="For git: the field manager that last applied spec.approvalStatus (kubectl, "
+        "argocd-controller, ...), from the object's managedFields.",
+    )
+    time: str | None = Field(default=None, json_schema_extra={"format": "date-time"})
+    description: str | None = Field(
+        default=None, description="The approval's description (ApprovalDescription)."
+    )
+    violations: list[str] | None = Field(
+        default=None,
+        description="ApprovalPolicy rules an approval made in the registry broke (not mirrored, or set "
+        "back).",
+    )
+
+
 class ModelVersionStatus(RegistryEntryStatus):
     model_package_arn: str | None = None
     model_package_version: int | None = None
     model_package_group_name: str | None = None
     model_package_group_arn: str | None = None
     approval_status: ApprovalStatus | None = None
+    approval: ApprovalRecord | None = Field(
+        default=None,
+        description="Who made the current approval, from where (git or the registry), when and why.",
+    )
     model_package_status: str | None = Field(
         default=None,
         description="As SageMaker last reported it: Pending, InProgress, Completed, Failed or Deleting "
@@ -211,5 +246,8 @@ INFO = kind_info(
         column("Approval", ".status.approvalStatus"),
         column("Stage", ".status.modelLifeCycle.stage"),
     ],
-    [column("ARN", ".status.modelPackageArn", priority=1)],
+    [
+        column("Approved By", ".status.approval.by", priority=1),
+        column("ARN", ".status.modelPackageArn", priority=1),
+    ],
 )

@@ -38,6 +38,32 @@ def client_config(max_attempts: int = 5, pool_size: int = 64) -> Config:
     )
 
 
+class Identities:
+    """The ARN AWS records for calls made as each identity the operator uses (its own, or a role it
+    assumes): asked of STS once per identity and region, then remembered."""
+
+    def __init__(self, clients: ClientFactory) -> None:
+        self._clients = clients
+        self._lock = threading.Lock()
+        self._known: dict[tuple[str, str | None], str | None] = {}
+
+    def __call__(self, region: str, role_arn: str | None) -> str | None:
+        key = (region, role_arn)
+        with self._lock:
+            if key in self._known:
+                return self._known[key]
+        try:
+            arn: str | None = str(self._clients.client("sts", region, role_arn).get_caller_identity()["Arn"])
+        except Exception as exc:  # who it was is informational: status says unknown, the run goes on
+            logging.getLogger(__name__).warning(
+                f"cannot tell the identity of {role_arn or 'the operator'}: {exc}"
+            )
+            arn = None
+        with self._lock:
+            self._known[key] = arn
+        return arn
+
+
 def own_account(clients: ClientFactory, region: str) -> str | None:
     """The account of the operator's own identity, asked once at start-up; None when STS cannot say
     (then every ARN in another account needs the config's grantAccounts)."""

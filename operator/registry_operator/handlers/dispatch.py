@@ -35,7 +35,7 @@ from registry_operator.process.workqueue import Ask
 from registry_operator.reconcile import readiness, runner
 from registry_operator.reconcile.catalogue import MANAGED_KINDS, managed
 from registry_operator.reconcile.dependencies import ObjectKey
-from registry_operator.reconcile.outcome import Event, Outcome, State
+from registry_operator.reconcile.outcome import Event, ObjectMeta, Outcome, State
 from registry_operator.reconcile.runner import ManagedKind
 
 log = logging.getLogger("registry_operator.reconcile")
@@ -231,7 +231,7 @@ class Dispatch:
             with metrics.reconciling(kind.kind, ref):
                 outcome = runner.reconcile(
                     kind, ref, body.get("spec", {}), body.get("status"), operator.context, attempt,
-                    checkpoint, hints,
+                    checkpoint, hints, object_meta(body),
                 )  # fmt: skip
                 if requested is not None and outcome.observed:
                     outcome.status["lastHandledReconcileAt"] = requested.value
@@ -243,6 +243,7 @@ class Dispatch:
                     self._event_poster(key, ref.uid, logger),
                     logger,
                 )
+            metrics.approval_events(ref.uid, outcome.events, outcome.status)
             if written is not None:
                 self._remember(key, written)
                 settled = kind.settled(written, operator.context.config.cluster_name)
@@ -296,6 +297,20 @@ class Dispatch:
                     kind, ref, fresh.get("spec", {}), fresh.get("status"), self.operator.context, retry
                 )
         status.apply_deletion(outcome, body, patch, logger)
+
+
+def object_meta(body: Mapping[str, Any]) -> ObjectMeta:
+    meta = body["metadata"]
+    appliers = [
+        (str(entry.get("time") or ""), str(entry.get("manager") or ""))
+        for entry in meta.get("managedFields") or []
+        if "f:approvalStatus" in ((entry.get("fieldsV1") or {}).get("f:spec") or {})
+    ]
+    return ObjectMeta(
+        labels=dict(meta.get("labels") or {}),
+        annotations=dict(meta.get("annotations") or {}),
+        approval_applied_by=max(appliers)[1] if appliers else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import kopf
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from registry_operator.api import approval_policy
+from registry_operator.api.approval_policy import ApprovalPolicySpec
 from registry_operator.api.common import API_VERSION, GROUP, VERSION
 from registry_operator.reconcile.outcome import Event, now_iso
 
@@ -111,3 +113,20 @@ def post_event(api: client.ApiClient, kind: str, namespace: str, name: str, uid:
         },
         _request_timeout=REQUEST_TIMEOUT,
     )
+
+
+def approval_policies(api: client.ApiClient, namespace: str) -> list[tuple[str, ApprovalPolicySpec]]:
+    """The namespace's ApprovalPolicies, read now (an approval made in the registry is rare); none when
+    the optional component, and so its CRD, is not installed."""
+    try:
+        listed = client.CustomObjectsApi(api).list_namespaced_custom_object(
+            GROUP, VERSION, namespace, approval_policy.PLURAL, _request_timeout=REQUEST_TIMEOUT
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return []
+        raise
+    return [
+        (str(item["metadata"]["name"]), ApprovalPolicySpec.model_validate(item.get("spec") or {}))
+        for item in listed.get("items", [])
+    ]

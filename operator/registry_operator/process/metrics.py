@@ -461,6 +461,87 @@ EVENT_QUEUES = _EventQueuesCollector()
 REGISTRY.register(EVENT_QUEUES)
 
 
+# --------------------------------------------------------------------------- approvals
+
+APPROVALS = Counter(
+    f"{PREFIX}_approvals",
+    "Approval changes of ModelVersions, by where they were made (git, registry) and to what.",
+    ["source", "status"],
+)
+APPROVAL_REVERTS = Counter(
+    f"{PREFIX}_approval_reverts",
+    "Approvals made in the registry that the operator set back, by why: `git` (spec.approvalStatus "
+    "decides) or `policy` (the namespace's ApprovalPolicy, for a version the registry decides).",
+    ["cause"],
+)
+APPROVAL_POLICY_VIOLATIONS = Counter(
+    f"{PREFIX}_approval_policy_violations",
+    "Approvals made in the registry that broke a rule of their namespace's ApprovalPolicy, by rule.",
+    ["rule"],
+)
+# The same version's approval set back this often within the window: someone is fighting git or policy.
+FIGHT_REVERTS = 3
+FIGHT_WINDOW_SECONDS = 3600.0
+
+
+class _FightsCollector(Collector):
+    """`approval_fights`: versions whose approval was set back FIGHT_REVERTS times or more within the last
+    FIGHT_WINDOW_SECONDS, without a label per version (names never become labels)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reverts: dict[str, list[float]] = {}
+
+    def reverted(self, uid: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._reverts.get(uid, []) if now - t < FIGHT_WINDOW_SECONDS]
+            self._reverts[uid] = [*recent, now]
+
+    def fights(self) -> int:
+        now = time.monotonic()
+        with self._lock:
+            self._reverts = {
+                uid: kept
+                for uid, times in self._reverts.items()
+                if (kept := [t for t in times if now - t < FIGHT_WINDOW_SECONDS])
+            }
+            return sum(1 for times in self._reverts.values() if len(times) >= FIGHT_REVERTS)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            f"{PREFIX}_approval_fights",
+            f"ModelVersions whose approval was set back {FIGHT_REVERTS} times or more in the last "
+            f"{FIGHT_WINDOW_SECONDS:.0f} s.",
+            value=self.fights(),
+        )
+
+
+FIGHTS = _FightsCollector()
+REGISTRY.register(FIGHTS)
+_REGISTRY_APPROVALS = {
+    "ApprovedInRegistry": "Approved",
+    "RejectedInRegistry": "Rejected",
+    "ApprovalChanged": "PendingManualApproval",
+}
+
+
+def approval_events(uid: str, events: Iterable[Any], status: Mapping[str, Any]) -> None:
+    """Count what a run's events say of approvals (the domain says it in events; it counts nothing)."""
+    record = status.get("approval") or {}
+    for event in events:
+        if event.reason in _REGISTRY_APPROVALS:
+            APPROVALS.labels("registry", _REGISTRY_APPROVALS[event.reason]).inc()
+        elif event.reason == "ApprovalUpdated":
+            APPROVALS.labels("git", str(status.get("approvalStatus") or "")).inc()
+        elif event.reason == "ApprovalReverted":
+            APPROVAL_REVERTS.labels("policy" if record.get("violations") else "git").inc()
+            FIGHTS.reverted(uid)
+        if event.reason in ("ApprovalPolicyViolated", "ApprovalReverted"):
+            for rule in record.get("violations") or []:
+                APPROVAL_POLICY_VIOLATIONS.labels(str(rule)).inc()
+
+
 # --------------------------------------------------------------------------- reconciles
 
 _current = threading.local()

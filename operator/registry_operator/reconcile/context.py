@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from registry_operator.api.approval_policy import ApprovalPolicySpec
 from registry_operator.aws import facts
 from registry_operator.aws.sagemaker import SageMakerRegistry
 from registry_operator.aws.session import ClientFactory
@@ -67,6 +68,11 @@ class ReconcileContext:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     own_account: str | None = None  # the operator's own identity's account, when known
     declared_groups: DeclaredGroupLookup = _no_groups
+    # The ApprovalPolicies of a namespace, by name (none when the optional component is not installed).
+    approval_policies: Callable[[str], list[tuple[str, ApprovalPolicySpec]]] = lambda namespace: []
+    # The identity AWS records for the operator's calls (in a region, as a role or its own): who made an
+    # approval git asked for.
+    identity: Callable[[str, str | None], str | None] = lambda region, role_arn: None
 
     def registry(self, region: str, role_arn: str | None) -> SageMakerRegistry:
         return SageMakerRegistry(self.clients.client("sagemaker", region, role_arn))

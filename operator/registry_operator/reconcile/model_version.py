@@ -25,7 +25,15 @@ from registry_operator.api.package_shapes import PackageMembers
 from registry_operator.aws import facts
 from registry_operator.aws.errors import AwsError, AwsErrorKind
 from registry_operator.aws.sagemaker import SageMakerRegistry
-from registry_operator.reconcile import observations, ownership, package_requests, readiness, registry_members
+from registry_operator.reconcile import (
+    approval_rules,
+    observations,
+    ownership,
+    package_requests,
+    readiness,
+    registry_members,
+)
+from registry_operator.reconcile.approval_rules import Violation
 from registry_operator.reconcile.claims import holder
 from registry_operator.reconcile.context import WAIT_FOR_GROUP_SECONDS
 from registry_operator.reconcile.cross_account.parts import needs_access
@@ -60,6 +68,9 @@ class VersionObservation(Observation):
     # an event covers a few: the run decides on those and keeps the rest as the status records it.
     covers: frozenset[str] | None = None
     at: datetime | None = None  # as of when, by the registry's clock (observations.PackageObserved.at)
+    # The namespace's ApprovalPolicy rules an approval made in the registry breaks (registry-driven only).
+    violations: list[Violation] = field(default_factory=list)
+    reverted: bool = False  # ... and the policy had the operator set the registry back
 
     def covered(self, member: str) -> bool:
         return self.covers is None or member in self.covers
@@ -205,7 +216,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if not arn:
             return VersionObservation(exists=False, group=group)
         hint = observations.latest_for(recorded_arn, run.hints)
-        if isinstance(hint, observations.PackageObserved) and _enough(hint) and _not_older(run, hint):
+        if isinstance(hint, observations.PackageObserved) and _enough(run, hint) and _not_older(run, hint):
             # What a List summary or an event says is taken as observed: no Describe.
             observed = VersionObservation(
                 exists=True, arn=recorded_arn, described=dict(hint.members), covers=hint.covers, at=hint.at
@@ -257,6 +268,14 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         changes: dict[str, Any] = {}
         if spec.approval_status is not None and spec.approval_status != approval:
             changes["ModelApprovalStatus"] = str(spec.approval_status)
+        elif (
+            spec.approval_status is None
+            and approval == "Approved"
+            and observed.covered("ModelApprovalStatus")
+        ):
+            self._check_registry_approval(run, observed)
+            if observed.reverted:
+                changes["ModelApprovalStatus"] = "PendingManualApproval"
         if spec.approval_description is not None and spec.approval_description != described.get(
             "ApprovalDescription"
         ):
@@ -284,6 +303,25 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         # them, or they would never be removed.
         run.record(appliedMetadataKeys=_keys(spec.customer_metadata_properties, to_remove))
         run.record(appliedTagKeys=_keys(spec.tags, observed.tags_to_delete))
+
+    def _check_registry_approval(self, run: VersionRun, observed: VersionObservation) -> None:
+        """An approval made in SageMaker, where no admission policy runs: the namespace's ApprovalPolicy
+        rules applied to it (approval_rules.py)."""
+        policies = run.ctx.approval_policies(run.ref.namespace)
+        if not policies:
+            return
+        described = observed.described or {}
+        observed.violations = approval_rules.violations(
+            policies,
+            run.raw_spec,
+            described,
+            run.meta.labels,
+            run.meta.annotations,
+            registry_members.who(described.get("LastModifiedBy")),
+        )
+        observed.reverted = bool(observed.violations) and any(
+            p.revert_registry_approvals for _, p in policies
+        )
 
     def _tag_changes(self, run: VersionRun, observed: VersionObservation) -> tuple[dict[str, str], list[str]]:
         if observed.arn is None:
@@ -373,13 +411,24 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             if "ModelApprovalStatus" in changes:
                 before = described.get("ModelApprovalStatus") or "PendingManualApproval"
                 after = changes["ModelApprovalStatus"]
+                who = registry_members.who(described.get("LastModifiedBy")) or "someone"
                 if observed.registered:
                     pass  # CreateModelPackage set it already; this call only adds its description
+                elif observed.reverted:
+                    rules = "; ".join(v.describe() for v in observed.violations)
+                    run.event(
+                        "ApprovalReverted",
+                        f"{who} approved it in SageMaker without the evidence the namespace requires "
+                        f"({rules}): set back to {after}",
+                        warning=True,
+                    )
                 elif run.recorded.get("approvalStatus") == after:
                     # git did not change; the registry did: set back, and said so
                     run.event(
-                        "DriftCorrected",
-                        f"approval was changed to {before} in SageMaker; set back to {after}",
+                        "ApprovalReverted",
+                        f"{who} changed the approval to {before} in SageMaker; set back to {after} "
+                        "(spec.approvalStatus decides)",
+                        warning=True,
                     )
                 else:
                     run.event("ApprovalUpdated", f"approval {before} -> {after}")
@@ -423,8 +472,13 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         if observed.unobservable:
             run.record(approvalStatus=approval, modelPackageStatus=None, lastSyncedTime=now_iso())
             return run.outcome(State.READY, "Registered", f"registered as {arn}; its status cannot be read")
+        violated = bool(observed.violations) and not observed.reverted
+        if violated:
+            # Not mirrored: the registry's approval breaks the namespace's rules.
+            approval = str(run.recorded.get("approvalStatus") or "PendingManualApproval")
         self._registry_changes(run, observed, approval)
         run.record(observedRegistryTime=_observed_at(run, observed))
+        run.record(approval=self._approval_record(run, observed, approval))
         run.record(
             modelPackageArn=arn,
             modelPackageVersion=parsed.version if parsed else None,
@@ -438,7 +492,51 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         )
         if run.spec.tags and not any(c[0] == TAGS_CONDITION for c in run.conditions):
             run.conditions.append((TAGS_CONDITION, True, "Applied", "spec.tags are on the version"))
+        if violated:
+            who = registry_members.who(described.get("LastModifiedBy")) or "someone"
+            rules = "; ".join(v.describe() for v in observed.violations)
+            if run.recorded.get("approval", {}).get("violations") != [v.rule for v in observed.violations]:
+                run.event(
+                    "ApprovalPolicyViolated",
+                    f"{who} approved it in SageMaker without the evidence the namespace requires: {rules}",
+                    warning=True,
+                )
+            return run.outcome(
+                State.STALLED,
+                "ApprovalPolicyViolated",
+                f"approved in SageMaker by {who}, which is not mirrored: {rules}. Add the evidence to the "
+                "ModelVersion, or have the registry's approval taken back",
+            )
         return package_outcome(run, arn, package_status, approval, described, observed)
+
+    def _approval_record(
+        self, run: VersionRun, observed: VersionObservation, approval: str
+    ) -> dict[str, Any]:
+        """Who made the current approval, from where, when and why (status.approval)."""
+        before: dict[str, Any] = dict(run.recorded.get("approval") or {})
+        described = observed.described or {}
+        source = "git" if run.spec.approval_status is not None else "registry"
+        record: dict[str, Any] = dict(before)
+        if observed.covered("ApprovalDescription") and "ApprovalDescription" in described:
+            record["description"] = described.get("ApprovalDescription")
+        changed = (
+            approval != run.recorded.get("approvalStatus") or before.get("source") != source or not before
+        )
+        if changed:
+            if "ModelApprovalStatus" in observed.changes:  # this run's own UpdateModelPackage set it
+                by = run.ctx.identity(str(run.status.get("region")), run.spec.role_arn)
+            else:
+                by = registry_members.who(described.get("LastModifiedBy") or described.get("CreatedBy"))
+            record = {
+                "source": source,
+                "status": approval,
+                "by": by,
+                "time": registry_members.iso(described.get("LastModifiedTime")) or now_iso(),
+                "description": described.get("ApprovalDescription") or run.spec.approval_description,
+                "appliedBy": run.meta.approval_applied_by if source == "git" else None,
+            }
+        record["violations"] = [v.rule for v in observed.violations] or None
+        return {k: v for k, v in record.items() if v is not None}
 
     def _registry_changes(self, run: VersionRun, observed: VersionObservation, approval: str) -> None:
         """Events for what reviewers changed in the registry where the registry decides (the spec leaves
@@ -447,7 +545,11 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             return
         described = observed.described or {}
         if run.spec.approval_status is None and approval != run.recorded.get("approvalStatus"):
-            run.event("ApprovalChanged", f"approval is now {approval} in SageMaker")
+            who = registry_members.who(described.get("LastModifiedBy")) or "someone"
+            reason = {"Approved": "ApprovedInRegistry", "Rejected": "RejectedInRegistry"}.get(
+                approval, "ApprovalChanged"
+            )
+            run.event(reason, f"approval is now {approval} in SageMaker, set by {who}")
         held = registry_members.life_cycle_status(described.get("ModelLifeCycle"))
         if (
             run.spec.model_life_cycle is None
@@ -543,12 +645,14 @@ def _not_older(run: VersionRun, hint: observations.PackageObserved) -> bool:
     return hint.at is None or reflected is None or hint.at >= reflected
 
 
-def _enough(hint: observations.PackageObserved) -> bool:
-    """Whether an observation says all a run needs: a package that failed is described, for SageMaker's
-    reasons (no summary or event carries them)."""
+def _enough(run: VersionRun, hint: observations.PackageObserved) -> bool:
+    """Whether an observation says all a run needs. A package that failed is described, for SageMaker's
+    reasons, and one whose approval changed, for who changed it (LastModifiedBy): no summary or event
+    carries either."""
     return (
         hint.covers >= {"ModelApprovalStatus", "ModelPackageStatus"}
         and hint.members.get("ModelPackageStatus") != "Failed"
+        and hint.members.get("ModelApprovalStatus") == run.recorded.get("approvalStatus")
     )
 
 

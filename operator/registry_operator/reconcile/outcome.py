@@ -49,6 +49,16 @@ class ObjectRef:
     generation: int
 
 
+@dataclass(frozen=True)
+class ObjectMeta:
+    """What a run may need of the object's metadata (labels and annotations for an approval policy; who
+    last applied its approval, from managedFields)."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    approval_applied_by: str | None = None  # the field manager that last set spec.approvalStatus
+
+
 class Stalled(Exception):
     """Bad input or a request the operator config refuses: no AWS call is made, nothing is retried."""
 

@@ -180,6 +180,14 @@ _DESCRIBED_FROM = {
 }
 
 
+def who(context: Any) -> str | None:
+    """The name a person recognises in a UserContext (CreatedBy, LastModifiedBy): the Studio user
+    profile, else the IAM identity's ARN."""
+    if not isinstance(context, dict):
+        return None
+    return context.get("UserProfileName") or (context.get("IamIdentity") or {}).get("Arn") or None
+
+
 def described_status(described: dict[str, Any], covers: frozenset[str] | None = None) -> dict[str, Any]:
     """The status fields DescribeModelPackage fills: validation details, stage, card status, who and when.
     A field the package lacks is None, which removes it from the status. `covers` (a List summary's or an
@@ -200,7 +208,7 @@ def described_status(described: dict[str, Any], covers: frozenset[str] | None = 
         "modelLifeCycle": life_cycle_status(described.get("ModelLifeCycle")),
         "modelCardStatus": (described.get("ModelCard") or {}).get("ModelCardStatus"),
         "creationTime": iso(described.get("CreationTime")),
-        "createdBy": (creator.get("IamIdentity") or {}).get("Arn") or creator.get("UserProfileName"),
+        "createdBy": who(creator),
     }
     if covers is None:
         return fields

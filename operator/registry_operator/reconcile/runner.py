@@ -29,6 +29,7 @@ from registry_operator.reconcile.context import ReconcileContext
 from registry_operator.reconcile.dependencies import Need
 from registry_operator.reconcile.outcome import (
     Event,
+    ObjectMeta,
     ObjectRef,
     Outcome,
     Retry,
@@ -68,6 +69,7 @@ class Run(Generic[RunSpecT]):
     # What the asker already observed in AWS (a List summary, a registry event): `observe` may take it
     # instead of reading AWS itself, where it says enough.
     hints: Sequence[Any] = ()
+    meta: ObjectMeta = field(default_factory=ObjectMeta)
     status: dict[str, Any] = field(default_factory=dict)  # the kind's status fields this run ends with
     events: list[Event] = field(default_factory=list)
     conditions: list[tuple[str, bool, str, str]] = field(default_factory=list)
@@ -213,6 +215,7 @@ def _failed(run_status: dict[str, Any], run: Run[Any] | None, exc: Exception, at
 def reconcile(
     kind: AnyKind, ref: ObjectRef, raw_spec: Raw, raw_status: Raw | None, ctx: ReconcileContext,
     attempt: int = 0, checkpoint: Callable[[dict[str, Any]], None] | None = None, hints: Sequence[Any] = (),
+    meta: ObjectMeta | None = None,
 ) -> Outcome:  # fmt: skip
     """Observe, then create or update, then report; whatever a step raises becomes the outcome, with
     every status field recorded up to that point."""
@@ -229,6 +232,7 @@ def reconcile(
                 dict(raw_spec),
                 attempt,
                 hints=hints,
+                meta=meta or ObjectMeta(),
                 status=dict(recorded),
                 checkpoint=checkpoint,
             )
