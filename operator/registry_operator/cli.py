@@ -289,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     crds.add_argument(
         "--kustomization",
         action="store_true",
-        help="also write the folder's Kustomization (for kustomize bases; not for a Helm chart's crds/)",
+        help="also write the folder's Kustomization (for kustomize bases; not for a Helm chart's crds/) "
+        "(default: off: the CRD files only)",
     )
     crds.set_defaults(func=_cmd_crds)
     return parser

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cloudformation import is_template
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -126,8 +127,10 @@ KUSTOMIZATION_FIELDS = {
 
 def yaml_kind(block: Block) -> str:
     """`manifest` (objects with apiVersion and kind), `kustomization`, `operator-config`, `helm-values`,
-    `prometheus-config`, or `unknown`."""
+    `prometheus-config`, `cloudformation` (a template), or `unknown`."""
     docs = block.documents()
+    if len(docs) == 1 and is_template(docs[0]):
+        return "cloudformation"
     if docs and all(isinstance(d, dict) and "apiVersion" in d and "kind" in d for d in docs):
         if any(d["apiVersion"].startswith("kustomize.config.k8s.io/") for d in docs):
             return "kustomization"
