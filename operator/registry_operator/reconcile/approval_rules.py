@@ -58,19 +58,12 @@ def violations(
                 found.append(
                     Violation(name, "requiredModelMetrics", f"spec.modelMetrics.{metric} must be set")
                 )
-        for rule, keys, values, where in (
-            ("requiredLabels", policy.required_labels, labels, "labels"),
-            ("requiredAnnotations", policy.required_annotations, annotations, "annotations"),
-        ):
-            for key in keys:
-                if not _MEANINGFUL.search(str(values.get(key) or "")):
-                    found.append(
-                        Violation(
-                            name,
-                            rule,
-                            f"metadata.{where}[{key}] must be set to a value with a letter or digit",
-                        )
-                    )
+        for key in policy.required_labels:
+            if not _meaningful(labels.get(key)):
+                found.append(Violation(name, "requiredLabels", _missing("labels", key)))
+        for key in policy.required_annotations:
+            if not _meaningful(annotations.get(key)):
+                found.append(Violation(name, "requiredAnnotations", _missing("annotations", key)))
         author = annotations.get(AUTHOR_ANNOTATION)
         if policy.forbid_self_approval and approver and author and approver == author:
             found.append(
@@ -82,6 +75,14 @@ def violations(
                 )
             )
     return found
+
+
+def _meaningful(value: str | None) -> bool:
+    return bool(_MEANINGFUL.search(str(value or "")))
+
+
+def _missing(where: str, key: str) -> str:
+    return f"metadata.{where}[{key}] must be set to a value with a letter or digit"
 
 
 def _has_metric(metrics: Mapping[str, Any], path: str) -> bool:
