@@ -38,6 +38,18 @@ def _run(ctx: ReconcileContext, spec: dict[str, Any], before: Outcome | None = N
     return runner.reconcile(model_version.MANAGED, REF, spec, status, ctx, meta=ObjectMeta(**meta))
 
 
+def _approved_in_registry(
+    ctx: ReconcileContext, endpoint: str, policy: ApprovalPolicySpec
+) -> tuple[str, Outcome]:
+    """A registry-driven version, approved in SageMaker by a reviewer under `policy`: its ARN, and the run
+    that sees the approval."""
+    ctx.approval_policies = lambda namespace: [("release-gate", policy)]
+    registered = _run(ctx, SPEC)
+    arn = str(registered.status["modelPackageArn"])
+    _registry_reviewer(endpoint).update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    return arn, _run(ctx, SPEC, registered)
+
+
 def _registry_reviewer(endpoint: str) -> Any:
     """A reviewer with an identity of their own (an assumed role), approving in the console."""
     return client_as(endpoint, "sagemaker", REGISTRY_ROLE.replace("111111111111", "123456789012"))
@@ -104,13 +116,7 @@ def test_a_registry_change_to_a_git_approval_is_reverted_naming_who_tried(
 def test_a_registry_approval_without_the_evidence_is_not_mirrored(
     ctx: ReconcileContext, local_aws: LocalAWS, sm: Any
 ) -> None:
-    ctx.approval_policies = lambda namespace: [("release-gate", CARD)]
-    registered = _run(ctx, SPEC)
-    arn = registered.status["modelPackageArn"]
-    _registry_reviewer(local_aws.endpoint_url).update_model_package(
-        ModelPackageArn=arn, ModelApprovalStatus="Approved"
-    )
-    out = _run(ctx, SPEC, registered)
+    arn, out = _approved_in_registry(ctx, local_aws.endpoint_url, CARD)
     assert (out.state, out.reason) == (State.STALLED, "ApprovalPolicyViolated")
     assert "rule requiredModelCardStatus" in out.message and "registry-admin" in out.message
     assert out.status["approvalStatus"] == "PendingManualApproval"  # not mirrored
@@ -125,13 +131,7 @@ def test_a_policy_that_says_so_sets_the_registry_back(
     ctx: ReconcileContext, local_aws: LocalAWS, sm: Any
 ) -> None:
     revert = CARD.model_copy(update={"revert_registry_approvals": True})
-    ctx.approval_policies = lambda namespace: [("release-gate", revert)]
-    registered = _run(ctx, SPEC)
-    arn = registered.status["modelPackageArn"]
-    _registry_reviewer(local_aws.endpoint_url).update_model_package(
-        ModelPackageArn=arn, ModelApprovalStatus="Approved"
-    )
-    out = _run(ctx, SPEC, registered)
+    arn, out = _approved_in_registry(ctx, local_aws.endpoint_url, revert)
     assert out.state is State.READY
     (event,) = [e for e in out.events if e.reason == "ApprovalReverted"]
     assert "without the evidence" in event.message and "requiredModelCardStatus" in event.message

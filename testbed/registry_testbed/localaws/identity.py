@@ -145,14 +145,7 @@ def _lookup(access_key: str, partition: str, source_identity: str | None) -> Cal
             arn = assumed.arn
             names.add(arn)
             principal_id = f"{role_id}:{assumed.session_name}"
-        return Caller(
-            account=account,
-            arn=arn,
-            principal_names=frozenset(names),
-            partition=partition,
-            principal_id=principal_id,
-            source_identity=source_identity,
-        )
+        return Caller(account, arn, frozenset(names), partition, principal_id, source_identity)
     if key.user_name:
         user_arn = f"arn:{partition}:iam::{account}:user/{key.user_name}"
         names.add(user_arn)
@@ -160,13 +153,7 @@ def _lookup(access_key: str, partition: str, source_identity: str | None) -> Cal
             user_id = iam.get_user(key.user_name).id
         except Exception:
             user_id = _unique_id("AIDA", user_arn)
-        return Caller(
-            account=account,
-            arn=user_arn,
-            principal_names=frozenset(names),
-            partition=partition,
-            principal_id=user_id,
-        )
+        return Caller(account, user_arn, frozenset(names), partition, user_id)
     return Caller(
         account=account, arn=root, principal_names=frozenset(names), partition=partition, principal_id=account
     )
