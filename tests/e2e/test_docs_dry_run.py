@@ -8,7 +8,9 @@ skipped, saying so; tests/unit/test_docs_examples.py checks what they point at."
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from kube import Kube
 pytestmark = pytest.mark.docs
 
 BLOCKS = [b for b in blocks() if b.lang in ("yaml", "yml")]
+APPROVAL_POLICY_CRD = (
+    ROOT / "manifests" / "components" / "approval-policy" / "approvalpolicies.modelregistry.io.yaml"
+)
 
 
 def _params(selected: list[Block]) -> list[Any]:
@@ -31,16 +36,43 @@ def _params(selected: list[Block]) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def served(kube: Kube) -> set[str]:
-    """The apiVersions the API server serves."""
-    return set(kube.kubectl("api-versions").stdout.split())
+def served(kube: Kube) -> Iterator[set[str]]:
+    """The apiVersions the API server serves, the optional ApprovalPolicy CRD installed too (the pages
+    show ApprovalPolicies)."""
+    kube.apply(APPROVAL_POLICY_CRD)
+    kube.kubectl("wait", "--for=condition=Established", "-f", str(APPROVAL_POLICY_CRD), "--timeout=60s")
+    yield set(kube.kubectl("api-versions").stdout.split())
+    kube.kubectl("delete", "-f", str(APPROVAL_POLICY_CRD), "--wait=true")
+
+
+def _own_namespaces(docs: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    """The objects in namespaces of their own, so that what other tests left in `ml` (objects of the
+    same names, with other immutable fields) does not decide this dry run."""
+    suffix = hashlib.sha256(where.encode()).hexdigest()[:6]
+    renamed = {
+        n: f"{n[:50]}-docs-{suffix}"
+        for n in {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"} - {None}
+    }
+    renamed |= {
+        d["metadata"]["name"]: f"{d['metadata']['name'][:50]}-docs-{suffix}"
+        for d in docs
+        if d["kind"] == "Namespace"
+    }
+    out = json.loads(json.dumps(docs))
+    for d in out:
+        meta = d["metadata"]
+        if d["kind"] == "Namespace":
+            meta["name"] = renamed[meta["name"]]
+        elif meta.get("namespace") in renamed:
+            meta["namespace"] = renamed[meta["namespace"]]
+    return out
 
 
 def dry_run(kube: Kube, docs: list[dict[str, Any]], served: set[str], where: str) -> str:
     """Apply with --dry-run=server; the namespaces the objects live in are created for real first (a dry
     run of a Namespace creates nothing for the objects after it)."""
     missing = sorted({d["apiVersion"] for d in docs} - served)
-    known = [d for d in docs if d["apiVersion"] in served]
+    known = _own_namespaces([d for d in docs if d["apiVersion"] in served], where)
     if not known:
         pytest.skip(f"{where}: no CRD for {', '.join(missing)} on the local control plane")
     for namespace in sorted({d["metadata"].get("namespace") for d in known} - {None}):

@@ -151,7 +151,7 @@ def test_registry_approval_is_changed_back_when_spec_sets_it(
     events = kube.kubectl(
         "get", "events", "-n", namespace, "--field-selector", "involvedObject.name=v", "-o", "json"
     ).stdout
-    assert "DriftCorrected" in events
+    assert "ApprovalReverted" in events
     assert kube.get("modelversion", "v", namespace)["status"]["approvalStatus"] == "Approved"
 
 

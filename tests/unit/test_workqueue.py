@@ -164,13 +164,18 @@ def test_a_run_starts_from_its_own_write_until_the_watch_delivers_it() -> None:
     assert echoes.newest(key, _body("6")) == _body("6")  # after the echo, events are newer
 
 
-def test_an_echo_delivered_before_the_run_noted_its_write_is_not_waited_for() -> None:
+def test_what_the_watch_delivers_during_a_run_is_decided_by_the_run() -> None:
     echoes, key = _Echoes(), V1
-    with echoes.running(key):
-        assert not echoes.delivered(key, _body("5"))  # the watch was faster than the run's thread
+    with echoes.running(key) as during:
+        assert echoes.delivered(key, _body("5"))  # the watch was faster than the run's thread: no ask
         echoes.wrote(key, _body("5"))
+    assert not during.others  # only its own write: nothing to run again for
     assert echoes.newest(key, _body("6", generation=2)) == _body("6", generation=2)
     assert echoes.newest(key, None) is None  # nothing known: the run reads the object afresh
+    with echoes.running(key) as during:
+        assert echoes.delivered(key, _body("7"))  # someone else's change while it runs
+        echoes.wrote(key, _body("8"))
+    assert during.others  # so it runs again at once
 
 
 def test_a_later_generation_beats_an_undelivered_write() -> None:

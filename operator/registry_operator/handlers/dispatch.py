@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +69,19 @@ class _Written:
     at: float
 
 
+@dataclass
+class _During:
+    """What happened to one object while a run of it was in progress."""
+
+    delivered: set[str] = field(default_factory=set)  # resource versions the watch delivered
+    written: set[str] = field(default_factory=set)  # resource versions the run's own writes made
+
+    @property
+    def others(self) -> bool:
+        """Something besides the run's own writes changed the object: it is run again at once."""
+        return bool(self.delivered - self.written)
+
+
 class _Echoes:
     """This process's status writes that the watch has not delivered yet: a cache that says which body a
     run starts from (its own last write is newer than any event delivered before it), and which event is
@@ -78,37 +91,44 @@ class _Echoes:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._unseen: dict[ObjectKey, _Written] = {}
-        # The resource versions the watch delivered while a run of the object was in progress: its
-        # write's echo may be delivered before the run has noted the write.
-        self._delivered: dict[ObjectKey, set[str]] = {}
+        # While a run of an object is in progress, what the watch delivers of it is noted, not acted on:
+        # a write's echo may come before the run has noted the write, and must not ask for another run
+        # (each would write again: a loop). Anything else it delivered asks for one run after it.
+        self._during: dict[ObjectKey, _During] = {}
 
     @contextmanager
-    def running(self, key: ObjectKey) -> Iterator[None]:
+    def running(self, key: ObjectKey) -> Iterator[_During]:
+        during = _During()
         with self._lock:
-            self._delivered[key] = set()
+            self._during[key] = during
         try:
-            yield
+            yield during
         finally:
             with self._lock:
-                self._delivered.pop(key, None)
+                self._during.pop(key, None)
 
     def wrote(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
         rv = str(body["metadata"].get("resourceVersion", ""))
         with self._lock:
-            if rv not in self._delivered.get(key, ()):
+            during = self._during.get(key)
+            if during is not None:
+                during.written.add(rv)
+            if during is None or rv not in during.delivered:
                 self._unseen[key] = _Written(rv, body, time.monotonic())
 
     def delivered(self, key: ObjectKey, body: Mapping[str, Any]) -> bool:
-        """A watch event of the object; whether it is the echo of this process's own last write."""
+        """A watch event of the object; whether it needs nothing more: the echo of this process's own
+        last write, or something delivered while a run is in progress (which decides at its end)."""
         rv = str(body["metadata"].get("resourceVersion", ""))
         with self._lock:
-            if key in self._delivered:
-                self._delivered[key].add(rv)
+            during = self._during.get(key)
+            if during is not None:
+                during.delivered.add(rv)
             written = self._unseen.get(key)
             if written is not None and written.resource_version == rv:
                 del self._unseen[key]
                 return True
-            return False
+            return during is not None
 
     def newest(self, key: ObjectKey, candidate: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """The body to start a run from, if this process knows one: its own last write while the watch
@@ -170,7 +190,7 @@ class Dispatch:
         needs = () if settled and not held else kind.needs(body)
         operator.dependents.waits(key, needs, held, deleting)
         if self.echoes.delivered(key, body):
-            return  # this process's own write: the run that made it has decided what comes next
+            return  # its own write, or a run in progress will look at it
         if body["metadata"].get("deletionTimestamp"):
             return  # kopf's deletion handler has it
         if _reconcile_requested(body) is not None:
@@ -198,57 +218,65 @@ class Dispatch:
         """One run of one object (in a worker thread): whether it did what was asked (its status now
         reflects what the askers observed, or nothing will come of asking again), and when to run it
         again, if ever."""
+        with self.operator.context.locks(("object", key)), self.echoes.running(key) as during:
+            done, retry_after = self._run(key, ask)
+        if during.others:  # changed by someone else meanwhile: look again now, from a fresh read
+            self.attempts.pop(key, None)
+            self.echoes.forget(key)
+            return done, 0.0
+        return done, retry_after
+
+    def _run(self, key: ObjectKey, ask: Ask) -> tuple[bool, float | None]:
         kind = managed(key.kind)
         operator = self.operator
         logger = _object_logger(key)
-        with operator.context.locks(("object", key)), self.echoes.running(key):
-            body = self.echoes.newest(key, ask.body) or kube.get_object(
-                operator.kube, kind.info.plural, key.namespace, key.name
+        body = self.echoes.newest(key, ask.body) or kube.get_object(
+            operator.kube, kind.info.plural, key.namespace, key.name
+        )
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            return True, None
+        if _waits_for_finalizer(kind, body):
+            return False, None  # kopf adds it first; its write comes back as an event that asks again
+        if ask.reasons <= {"periodic"} and _needs_a_change(body):
+            return True, None  # only a change of spec or config can cure it
+        generation = readiness.generation(body)
+        seen_generation, attempt = self.attempts.get(key, (generation, 0))
+        # The backoff grows only across retries of the same spec; anything else that asks (a
+        # provider that changed, a new event) may be what cures it, and starts it over.
+        attempt = attempt if seen_generation == generation and ask.reasons == {"retry"} else 0
+        ref = status.object_ref(body)
+        plural = kind.info.plural
+
+        def patch(fields: dict[str, Any]) -> Mapping[str, Any]:
+            return kube.patch_status(operator.kube, plural, key.namespace, key.name, fields)
+
+        def checkpoint(recorded: dict[str, Any]) -> None:
+            self._remember(key, patch(recorded))
+
+        # Asked to look now: what AWS holds, read now, not what someone observed before.
+        requested = _reconcile_requested(body)
+        hints = () if requested is not None else ask.hints
+        with metrics.reconciling(kind.kind, ref):
+            outcome = runner.reconcile(
+                kind, ref, body.get("spec", {}), body.get("status"), operator.context, attempt,
+                checkpoint, hints, object_meta(body),
+            )  # fmt: skip
+            if requested is not None and outcome.observed:
+                outcome.status["lastHandledReconcileAt"] = requested.value
+            written = status.write(
+                outcome,
+                body,
+                kind.status_fields(),
+                patch,
+                self._event_poster(key, ref.uid, logger),
+                logger,
             )
-            if body is None or body["metadata"].get("deletionTimestamp"):
-                return True, None
-            if _waits_for_finalizer(kind, body):
-                return False, None  # kopf adds it first; its write comes back as an event that asks again
-            if ask.reasons <= {"periodic"} and _needs_a_change(body):
-                return True, None  # only a change of spec or config can cure it
-            generation = readiness.generation(body)
-            seen_generation, attempt = self.attempts.get(key, (generation, 0))
-            # The backoff grows only across retries of the same spec; anything else that asks (a
-            # provider that changed, a new event) may be what cures it, and starts it over.
-            attempt = attempt if seen_generation == generation and ask.reasons == {"retry"} else 0
-            ref = status.object_ref(body)
-            plural = kind.info.plural
-
-            def patch(fields: dict[str, Any]) -> Mapping[str, Any]:
-                return kube.patch_status(operator.kube, plural, key.namespace, key.name, fields)
-
-            def checkpoint(recorded: dict[str, Any]) -> None:
-                self._remember(key, patch(recorded))
-
-            # Asked to look now: what AWS holds, read now, not what someone observed before.
-            requested = _reconcile_requested(body)
-            hints = () if requested is not None else ask.hints
-            with metrics.reconciling(kind.kind, ref):
-                outcome = runner.reconcile(
-                    kind, ref, body.get("spec", {}), body.get("status"), operator.context, attempt,
-                    checkpoint, hints, object_meta(body),
-                )  # fmt: skip
-                if requested is not None and outcome.observed:
-                    outcome.status["lastHandledReconcileAt"] = requested.value
-                written = status.write(
-                    outcome,
-                    body,
-                    kind.status_fields(),
-                    patch,
-                    self._event_poster(key, ref.uid, logger),
-                    logger,
-                )
-            metrics.approval_events(ref.uid, outcome.events, outcome.status)
-            if written is not None:
-                self._remember(key, written)
-                settled = kind.settled(written, operator.context.config.cluster_name)
-                held = FINALIZER in (written["metadata"].get("finalizers") or [])
-                operator.dependents.waits(key, () if settled and not held else kind.needs(written), held)
+        metrics.approval_events(ref.uid, outcome.events, outcome.status)
+        if written is not None:
+            self._remember(key, written)
+            settled = kind.settled(written, operator.context.config.cluster_name)
+            held = FINALIZER in (written["metadata"].get("finalizers") or [])
+            operator.dependents.waits(key, () if settled and not held else kind.needs(written), held)
         done = outcome.observed or outcome.state is not State.PROGRESSING
         if outcome.state is State.PROGRESSING:
             self.attempts[key] = (generation, attempt + 1)

@@ -224,7 +224,14 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
             observed.group = group or str(run.recorded.get("modelPackageGroupName") or "")
             self._diff(run, observed)
             return observed
-        described = self._registry(run).describe_package(arn)
+        try:
+            described = self._registry(run).describe_package(arn)
+        except AwsError as err:
+            if err.kind is not AwsErrorKind.ACCESS_DENIED or not recorded_arn:
+                raise
+            observed = VersionObservation(exists=True, arn=recorded_arn, group=group)
+            observed.up_to_date = True
+            return _unobservable(run, observed, err, str(run.recorded.get("approvalStatus") or ""))
         if described is None:
             if adopting and not recorded_arn:
                 raise Retry("NotFound", f"spec.modelPackageArn {adopting} does not exist in SageMaker", 30.0)
@@ -378,24 +385,7 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
         except AwsError as err:
             if err.kind is not AwsErrorKind.ACCESS_DENIED:
                 raise
-            # Registered into another account's group whose policy grants CreateModelPackage only (the
-            # seed's cross-account set-up): the version exists, but this identity cannot look at it.
-            run.conditions.append(
-                (
-                    OBSERVED_CONDITION,
-                    False,
-                    "AccessDenied",
-                    f"registered, but its status cannot be read: {err.describe()}. Grant "
-                    "sagemaker:DescribeModelPackage (CrossAccountRegistryAccess spec.registry.actions) "
-                    "to see it",
-                )
-            )
-            observed.described = {
-                "ModelPackageArn": arn,
-                "ModelApprovalStatus": request["ModelApprovalStatus"],
-            }
-            observed.unobservable = True
-            return observed
+            return _unobservable(run, observed, err, request["ModelApprovalStatus"])
         self._diff(run, observed)
         if not observed.up_to_date:  # CreateModelPackage takes no approval description, nor tags
             observed = self.update(run, observed)
@@ -635,6 +625,25 @@ def _observed_at(run: VersionRun, observed: VersionObservation) -> str | None:
     before = registry_members.parse_iso(run.recorded.get("observedRegistryTime"))
     latest = max((t for t in (seen, before) if t is not None), default=None)
     return registry_members.iso(latest)
+
+
+def _unobservable(
+    run: VersionRun, observed: VersionObservation, err: AwsError, approval: str
+) -> VersionObservation:
+    """Registered into another account's group whose policy grants CreateModelPackage only (the seed's
+    cross-account set-up): the version exists, but this identity cannot look at it."""
+    run.conditions.append(
+        (
+            OBSERVED_CONDITION,
+            False,
+            "AccessDenied",
+            f"registered, but its status cannot be read: {err.describe()}. Grant "
+            "sagemaker:DescribeModelPackage (CrossAccountRegistryAccess spec.registry.actions) to see it",
+        )
+    )
+    observed.described = {"ModelPackageArn": observed.arn, "ModelApprovalStatus": approval}
+    observed.unobservable = True
+    return observed
 
 
 def _not_older(run: VersionRun, hint: observations.PackageObserved) -> bool:
