@@ -107,6 +107,12 @@ class SageMakerRegistry:
             is not None
         )
 
+    def summary_members(self) -> frozenset[str]:
+        """What ListModelPackages says of each version (ModelPackageSummary), from the service model the
+        client already holds: parsing botocore's model again would cost megabytes."""
+        shape = self._client.meta.service_model.shape_for("ModelPackageSummary")
+        return frozenset(getattr(shape, "members", {}))
+
     def list_packages(self, group_name_or_arn: str) -> Iterator[dict[str, Any]]:
         """Every version of a group with its approval status, 100 per call."""
         for _, summaries in self.list_packages_by_page(group_name_or_arn):

@@ -74,13 +74,14 @@ def list_group(
         for s in page
     }
     handed: list[tuple[TrackedVersion, PackageHint]] = []
+    covers = registry.summary_members()
     for v in versions:
         summary, listed_at = summaries.get(v.arn.lower(), (None, None))
         if summary is None:
             if v.status.get("modelPackageStatus") != DELETED:  # reported once, not every interval
                 handed.append((v, PackageMissing(v.arn, "list")))
             continue
-        observed = PackageObserved.from_summary(summary, listed_at)
+        observed = PackageObserved.from_summary(summary, covers, listed_at)
         if would_change(v, observed):
             handed.append((v, observed))
     return handed

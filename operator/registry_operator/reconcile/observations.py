@@ -10,19 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import botocore.session
-from botocore.model import StructureShape
-
-
-def _summary_members() -> frozenset[str]:
-    # What ListModelPackages says of each version, from botocore's own service model.
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    shape = model.shape_for("ModelPackageSummary")
-    assert isinstance(shape, StructureShape)
-    return frozenset(shape.members)
-
-
-LIST_SUMMARY_MEMBERS = _summary_members()
 # status.modelPackageStatus of a version whose package was deleted outside the operator
 DELETED = "Deleted"
 
@@ -40,8 +27,12 @@ class PackageObserved:
     extra: Mapping[str, Any] = field(default_factory=dict)  # source-specific details (an event's id)
 
     @classmethod
-    def from_summary(cls, summary: Mapping[str, Any], listed_at: datetime | None) -> PackageObserved:
-        return cls(str(summary["ModelPackageArn"]), dict(summary), LIST_SUMMARY_MEMBERS, "list", listed_at)
+    def from_summary(
+        cls, summary: Mapping[str, Any], covers: frozenset[str], listed_at: datetime | None
+    ) -> PackageObserved:
+        """A line of ListModelPackages; `covers` is what a ModelPackageSummary holds (the SageMaker
+        client's own service model says: SageMakerRegistry.summary_members)."""
+        return cls(str(summary["ModelPackageArn"]), dict(summary), covers, "list", listed_at)
 
 
 @dataclass(frozen=True)
