@@ -1,6 +1,6 @@
 """A matrix of malformed and hostile resources across the three kinds: each is refused by the API server
 or ends Stalled with a reason naming the field, and the embedded AWS sees no call at all. In the namespace
-hostile-gated the approval-policy component is installed and two ApprovalPolicies apply: approvals without
+hostile-gated the approval-policy component is installed and an ApprovalPolicy applies: approvals without
 their evidence, with evidence that only looks present, and forged or rewritten authors are refused at
 admission too."""
 
@@ -785,7 +785,9 @@ OUTCOMES: Counter[str] = Counter()
 
 @pytest.fixture(scope="module", autouse=True)
 def _approval_policies(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The component, and hostile-gated's two ApprovalPolicies (the evidence, and four eyes), in force."""
+    """The component, and hostile-gated's ApprovalPolicy (the evidence, and four eyes), in force. One
+    policy, not two: of several that refuse, the API server returns the message of whichever it
+    evaluated first, in no fixed order, and each case must find the rule it is about in the message."""
     kube = stack.kube
     with installed(kube, tmp_path_factory.mktemp("approval-policy")):
         kube.apply(
@@ -797,8 +799,8 @@ def _approval_policies(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> 
                     requiredModelMetrics=["modelQuality.statistics"],
                     requiredAnnotations=[TICKET],
                     requiredLabels=["team"],
+                    forbidSelfApproval=True,
                 ),
-                approval_policy("four-eyes", GATED, forbidSelfApproval=True),
             ]
         )
         probe = _resolved(_gated("probe", labels={"team": None}), whoami(kube))
