@@ -9,9 +9,10 @@ from throttling, but it keeps one limiter per client, for all of that client's o
 operator has one client per (service, region, role) with 32 reconciles on them at once. Measured against
 the embedded AWS limiting CreateModelPackage to 10 per second (burst 20), 600 calls from 32 threads
 (tests/bench/limiter.py, docs/contributors/performance.md): adaptive mode on one client kept throttling
-to 4% of calls, spread over four clients of one account (roles) it let 16% through, each client
-learning the limit on its own; and a client's throttled CreateModelPackage would slow its
-DescribeModelPackage calls too. Here the limiter is per account, region and operation instead.
+to 5% of attempts; spread over four clients of one account (roles), each client learnt the limit on
+its own and 16% of the attempts were throttled. Its one rate per client also paces every operation of
+the client as one (a DescribeModelPackage, never throttled, waits behind CreateModelPackage's limit).
+Here the limiter is per account, region and operation instead: 5-6% with one client or four.
 
 The limiter is the one of botocore's adaptive mode, assembled from its own pieces as
 `botocore.retries.adaptive.ClientRateLimiter` assembles them: a token bucket (`bucket.TokenBucket`)
