@@ -979,10 +979,11 @@ def phase_limit(stack: Stack, res: Results, n: int) -> None:
     if wait_count:
         wait_sum = op.limiter.get("registry_operator_aws_rate_limit_wait_seconds_sum", 0.0)
         errors = op.limiter.get("registry_operator_aws_errors_total{Throttled}", 0.0)
+        deferred = op.limiter.get("registry_operator_aws_rate_limit_deferred_total", 0.0)
         res.add(
-            "  operator's metrics: calls paced by its limiter, mean wait s; throttled attempts counted; "
-            "calls failed Throttled after retries",
-            f"{wait_count:,.0f}, {wait_sum / wait_count:.2f}; "
+            "  operator's metrics: calls paced by its limiter, mean wait s; deferred; throttled attempts "
+            "counted; calls failed Throttled after retries",
+            f"{wait_count:,.0f}, {wait_sum / wait_count:.2f}; {deferred:,.0f}; "
             f"{op.limiter.get('registry_operator_aws_throttled_requests_total', 0.0):,.0f}; {errors:,.0f}",
         )
 

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from registry_operator.aws.errors import AwsErrorKind, RateLimited, translate
+from registry_operator.aws.facts import meaning
 from registry_operator.aws.ratelimit import OperationLimiter, RateLimiters
 from registry_operator.aws.session import ClientFactory, client_config, own_account
 from registry_testbed.localaws.server import LocalAWS
@@ -109,6 +111,40 @@ def test_it_slows_to_the_limit_under_throttling_and_recovers_when_it_stops() -> 
     assert limiter.rate is not None and limiter.rate > 40
 
 
+def test_callers_take_turns_in_order_and_none_waits_past_the_longest_wait() -> None:
+    limiter = OperationLimiter("sagemaker", "CreateModelPackage", max_wait=0.3)
+    limiter.answered(throttled=True)  # engaged, at botocore's lowest rate: a token every 2 s
+    limiter.acquire()  # whatever the bucket held: from here on every token is 2 s away
+    deferred = dict(service="sagemaker", operation="CreateModelPackage")
+    before = _value("registry_operator_aws_rate_limit_deferred_total", **deferred)
+    outcomes: dict[str, str] = {}
+
+    def call(name: str) -> None:
+        try:
+            limiter.acquire()
+            outcomes[name] = "sent"
+        except RateLimited:
+            outcomes[name] = "deferred"
+
+    threads = []
+    for name in ("first", "second", "third"):
+        threads.append(threading.Thread(target=call, args=(name,)))
+        threads[-1].start()
+        time.sleep(0.05)
+    for t in threads:
+        t.join(10)
+    # The first to ask waits for the next token, however long; those behind it give up after 0.3 s
+    # instead of holding their workers (their reconciles report Throttled and come back later).
+    assert outcomes == {"first": "sent", "second": "deferred", "third": "deferred"}
+    assert _value("registry_operator_aws_rate_limit_deferred_total", **deferred) == before + 2
+
+
+def test_a_deferred_call_is_throttling_to_a_reconcile_and_no_aws_call() -> None:
+    err = translate(RateLimited("CreateModelPackage", 15), "CreateModelPackage")
+    assert (err.kind, err.code) == (AwsErrorKind.THROTTLED, "RateLimited")
+    assert meaning(err).reason == "Throttled"
+
+
 # ------------------------------------------------------------------------ shared, against the embedded AWS
 
 
@@ -195,3 +231,28 @@ def test_without_rate_limits_nothing_is_installed(endpoint: str) -> None:
     clients = ClientFactory(client_config(max_attempts=1), rate_limits=False)
     clients.client("sagemaker", REGION).list_model_package_groups()
     assert clients.limiters is None
+
+
+def test_a_call_waits_before_it_is_signed(endpoint: str) -> None:
+    """A wait must not age the call's signature (SigV4 requests expire minutes after their timestamp):
+    the limiter runs ahead of botocore's signer on the same event."""
+    clients = ClientFactory(client_config(max_attempts=1))
+    own_account(clients, REGION)
+    sm = clients.client("sagemaker", REGION)
+    sm.list_model_package_groups()
+    limiter = clients.limiters.get(OWN_ACCOUNT, REGION, "sagemaker", "ListModelPackageGroups")
+    limiter.answered(throttled=True)  # engaged, at its lowest rate: the next call waits for a token
+    seen: dict[str, float] = {}
+
+    def note(what: str) -> Callable[..., None]:
+        def handler(**_: Any) -> None:  # None: a value from a before-send handler would be the response
+            seen.setdefault(what, time.monotonic())
+
+        return handler
+
+    sm.meta.events.register("before-sign", note("signed"))
+    sm.meta.events.register("before-send", note("sent"))
+    started = time.monotonic()
+    sm.list_model_package_groups()
+    assert seen["signed"] - started >= 0.5  # it waited (a token every 2 s at 0.5 per second) ...
+    assert seen["sent"] - seen["signed"] < 0.2  # ... and then was signed and sent at once

@@ -26,7 +26,11 @@ wait metric) and classifies throttling by its own table (aws/errors.py), the one
 
 A limiter does nothing until its operation is first throttled: an operator that never meets a limit
 never waits. A call waits before it is signed (on `request-created`), so a long wait cannot age its
-signature, and every attempt waits, botocore's retries included.
+signature, and every attempt waits, botocore's retries included. Calls get their tokens in the order
+they asked (botocore's bucket wakes its waiters in no order, and a version could starve), and none
+waits for its turn longer than `MAX_WAIT_S`: when AWS accepts fewer calls in that time than wait (a
+limit far below the workers' pace, or AWS refusing every call), the call fails at once with
+`RateLimited`, its reconcile reports Throttled and is retried later, and the worker is free.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,12 +47,15 @@ from botocore.retries.bucket import Clock, TokenBucket
 from botocore.retries.throttling import CubicCalculator
 
 from registry_operator import metrics
-from registry_operator.aws.errors import AwsErrorKind, kind_of
+from registry_operator.aws.errors import AwsErrorKind, RateLimited, kind_of
 
 log = logging.getLogger(__name__)
 
 # botocore's adaptive mode never lets the rate exceed twice the rate actually sent (ClientRateLimiter).
 _MAX_RATE_ADJUST_SCALE = 2.0
+# The longest a call waits for its turn. At the limit 32 workers wait about 32 / rate seconds each (3 s
+# at 10 a second); past this the call is deferred to a later reconcile instead of holding its worker.
+MAX_WAIT_S = 15.0
 
 
 class MonotonicClock(Clock):
@@ -60,14 +68,17 @@ class MonotonicClock(Clock):
 class OperationLimiter:
     """The rate of one operation in one account and region."""
 
-    def __init__(self, service: str, operation: str, clock: Any = None) -> None:
-        self.service, self.operation = service, operation
+    def __init__(self, service: str, operation: str, clock: Any = None, max_wait: float = MAX_WAIT_S) -> None:
+        self.service, self.operation, self.max_wait = service, operation, max_wait
         self._clock = clock or MonotonicClock()
         self._cubic = CubicCalculator(starting_max_rate=0, start_time=self._clock.current_time())
         self._bucket = TokenBucket(max_rate=1, clock=self._clock)
         self._sent = RateClocker(self._clock)
         self._lock = threading.Lock()
         self.engaged = False  # set by the first throttling answer, never cleared: the cubic curve recovers
+        # Callers in the order they asked; the first one's event is set, and only it takes from the bucket.
+        self._queue: deque[threading.Event] = deque()
+        self._queue_lock = threading.Lock()
 
     @property
     def rate(self) -> float | None:
@@ -75,19 +86,42 @@ class OperationLimiter:
         return float(self._bucket.max_rate) if self.engaged else None
 
     def acquire(self) -> None:
-        """Wait for this operation's next token (at once while the limiter is not engaged)."""
+        """Wait for this operation's next token (at once while the limiter is not engaged); raise
+        RateLimited when the turn does not come within `max_wait`."""
         if not self.engaged:
             return
         waiting = metrics.AWS_RATE_LIMIT_WAITING.labels(self.service, self.operation)
         waiting.inc()
         started = time.monotonic()
         try:
-            self._bucket.acquire()
+            self._take_turn()
         finally:
             waiting.dec()
             metrics.AWS_RATE_LIMIT_WAIT.labels(self.service, self.operation).observe(
                 time.monotonic() - started
             )
+
+    def _take_turn(self) -> None:
+        turn = threading.Event()
+        with self._queue_lock:
+            self._queue.append(turn)
+            if len(self._queue) == 1:
+                turn.set()
+        if not turn.wait(self.max_wait):
+            with self._queue_lock:
+                deferred = not turn.is_set()  # else the turn came as the wait ended: take it
+                if deferred:
+                    self._queue.remove(turn)
+            if deferred:
+                metrics.AWS_RATE_LIMIT_DEFERRED.labels(self.service, self.operation).inc()
+                raise RateLimited(self.operation, self.max_wait)
+        try:
+            self._bucket.acquire()  # at most 1 / rate: 2 s at botocore's lowest rate
+        finally:
+            with self._queue_lock:
+                self._queue.popleft()
+                if self._queue:
+                    self._queue[0].set()
 
     def answered(self, throttled: bool) -> None:
         """One attempt's answer: a throttling answer lowers the rate, any other lets it grow."""
