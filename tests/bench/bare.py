@@ -10,7 +10,13 @@ immediate ones, no adoption, ownership or deletion, no events, no persistence of
 embedded AWS is set so that packages are Completed at creation (`packageCompletionSeconds: 0`), the
 same for the operator; a Ready status straight after CreateModelPackage is then true.
 
-    python tests/bench/bare.py --kubeconfig K --endpoint URL --namespace NS [--workers 32]
+With `--requeue` (the benchmark's phase at the AWS rate limit) a version whose registration failed,
+after botocore's standard retries, goes back to the queue as a controller-runtime controller's would:
+after the delay of client-go's default controller rate limiter, the larger of a per-object exponential
+backoff (5 ms doubling per failure, at most 1,000 s) and an overall token bucket (10 per second, burst
+100) (k8s.io/client-go/util/workqueue, DefaultControllerRateLimiter).
+
+    python tests/bench/bare.py --kubeconfig K --endpoint URL --namespace NS [--workers 32] [--requeue]
 
 Prints `watching` once the initial list is done and the watch is open; runs until SIGTERM.
 """
@@ -22,6 +28,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +95,30 @@ def is_ready(obj: dict[str, Any]) -> bool:
     )
 
 
+class RequeueDelay:
+    """client-go's DefaultControllerRateLimiter: max(ItemExponentialFailureRateLimiter(5 ms, 1000 s),
+    BucketRateLimiter(10 qps, burst 100)), written out here since it has no Python counterpart."""
+
+    BASE_S, MAX_S, QPS, BURST = 0.005, 1000.0, 10.0, 100.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._tokens, self._updated = self.BURST, time.monotonic()
+
+    def when(self, uid: str) -> float:
+        with self._lock:
+            failures = self._failures.get(uid, 0)
+            self._failures[uid] = failures + 1
+            item = min(self.BASE_S * 2**failures, self.MAX_S)
+            now = time.monotonic()
+            self._tokens = min(self.BURST, self._tokens + (now - self._updated) * self.QPS)
+            self._updated = now
+            self._tokens -= 1  # a reservation: a negative balance is a wait
+            bucket = max(0.0, -self._tokens / self.QPS)
+            return max(item, bucket)
+
+
 class Bare:
     def __init__(self, args: argparse.Namespace) -> None:
         cfg = client.Configuration()
@@ -109,6 +140,8 @@ class Bare:
         self.taken: set[str] = set()  # uids handed to the pool: one registration per object
         self.failed = 0
         self.stop = threading.Event()
+        self.requeue = RequeueDelay() if args.requeue else None
+        self.attempts = 1 if args.requeue else ATTEMPTS  # requeued: the queue's backoff retries it
 
     def offer(self, obj: dict[str, Any]) -> None:
         uid = obj["metadata"]["uid"]
@@ -125,7 +158,7 @@ class Bare:
         request["CustomerMetadataProperties"] = {
             OWNER_KEY: f"{self.cluster}/{meta['namespace']}/{meta['name']}/{meta['uid']}"
         }
-        for attempt in range(ATTEMPTS):
+        for attempt in range(self.attempts):
             try:
                 arn = self.sagemaker.create_model_package(**request)["ModelPackageArn"]
                 status = ready_status(obj, arn, group, self.region, self.cluster)
@@ -136,6 +169,10 @@ class Bare:
             except Exception as exc:  # the ClientToken makes a repeated create return the same version
                 print(f"{meta['name']}: attempt {attempt + 1}: {exc}", file=sys.stderr, flush=True)
         self.failed += 1
+        if self.requeue is not None and not self.stop.is_set():
+            timer = threading.Timer(self.requeue.when(meta["uid"]), self.pool.submit, (self.register, obj))
+            timer.daemon = True
+            timer.start()
 
     def run(self) -> None:
         token, rv = None, ""
@@ -189,6 +226,11 @@ def main() -> int:
         "--group-prefix", default="", help="SageMaker group = prefix + modelPackageGroupRef.name"
     )
     parser.add_argument("--cluster-name", default="default")
+    parser.add_argument(
+        "--requeue",
+        action="store_true",
+        help="requeue a failed registration with client-go's default backoff",
+    )
     args = parser.parse_args()
     bare = Bare(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -14,7 +14,12 @@ Starts a private kube-apiserver+etcd (audit log of writes on) and the embedded A
 2. AWS alone: 1,000 CreateModelPackage calls from the same number of threads, at each latency;
 3. a restart of the operator with the largest namespace's versions all Ready: seconds until idle, AWS
    writes and reads, API writes, peak RSS; then an approval made in the registry (seconds until status
-   shows it, ListModelPackages calls per group per resync pass) and a deletionPolicy: Delete sample.
+   shows it, ListModelPackages calls per group per resync pass) and a deletionPolicy: Delete sample;
+4. at the AWS limit (phase `limit`): N versions (2,000; 1,000 quick) in 10 groups with CreateModelPackage
+   limited to 10 per second (burst 20) per account by the embedded AWS, the bare controller with
+   botocore's standard retries (a failed registration requeued with client-go's default backoff) and
+   then the operator: time to all Ready against the ideal N/rate, throttled attempts as a share of all
+   calls, the longest any version waited from its creation to Ready (DESIGN §8 targets).
 
 Both controllers see the same package lifecycle: `packageCompletionSeconds: 0`, so a package is
 Completed when CreateModelPackage returns. Prints one table; figures only, nothing asserted.
@@ -31,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -70,12 +76,16 @@ class Scale:
     runs: tuple[tuple[int, int], ...]  # (ms per SageMaker call, versions applied at once) per yardstick run
     resync: int  # the operator's resyncIntervalSeconds in the restart and approval phase
     steady: float  # seconds of the steady-state window after each operator run
+    limit_n: int  # versions applied at once in the phase at the AWS rate limit
 
 
 # 10,000 at 100 ms only: at that size the API server sets the pace whatever the AWS latency, and the
 # full run stays within its 30 minutes on two cores.
-FULL = Scale(runs=((0, 1000), (100, 1000), (100, 10000)), resync=60, steady=30.0)
-QUICK = Scale(runs=((0, 1000), (100, 1000)), resync=15, steady=20.0)
+FULL = Scale(runs=((0, 1000), (100, 1000), (100, 10000)), resync=60, steady=30.0, limit_n=2000)
+QUICK = Scale(runs=((0, 1000), (100, 1000)), resync=15, steady=20.0, limit_n=1000)
+# The phase at the limit: CreateModelPackage at 10 per second, burst 20, per account (ratelimits.py).
+LIMIT_OPERATION = "sagemaker:CreateModelPackage"
+LIMIT = {"ratePerSecond": 10.0, "burst": 20.0}
 
 
 def log(msg: str) -> None:
@@ -185,10 +195,12 @@ class Stack:
         else:
             self.admin.clear_faults()
 
-    def start_operator(self, name: str, namespaces: list[str], resync: int) -> devstack.Process:
+    def start_operator(
+        self, name: str, namespaces: list[str], resync: int, extra: list[str] | None = None
+    ) -> devstack.Process:
         config = self.work / f"operator-resync-{resync}.yaml"
         config.write_text(f"defaultRegion: {REGION}\nresyncIntervalSeconds: {resync}\n")
-        args = ["--config", str(config), "--max-workers", str(OPERATOR_WORKERS)]
+        args = ["--config", str(config), "--max-workers", str(OPERATOR_WORKERS), *(extra or [])]
         for ns in namespaces:
             args += ["--namespace", ns]
         self.controller = devstack.start_operator(
@@ -196,13 +208,14 @@ class Stack:
         )
         return self.controller
 
-    def start_bare(self, namespace: str) -> devstack.Process:
+    def start_bare(self, namespace: str, requeue: bool = False) -> devstack.Process:
         log_path = self.logs / f"bare-{namespace}.log"
         out = open(log_path, "ab")  # noqa: SIM115 (lives as long as the process)
         args = [
             *(sys.executable, str(BENCH / "bare.py"), "--kubeconfig", str(self.info.kubeconfig)),
             *("--endpoint", self.endpoint, "--namespace", namespace, "--workers", str(OPERATOR_WORKERS)),
             *("--group-prefix", f"{namespace}-", "--region", REGION),
+            *(["--requeue"] if requeue else []),
         ]
         env = {**os.environ, **devstack.LOCAL_AWS_ENV}
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -775,6 +788,207 @@ def phase_delete_policy(stack: Stack, res: Results) -> None:
     )
 
 
+# ----------------------------------------------------------------------------------------- at the limit
+
+
+@dataclass
+class LimitRun:
+    """One controller registering n versions against CreateModelPackage's rate limit."""
+
+    controller: str
+    n: int
+    rate: float
+    seconds: float  # from the start of the create to the last Ready, or to the deadline
+    ready: int
+    calls: dict[str, int]  # AWS calls the embedded AWS received meanwhile, throttled ones included
+    throttled: dict[str, int]  # those it refused over the rate limit
+    waits: dict[str, float]  # per version: created to Ready (to the deadline when never Ready)
+    failed_registrations: int  # registrations that failed after botocore's retries (retried later)
+    in_registry: int = 0
+    limiter: dict[str, float] = field(default_factory=dict)  # the operator's own wait metrics
+
+    @property
+    def ideal(self) -> float:
+        return self.n / self.rate
+
+    @property
+    def attempts(self) -> int:
+        return self.calls.get(LIMIT_OPERATION, 0)
+
+    @property
+    def throttled_attempts(self) -> int:
+        return self.throttled.get(LIMIT_OPERATION, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        raw = {k: v for k, v in vars(self).items() if k != "waits"}
+        waits = sorted(self.waits.values())
+        raw["wait_p50"], raw["wait_max"] = waits[len(waits) // 2], waits[-1]
+        return raw
+
+
+def timed_at_limit(stack: Stack, controller: str, ns: str, n: int, watcher: Watcher) -> LimitRun:
+    """Create n versions with CreateModelPackage limited (a full bucket, as after a quiet spell) and wait
+    until all are Ready or 4 x N/rate has passed."""
+    rate = float(LIMIT["ratePerSecond"])
+    stack.admin.set_rate_limits({LIMIT_OPERATION: LIMIT})
+    before = stack.admin.counters()
+    created: dict[str, float] = {}
+    started = time.monotonic()
+    create_all(stack.api, "modelversions", versions(ns, n), created)
+    log(f"{controller} at the limit: created {n} ModelVersions in {time.monotonic() - started:.1f} s")
+    deadline = max(600.0, 4 * n / rate)
+    try:
+        watcher.wait(lambda w: len(w.ready) >= n, deadline - (time.monotonic() - started), "all Ready")
+        seconds = max(watcher.ready_at.values()) - started
+    except TimeoutError:
+        seconds = time.monotonic() - started
+        log(f"{controller} at the limit: {len(watcher.ready)} of {n} Ready after {seconds:.0f} s; stopped")
+    end = started + seconds
+    after = stack.admin.counters()
+    stack.admin.set_rate_limits({})
+    waits = {name: watcher.ready_at.get(name, end) - at for name, at in created.items()}
+    return LimitRun(
+        controller,
+        n,
+        rate,
+        seconds,
+        len(watcher.ready),
+        delta(after["calls"], before["calls"]),
+        delta(after.get("throttled", {}), before.get("throttled", {})),
+        waits,
+        0,
+    )
+
+
+def run_bare_at_limit(stack: Stack, n: int) -> LimitRun:
+    ns = f"limit-bare-{n}"
+    create_namespace(stack.api, ns)
+    for g in range(GROUPS):
+        stack.sagemaker.create_model_package_group(ModelPackageGroupName=aws_group(ns, g))
+    process = stack.start_bare(ns, requeue=True)
+    watcher = Watcher(stack.api, ns, "modelversions")
+    try:
+        run = timed_at_limit(stack, "bare controller", ns, n, watcher)
+    finally:
+        watcher.stop()
+        stack.stop_controller()
+    # bare.py prints one line per registration that failed after botocore's retries (then requeued)
+    run.failed_registrations = process.log.read_text(errors="replace").count(": attempt 1: ")
+    run.in_registry = registry_count(stack, ns)
+    return run
+
+
+def _scrape(port: int) -> dict[str, float]:
+    """The operator's rate-limiter and throttling figures for CreateModelPackage, from its /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    wanted = {"service": "sagemaker", "operation": LIMIT_OPERATION.split(":", 1)[1]}
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if all(sample.labels.get(k) == v for k, v in wanted.items()):
+                key = sample.name + ("" if "le" not in sample.labels else f"{{le={sample.labels['le']}}}")
+                if "category" in sample.labels:
+                    key += f"{{{sample.labels['category']}}}"
+                found[key] = found.get(key, 0.0) + sample.value
+    return found
+
+
+def run_operator_at_limit(stack: Stack, n: int) -> LimitRun:
+    ns = f"limit-op-{n}"
+    create_namespace(stack.api, ns)
+    port = devstack.free_port()
+    process = stack.start_operator(f"operator-{ns}", [ns], TIMED_RESYNC, ["--metrics-port", str(port)])
+    started = time.monotonic()
+    try:
+        group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
+        create_all(stack.api, "modelpackagegroups", groups(ns))
+        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
+        group_watcher.stop()
+        procstat.wait_idle(process.proc.pid, started, quiet=3.0)
+        offset = process.log.stat().st_size
+        watcher = Watcher(stack.api, ns, "modelversions")
+        try:
+            run = timed_at_limit(stack, "operator", ns, n, watcher)
+        finally:
+            watcher.stop()
+        run.limiter = _scrape(port)
+        with process.log.open("rb") as f:
+            f.seek(offset)
+            # kopf's line for a reconcile that ended Throttled and will be retried
+            run.failed_registrations = sum(
+                1 for line in f if b"failed temporarily" in line and b"Throttl" in line
+            )
+    finally:
+        stack.stop_controller()
+    run.in_registry = registry_count(stack, ns)
+    return run
+
+
+def phase_limit(stack: Stack, res: Results, n: int) -> None:
+    stack.set_latency(0)
+    rate, burst = LIMIT["ratePerSecond"], LIMIT["burst"]
+    log(f"at the limit: {n} versions, {LIMIT_OPERATION} at {rate:g}/s (burst {burst:g}): the bare controller")
+    bare = run_bare_at_limit(stack, n)
+    log(f"at the limit: bare controller {bare.seconds:.1f} s; the operator")
+    op = run_operator_at_limit(stack, n)
+    log(f"at the limit: operator {op.seconds:.1f} s")
+    res.raw["limit"] = {"bare": bare.to_json(), "operator": op.to_json()}
+    ideal = n / rate
+    res.add(
+        f"**at the AWS limit: N = {n:,} versions (10 groups), CreateModelPackage limited to {rate:g} per "
+        f"second (burst {burst:g}) per account; ideal N/rate = {ideal:.0f} s**",
+        "",
+    )
+    for run in (op, bare):
+        who = "operator" if run is op else "bare controller (botocore standard retries, requeue)"
+        all_ready = run.ready == run.n
+        ratio = run.seconds / ideal
+        res.add(
+            f"{who}: apply to all Ready: s (x N/rate)",
+            f"{run.seconds:.1f} ({ratio:.2f})"
+            if all_ready
+            else f"{run.ready:,} of {run.n:,} Ready after {run.seconds:.0f} s ({ratio:.2f})",
+            "<= 1.15 x N/rate",
+            all_ready and ratio <= 1.15,
+        )
+        share = run.throttled_attempts / max(run.attempts, 1)
+        all_calls = sum(run.calls.values())
+        res.add(
+            f"{who}: throttled CreateModelPackage attempts, share of its attempts (of all AWS calls)",
+            f"{100 * share:.1f}% ({run.throttled_attempts:,} of {run.attempts:,}; "
+            f"{100 * sum(run.throttled.values()) / max(all_calls, 1):.1f}% of {all_calls:,} calls)",
+            "<= 10%",
+            share <= 0.10,
+        )
+        longest = max(run.waits.values())
+        waits = sorted(run.waits.values())
+        res.add(
+            f"{who}: longest a version waited, created to Ready: s (x N/rate; median)",
+            f"{longest:.1f} ({longest / ideal:.2f}; {waits[len(waits) // 2]:.1f})",
+            "<= 2 x N/rate",
+            all_ready and longest <= 2 * ideal,
+        )
+        res.add(
+            f"  {who}: CreateModelPackage attempts per version; in the registry; registrations failed "
+            "after botocore's retries (retried later)",
+            f"{run.attempts / run.n:.2f}; {run.in_registry:,}; {run.failed_registrations:,}",
+        )
+    wait_count = op.limiter.get("registry_operator_aws_rate_limit_wait_seconds_count", 0.0)
+    if wait_count:
+        wait_sum = op.limiter.get("registry_operator_aws_rate_limit_wait_seconds_sum", 0.0)
+        errors = op.limiter.get("registry_operator_aws_errors_total{Throttled}", 0.0)
+        deferred = op.limiter.get("registry_operator_aws_rate_limit_deferred_total", 0.0)
+        res.add(
+            "  operator's metrics: calls paced by its limiter, mean wait s; deferred; throttled attempts "
+            "counted; calls failed Throttled after retries",
+            f"{wait_count:,.0f}, {wait_sum / wait_count:.2f}; {deferred:,.0f}; "
+            f"{op.limiter.get('registry_operator_aws_throttled_requests_total', 0.0):,.0f}; {errors:,.0f}",
+        )
+
+
 # ----------------------------------------------------------------------------------------- output
 
 
@@ -822,7 +1036,12 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", help="override the yardstick runs: LATENCY_MS:N, comma-separated (e.g. 0:300,100:300)"
     )
     parser.add_argument("--resync", type=int, help="override the resync interval of the restart phase")
-    parser.add_argument("--phases", default="yardstick,restart", help="a subset, for profiling one phase")
+    parser.add_argument(
+        "--phases",
+        default="yardstick,restart,limit",
+        help="a subset (yardstick, restart, limit), comma-separated",
+    )
+    parser.add_argument("--limit-n", type=int, help="override the versions of the phase at the AWS limit")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     runs = (
@@ -830,7 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.runs
         else scale.runs
     )
-    scale = Scale(runs, args.resync or scale.resync, scale.steady)
+    scale = Scale(runs, args.resync or scale.resync, scale.steady, args.limit_n or scale.limit_n)
     phases = set(args.phases.split(","))
     work = Path(args.workdir or tempfile.mkdtemp(prefix="registry-bench-")).absolute()
     work.mkdir(parents=True, exist_ok=True)
@@ -851,6 +1070,8 @@ def main(argv: list[str] | None = None) -> int:
             ran = "yardstick" in phases and smallest[1] < biggest
             fallback = (f"op-{smallest[0]}ms-{smallest[1]}", smallest[1]) if ran else None
             phase_restart(stack, res, f"op-{latency}ms-{biggest}", biggest, fallback)
+        if "limit" in phases:
+            phase_limit(stack, res, scale.limit_n)
     except BaseException:
         print(render(res, "partial results (the run failed)"))
         raise
@@ -858,9 +1079,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.close()
     elapsed = time.monotonic() - started
     mode = "quick" if args.quick else "full"
+    ran = [f"N = {n:,} at {lat} ms" for lat, n in runs] if phases & {"yardstick", "restart"} else []
+    if "limit" in phases:
+        ran.append(f"N = {scale.limit_n:,} at the AWS limit")
     title = (
-        f"registry-operator benchmark ({mode}: {', '.join(f'N = {n:,} at {lat} ms' for lat, n in runs)}, "
-        f"{GROUPS} groups, "
+        f"registry-operator benchmark ({mode}: {', '.join(ran)}, {GROUPS} groups, "
         f"{OPERATOR_WORKERS} workers, packages Completed at creation) on {machine()}; "
         f"run took {elapsed / 60:.1f} min"
     )

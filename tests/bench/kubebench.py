@@ -35,12 +35,20 @@ def create_namespace(api: client.ApiClient, name: str) -> None:
     client.CoreV1Api(api).create_namespace({"metadata": {"name": name}})
 
 
-def create_all(api: client.ApiClient, plural: str, objects: Iterable[dict[str, Any]]) -> float:
-    """Create every object (namespaced custom resources); returns the seconds it took."""
+def create_all(
+    api: client.ApiClient,
+    plural: str,
+    objects: Iterable[dict[str, Any]],
+    created: dict[str, float] | None = None,
+) -> float:
+    """Create every object (namespaced custom resources); returns the seconds it took. With `created`,
+    records when each create was answered (time.monotonic(), by name)."""
     custom = client.CustomObjectsApi(api)
 
     def create(obj: dict[str, Any]) -> None:
         custom.create_namespaced_custom_object(GROUP, VERSION, obj["metadata"]["namespace"], plural, obj)
+        if created is not None:
+            created[obj["metadata"]["name"]] = time.monotonic()
 
     started = time.monotonic()
     with ThreadPoolExecutor(CREATE_THREADS) as pool:
@@ -64,6 +72,7 @@ class Watcher:
         self.namespace, self.plural = namespace, plural
         self._cond = threading.Condition()
         self.ready: set[str] = set()
+        self.ready_at: dict[str, float] = {}  # name -> when first seen Ready (time.monotonic())
         self.approval: dict[str, tuple[str | None, float]] = {}  # name -> (status.approvalStatus, seen at)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"watch-{plural}", daemon=True)
@@ -80,6 +89,7 @@ class Watcher:
             else:
                 if is_ready(obj):
                     self.ready.add(name)
+                    self.ready_at.setdefault(name, time.monotonic())
                 else:
                     self.ready.discard(name)
                 if self.approval.get(name, (None, 0.0))[0] != approval or name not in self.approval:

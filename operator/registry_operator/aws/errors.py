@@ -6,7 +6,11 @@ from enum import StrEnum
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+# The operator's own rate limiter deferring a call (aws/ratelimit.py): throttling as far as a reconcile
+# is concerned, though AWS never saw the call.
+RATE_LIMITED = "RateLimited"
 _THROTTLING = {
+    RATE_LIMITED,
     "ThrottlingException",
     "Throttling",
     "TooManyRequestsException",
@@ -18,6 +22,19 @@ _THROTTLING = {
 }
 _ACCESS = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _NOT_FOUND = {"ResourceNotFound", "ResourceNotFoundException", "NotFoundException", "NoSuchEntity"}
+
+
+class RateLimited(ClientError):
+    """A call the operator's rate limiter did not send: more calls already waited for its operation than
+    AWS accepts within the limiter's longest wait. The reconcile reports Throttled and is retried later,
+    instead of holding a worker."""
+
+    def __init__(self, operation: str, max_wait: float) -> None:
+        message = (
+            f"AWS throttles {operation} and more calls wait for the operator's rate limiter than AWS "
+            f"accepts in {max_wait:.0f} s; retried later"
+        )
+        super().__init__({"Error": {"Code": RATE_LIMITED, "Message": message}}, operation)
 
 
 class AwsErrorKind(StrEnum):

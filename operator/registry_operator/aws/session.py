@@ -1,4 +1,5 @@
-"""boto3 clients per (service, region, role), with botocore's own retry mode and assume-role refresh."""
+"""boto3 clients per (service, region, role), with botocore's own retry mode, assume-role refresh and one
+rate limiter per (account, region, operation) shared by them all (ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 
 from registry_operator import __version__
 from registry_operator.aws import attribution
+from registry_operator.aws.ratelimit import RateLimiters
 from registry_operator.process import metrics
 
 if TYPE_CHECKING:  # the boto3 stubs (dev only) type each service's client
@@ -68,18 +70,28 @@ def own_account(clients: ClientFactory, region: str) -> str | None:
     """The account of the operator's own identity, asked once at start-up; None when STS cannot say
     (then every ARN in another account needs the config's grantAccounts)."""
     try:
-        return str(clients.client("sts", region).get_caller_identity()["Account"])
+        account = str(clients.client("sts", region).get_caller_identity()["Account"])
     except Exception as exc:  # start-up must not fail on it: the allowlist stays strict instead
         logging.getLogger(__name__).warning(f"cannot tell the operator's own AWS account: {exc}")
         return None
+    clients.own_account = account
+    return account
 
 
 class ClientFactory:
     """Hands out cached clients. The operator's identity comes from the default chain (IRSA, Pod
-    Identity, environment); a resource's roleArn is assumed with STS and refreshed before expiry."""
+    Identity, environment); a resource's roleArn is assumed with STS and refreshed before expiry.
 
-    def __init__(self, config: Config | None = None) -> None:
+    With `rate_limits` (the default), every client's calls are paced by `limiters`, one limiter per
+    (account, region, operation): AWS counts a role's calls against the role's account, so the
+    operator's own identity and every role in one account share their limiters."""
+
+    def __init__(self, config: Config | None = None, rate_limits: bool = True) -> None:
         self._config = config or client_config()
+        self.limiters = RateLimiters() if rate_limits else None
+        # The account of the operator's own identity, once own_account() has asked STS; until then its
+        # calls are paced as an account of their own.
+        self.own_account: str | None = None
         self._base = boto3.session.Session()
         metrics.instrument(self._base._session)  # counts every call of every client it makes
         attribution.install(self._base._session)
@@ -108,8 +120,17 @@ class ClientFactory:
             if found is None:
                 session = self._base if role_arn is None else self._role_session(role_arn, region)
                 found = session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+                if self.limiters is not None:
+                    self.limiters.install(found, region, lambda: self._account_of(role_arn))
                 self._clients[key] = found
             return found
+
+    def _account_of(self, role_arn: str | None) -> str:
+        if role_arn is not None:
+            parts = role_arn.split(":")  # arn:aws:iam::<account>:role/<name>
+            if len(parts) > 4 and parts[4]:
+                return parts[4]
+        return self.own_account or ""
 
     def _role_session(self, role_arn: str, region: str) -> boto3.session.Session:
         found = self._role_sessions.get((role_arn, region))

@@ -17,6 +17,13 @@ Reconciles and AWS:
   `AwsValidationError`, `Conflict`, `ResourceLimitExceeded`, `AwsServerError`, `AwsUnreachable`).
 - `aws_throttled_requests_total{service, operation}`: every attempt AWS answered with a throttling
   error, botocore's retries included (throttling that retries absorbed shows here only).
+- `aws_rate_limit_wait_seconds{service, operation}`: the time each call waited for the operator's own
+  rate limiter (aws/ratelimit.py) before it was sent, once AWS has throttled that operation; and
+  `aws_rate_limit_waiting{service, operation}`: calls waiting for it now. Waiting is how the operator
+  stays at the rate AWS allows: it is not an error, and nothing is logged per call.
+  `aws_rate_limit_deferred_total{service, operation}`: calls it did not send because their turn did not
+  come within its longest wait (their reconciles report Throttled and are retried); they never reached
+  AWS, so they are in neither `aws_calls_total` nor `aws_errors_total`.
 
 Objects, as last seen on the watch:
 - `resources{kind, ready}`: by their `Ready` condition (`True`, `False`, `Unknown`).
@@ -77,7 +84,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from registry_operator import __version__
-from registry_operator.aws.errors import AwsErrorKind, kind_of
+from registry_operator.aws.errors import AwsErrorKind, RateLimited, kind_of
 from registry_operator.reconcile.readiness import ready_state
 
 # `*_created` series (one timestamp per label set) only double the output here
@@ -112,6 +119,25 @@ AWS_ERRORS = Counter(
 AWS_THROTTLED = Counter(
     f"{PREFIX}_aws_throttled_requests",
     "AWS request attempts answered with a throttling error, botocore's retries included.",
+    ["service", "operation"],
+)
+# From a call sent at once to one that queued behind a minute's worth of others.
+AWS_RATE_LIMIT_WAIT = Histogram(
+    f"{PREFIX}_aws_rate_limit_wait_seconds",
+    "Time AWS calls waited for the operator's rate limiter of an operation AWS throttled, by service and "
+    "operation.",
+    ["service", "operation"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+AWS_RATE_LIMIT_DEFERRED = Counter(
+    f"{PREFIX}_aws_rate_limit_deferred",
+    "AWS calls the operator's rate limiter did not send, because more calls waited than AWS accepted in "
+    "its longest wait; their reconciles are retried later. By service and operation.",
+    ["service", "operation"],
+)
+AWS_RATE_LIMIT_WAITING = Gauge(
+    f"{PREFIX}_aws_rate_limit_waiting",
+    "AWS calls waiting for the operator's rate limiter now, by service and operation.",
     ["service", "operation"],
 )
 # From a second (an apply settled at once) to hours (a version waiting for its cross-account access).
@@ -626,6 +652,8 @@ def _after_call(http_response: Any, parsed: dict[str, Any], event_name: str, **_
 
 
 def _after_call_error(exception: Exception, event_name: str, **_: Any) -> None:
+    if isinstance(exception, RateLimited):
+        return  # never sent: counted by the rate limiter as deferred
     service, operation = _names(event_name)
     code = type(exception).__name__
     AWS_CALLS.labels(service, operation, code).inc()
