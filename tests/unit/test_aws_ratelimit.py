@@ -13,9 +13,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from registry_operator.aws.errors import AwsErrorKind, RateLimited, translate
-from registry_operator.aws.facts import meaning
 from registry_operator.aws.ratelimit import OperationLimiter, RateLimiters
 from registry_operator.aws.session import ClientFactory, client_config, own_account
+from registry_operator.reconcile.error_meaning import meaning
 from registry_testbed.localaws.server import LocalAWS
 
 REGION = "us-east-2"
