@@ -19,7 +19,8 @@ Starts a private kube-apiserver+etcd (audit log of writes on) and the embedded A
    limited to 10 per second (burst 20) per account by the embedded AWS, the bare controller with
    botocore's standard retries (a failed registration requeued with client-go's default backoff) and
    then the operator: time to all Ready against the ideal N/rate, throttled attempts as a share of all
-   calls, the longest any version waited from its creation to Ready (targets in docs/contributors/performance.md).
+   calls, the longest any version waited from its creation to Ready (the targets:
+   docs/contributors/performance.md).
 
 Both controllers see the same package lifecycle: `packageCompletionSeconds: 0`, so a package is
 Completed when CreateModelPackage returns. Prints one table; figures only, nothing asserted.
