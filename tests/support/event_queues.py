@@ -34,6 +34,11 @@ class Queue:
             "QueueArn"
         ]
 
+    @property
+    def name(self) -> str:
+        """`<account>/<queue name>`: how the operator's logs and metrics (its `queue` label) name it."""
+        return "/".join(self.url.rstrip("/").split("/")[-2:])
+
     def allow(self, policy: str) -> None:
         self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"Policy": policy})
 
