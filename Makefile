@@ -89,8 +89,9 @@ test-image: setup binaries image
 # The figures of docs/contributors/performance.md from one run (a private control plane, the embedded AWS, the
 # operator, and the bare controller as the yardstick): 1,000 ModelVersions at 0 and 100 ms AWS latency
 # and 10,000 at 100 ms, then 2,000 at SageMaker's rate limit (10 CreateModelPackage a second; about 7
-# minutes of it), under 30 minutes on 2 cores; `make bench QUICK=1` runs the 1,000s (under 15).
-# BENCH_ARGS="--phases limit" runs one phase.
+# minutes of it), then 1,000 registry approvals over 10,000 versions through an event queue and through
+# the resync alone (about 7 minutes), under 45 minutes on 2 cores; `make bench QUICK=1` runs the 1,000s
+# (under 20). BENCH_ARGS="--phases limit" runs one phase.
 bench: setup binaries
 	$(BIN)/python tests/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 

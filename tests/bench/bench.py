@@ -20,7 +20,12 @@ Starts a private kube-apiserver+etcd (audit log of writes on) and the embedded A
    botocore's standard retries (a failed registration requeued with client-go's default backoff) and
    then the operator: time to all Ready against the ideal N/rate, throttled attempts as a share of all
    calls, the longest any version waited from its creation to Ready (the targets:
-   docs/contributors/performance.md).
+   docs/contributors/performance.md);
+5. registry events (`events`): N versions (10,000; 2,000 in the quick run) in 10 groups, then 1,000
+   approvals made in the registry with boto3, evenly over 60 s, twice: an operator reading an event queue
+   with the resync at 600 s, then (on other versions) an operator with the resync alone at 60 s and no
+   queue. Latency is from the return of each UpdateModelPackage to the approval seen on a watch of the
+   objects; also ListModelPackages calls, AWS calls, API writes and operator CPU per approval.
 
 Both controllers see the same package lifecycle: `packageCompletionSeconds: 0`, so a package is
 Completed when CreateModelPackage returns. Prints one table; figures only, nothing asserted.
@@ -78,12 +83,13 @@ class Scale:
     resync: int  # the operator's resyncIntervalSeconds in the restart and approval phase
     steady: float  # seconds of the steady-state window after each operator run
     limit_n: int  # versions applied at once in the phase at the AWS rate limit
+    events: int  # versions in the registry events phase
 
 
 # 10,000 at 100 ms only: at that size the API server sets the pace whatever the AWS latency, and the
 # full run stays within its 30 minutes on two cores.
-FULL = Scale(runs=((0, 1000), (100, 1000), (100, 10000)), resync=60, steady=30.0, limit_n=2000)
-QUICK = Scale(runs=((0, 1000), (100, 1000)), resync=15, steady=20.0, limit_n=1000)
+FULL = Scale(runs=((0, 1000), (100, 1000), (100, 10000)), resync=60, steady=30.0, limit_n=2000, events=10000)
+QUICK = Scale(runs=((0, 1000), (100, 1000)), resync=15, steady=20.0, limit_n=1000, events=2000)
 # The phase at the limit: CreateModelPackage at 10 per second, burst 20, per account (ratelimits.py).
 LIMIT_OPERATION = "sagemaker:CreateModelPackage"
 LIMIT = {"ratePerSecond": 10.0, "burst": 20.0}
@@ -197,10 +203,18 @@ class Stack:
             self.admin.clear_faults()
 
     def start_operator(
-        self, name: str, namespaces: list[str], resync: int, extra: list[str] | None = None
+        self,
+        name: str,
+        namespaces: list[str],
+        resync: int,
+        extra: list[str] | None = None,
+        queue_url: str | None = None,
     ) -> devstack.Process:
-        config = self.work / f"operator-resync-{resync}.yaml"
-        config.write_text(f"defaultRegion: {REGION}\nresyncIntervalSeconds: {resync}\n")
+        config = self.work / f"operator-resync-{resync}{'-events' if queue_url else ''}.yaml"
+        config.write_text(
+            f"defaultRegion: {REGION}\nresyncIntervalSeconds: {resync}\n"
+            + (f"eventQueues:\n  - queueUrl: {queue_url}\n" if queue_url else "")
+        )
         args = ["--config", str(config), "--max-workers", str(OPERATOR_WORKERS), *(extra or [])]
         for ns in namespaces:
             args += ["--namespace", ns]
@@ -990,6 +1004,268 @@ def phase_limit(stack: Stack, res: Results, n: int) -> None:
         )
 
 
+# ----------------------------------------------------------------------------------------- registry events
+
+EVENT_APPROVALS = 1000
+EVENT_SPREAD_S = 60.0
+EVENTS_RESYNC = 600  # with a queue the resync is the safety net only (the default with eventQueues)
+RESYNC_ALONE = 60  # without one: the default interval, which is what brings the approvals
+EVENT_TARGETS = {"p50": 1.0, "p99": 3.0}
+FIRST_CLAIM_S = 5.0
+
+
+@dataclass
+class ApprovalRun:
+    """1,000 approvals made in the registry and what it took for the operator to show them."""
+
+    label: str
+    latencies: list[float]  # UpdateModelPackage returned -> approval seen on the watch, sorted
+    in_order: list[tuple[float, float]]  # (seconds since the first approval returned, latency), in order
+    behind: float  # how late the last approval was issued against its schedule
+    seconds: float  # the first approval to the last one seen
+    calls: dict[str, int]  # AWS calls meanwhile, the benchmark's own UpdateModelPackage excluded
+    writes: WriteCounts = field(default_factory=WriteCounts)
+    operator_cpu: float = 0.0
+    restart_seconds: float = 0.0  # the fresh operator's start over the namespace, until idle
+    queue_left: int | None = None  # messages on the queue once the approvals were all seen (and drained)
+
+    def quantile(self, q: float, after: float = 0.0) -> float:
+        """Nearest rank, of the approvals returned `after` seconds or more after the first."""
+        chosen = self.latencies if not after else sorted(lat for t, lat in self.in_order if t >= after)
+        return chosen[max(0, -(-int(q * 1000) * len(chosen) // 1000) - 1)]
+
+    @property
+    def lists(self) -> int:
+        return self.calls.get("sagemaker:ListModelPackages", 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "p50": self.quantile(0.5),
+            "p90": self.quantile(0.9),
+            "p99": self.quantile(0.99),
+            "max": self.latencies[-1],
+            "behind_schedule": self.behind,
+            "seconds": self.seconds,
+            "aws_calls": self.calls,
+            "api_writes": dict(self.writes.by_kind),
+            "events": self.writes.events,
+            "operator_cpu": self.operator_cpu,
+            "restart_seconds": self.restart_seconds,
+            "queue_left": self.queue_left,
+            "latencies_in_order": self.in_order,
+        }
+
+
+def approval_picks(n: int, offset: int) -> list[int]:
+    """EVENT_APPROVALS distinct versions of n, one in each run of n / 1,000, so spread over every group;
+    offsets 0 and 1 pick disjoint sets."""
+    stride = n // EVENT_APPROVALS
+    if stride < 2:
+        raise ValueError(f"the events phase needs at least {2 * EVENT_APPROVALS} versions, not {n}")
+    return [i * stride + (i + offset) % stride for i in range(EVENT_APPROVALS)]
+
+
+def package_arns(stack: Stack, ns: str) -> dict[str, str]:
+    """status.modelPackageArn of every ModelVersion in the namespace, by name."""
+    custom = client.CustomObjectsApi(stack.api)
+    found: dict[str, str] = {}
+    token = None
+    while True:
+        page = custom.list_namespaced_custom_object(
+            GROUP, VERSION, ns, "modelversions", limit=500, _continue=token
+        )
+        for item in page["items"]:
+            found[item["metadata"]["name"]] = (item.get("status") or {}).get("modelPackageArn", "")
+        token = page["metadata"].get("continue")
+        if not token:
+            return found
+
+
+def approve_spread(stack: Stack, arns: list[str], spread: float) -> tuple[list[float], float]:
+    """UpdateModelPackage Approved for each package, evenly over `spread` seconds from one thread (a call
+    takes a few ms): when each call returned, and how late the last one was issued against its slot."""
+    gap = spread / len(arns)
+    returned: list[float] = []
+    behind = 0.0
+    start = time.monotonic()
+    for i, arn in enumerate(arns):
+        due = start + i * gap
+        now = time.monotonic()
+        if now < due:
+            time.sleep(due - now)
+        else:
+            behind = max(behind, now - due)
+        stack.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        returned.append(time.monotonic())
+    return returned, behind
+
+
+def measure_approvals(
+    stack: Stack, ns: str, names: list[str], arns: dict[str, str], label: str, timeout: float
+) -> ApprovalRun:
+    """Approve `names` in the registry over EVENT_SPREAD_S and wait until a watch shows every one."""
+    watcher = Watcher(stack.api, ns, "modelversions")
+    try:
+        calls0, offset, cpu0 = stack.admin.calls(), stack.audit.offset(), stack.cpu()
+        stack.profile_start(f"events-{label}")
+        log(f"events, {label}: {len(names)} approvals in the registry over {EVENT_SPREAD_S:.0f} s")
+        returned, behind = approve_spread(stack, [arns[n] for n in names], EVENT_SPREAD_S)
+        watcher.wait(
+            lambda w: all(w.approval.get(n, (None, 0.0))[0] == "Approved" for n in names),
+            timeout,
+            f"{label}: {len(names)} approvals in status",
+        )
+        last_seen = max(watcher.approval[n][1] for n in names)
+        stack.profile_stop()
+        in_order = [
+            (r - returned[0], watcher.approval[n][1] - r) for n, r in zip(names, returned, strict=True)
+        ]
+    finally:
+        watcher.stop()
+    stack.audit.wait_quiet(offset, ns)
+    calls = delta(stack.admin.calls(), calls0)
+    calls["sagemaker:UpdateModelPackage"] = calls.get("sagemaker:UpdateModelPackage", 0) - len(names)
+    run = ApprovalRun(
+        label,
+        sorted(lat for _, lat in in_order),
+        in_order,
+        behind,
+        last_seen - returned[0],
+        {k: v for k, v in calls.items() if v},
+        stack.audit.count(offset, ns),
+        cpu_delta(stack.cpu(), cpu0).get("operator", 0.0),
+    )
+    log(
+        f"events, {label}: p50 {run.quantile(0.5):.2f} s, p99 {run.quantile(0.99):.2f} s, "
+        f"max {run.latencies[-1]:.2f} s; ListModelPackages {run.lists}"
+    )
+    return run
+
+
+def phase_events(stack: Stack, res: Results, n: int) -> None:
+    """N versions in 10 groups, registered by an operator without a queue (so no registration events are
+    left to drain), then 1,000 registry approvals for an operator reading a queue (resync 600 s) and
+    1,000 others for an operator with the resync alone (60 s)."""
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
+    import event_queues  # the queue and rule wired as the admin docs say
+
+    ns = f"events-{n}"
+    stack.set_latency(0)
+    create_namespace(stack.api, ns)
+    log(f"events: registering {n} versions in {ns}")
+    setup = stack.start_operator(f"operator-{ns}-setup", [ns], TIMED_RESYNC)
+    started = time.monotonic()
+    try:
+        group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
+        create_all(stack.api, "modelpackagegroups", groups(ns))
+        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
+        group_watcher.stop()
+        procstat.wait_idle(setup.proc.pid, started, quiet=3.0)
+        watcher = Watcher(stack.api, ns, "modelversions")
+        try:
+            create_all(stack.api, "modelversions", versions(ns, n))
+            watcher.wait(lambda w: len(w.ready) >= n, max(600.0, n * 0.3), f"{n} ModelVersions Ready in {ns}")
+        finally:
+            watcher.stop()
+    finally:
+        stack.stop_controller()
+    log(f"events: {n} versions Ready after {time.monotonic() - started:.0f} s")
+    arns = package_arns(stack, ns)
+
+    def aws(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=stack.endpoint,
+            aws_access_key_id=devstack.LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=devstack.LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=devstack.LOCAL_AWS_ENV["AWS_SESSION_TOKEN"],
+        )
+
+    events = aws("events")
+    queue = event_queues.wire(aws("sqs"), events, f"bench-{ns}")
+    runs: list[ApprovalRun] = []
+    for label, resync, queue_url, offset, patience in (
+        ("queue", EVENTS_RESYNC, queue.url, 0, 120.0),
+        ("resync alone", RESYNC_ALONE, None, 1, EVENT_SPREAD_S + 2 * RESYNC_ALONE + 120.0),
+    ):
+        names = [version_name(i) for i in approval_picks(n, offset)]
+        # A fresh operator for each: no resync pass of an earlier one falls in the window, and its first
+        # pass comes one interval after its start.
+        operator = stack.start_operator(
+            f"operator-{ns}-{label.replace(' ', '-')}", [ns], resync, queue_url=queue_url
+        )
+        restarted = time.monotonic()
+        try:
+            idle = procstat.wait_idle(operator.proc.pid, restarted)
+            run = measure_approvals(stack, ns, names, arns, label, patience)
+            run.restart_seconds = idle.seconds
+            runs.append(run)
+            if queue_url:
+                deadline = time.monotonic() + 120
+                while queue.depth() and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                run.queue_left = queue.depth()
+                events.disable_rule(Name=f"bench-{ns}-rule")  # the next operator reads no queue
+        finally:
+            stack.stop_controller()
+    res.raw["events"] = {"versions": n, "runs": [r.to_json() for r in runs]}
+    report_events(res, n, runs)
+
+
+def report_events(res: Results, n: int, runs: list[ApprovalRun]) -> None:
+    res.add(
+        f"**registry events: {EVENT_APPROVALS:,} registry approvals over {EVENT_SPREAD_S:.0f} s, "
+        f"{n:,} versions in {GROUPS} groups (0 ms)**",
+        "",
+    )
+    for run in runs:
+        queued = run.label == "queue"
+        how = f"queue, resync {EVENTS_RESYNC} s" if queued else f"resync alone, {RESYNC_ALONE} s, no queue"
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            value = run.quantile(q)
+            target = EVENT_TARGETS[name] if queued else None
+            res.add(
+                f"{how}: UpdateModelPackage returned to status.approvalStatus on a watch, {name}: s",
+                f"{value:.2f}",
+                f"<= {target:.0f}" if target else "",
+                value <= target if target else None,
+            )
+        res.add(
+            "  max; first approval to the last seen: s; approvals issued behind schedule by at most: s",
+            f"{run.latencies[-1]:.2f}; {run.seconds:.1f}; {run.behind:.2f}",
+        )
+        if queued:
+            # The first event's claim makes the operator list every ModelVersion once (its package views
+            # are filled on the first claim, handlers/package_views.py): the approvals of those seconds
+            # wait for it.
+            res.add(
+                f"  p50; p99 of the approvals after the first {FIRST_CLAIM_S:.0f} s (the first event makes "
+                "the operator list every ModelVersion once): s",
+                f"{run.quantile(0.5, FIRST_CLAIM_S):.2f}; {run.quantile(0.99, FIRST_CLAIM_S):.2f}",
+            )
+        res.add(
+            "  ListModelPackages calls meanwhile",
+            str(run.lists),
+            "0" if queued else "",
+            run.lists == 0 if queued else None,
+        )
+        others = {k: v for k, v in run.calls.items() if k != "sagemaker:ListModelPackages"}
+        res.add("  other AWS calls meanwhile (the benchmark's approvals excluded)", describe_calls(others))
+        if run.queue_left is not None:
+            res.add("  messages left on the queue at the end", str(run.queue_left), "0", run.queue_left == 0)
+        res.add(
+            "  API-server writes per approval (events excluded); Kubernetes Events per approval",
+            f"{run.writes.total / EVENT_APPROVALS:.2f} ({describe_writes(run.writes, EVENT_APPROVALS)}); "
+            f"{run.writes.events / EVENT_APPROVALS:.2f}",
+        )
+        res.add(
+            "  operator CPU per approval: ms; its start over the namespace until idle: s",
+            f"{1000 * run.operator_cpu / EVENT_APPROVALS:.1f}; {run.restart_seconds:.1f}",
+        )
+
+
 # ----------------------------------------------------------------------------------------- output
 
 
@@ -1039,10 +1315,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resync", type=int, help="override the resync interval of the restart phase")
     parser.add_argument(
         "--phases",
-        default="yardstick,restart,limit",
-        help="a subset (yardstick, restart, limit), comma-separated",
+        default="yardstick,restart,limit,events",
+        help="a subset (yardstick, restart, limit, events), comma-separated",
     )
     parser.add_argument("--limit-n", type=int, help="override the versions of the phase at the AWS limit")
+    parser.add_argument(
+        "--events", type=int, help="override the versions of the events phase (at least 2,000)"
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     runs = (
@@ -1050,7 +1329,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.runs
         else scale.runs
     )
-    scale = Scale(runs, args.resync or scale.resync, scale.steady, args.limit_n or scale.limit_n)
+    scale = Scale(
+        runs, args.resync or scale.resync, scale.steady, args.limit_n or scale.limit_n,
+        args.events or scale.events,
+    )  # fmt: skip
     phases = set(args.phases.split(","))
     work = Path(args.workdir or tempfile.mkdtemp(prefix="registry-bench-")).absolute()
     work.mkdir(parents=True, exist_ok=True)
@@ -1073,6 +1355,8 @@ def main(argv: list[str] | None = None) -> int:
             phase_restart(stack, res, f"op-{latency}ms-{biggest}", biggest, fallback)
         if "limit" in phases:
             phase_limit(stack, res, scale.limit_n)
+        if "events" in phases:
+            phase_events(stack, res, scale.events)
     except BaseException:
         print(render(res, "partial results (the run failed)"))
         raise
@@ -1083,6 +1367,8 @@ def main(argv: list[str] | None = None) -> int:
     ran = [f"N = {n:,} at {lat} ms" for lat, n in runs] if phases & {"yardstick", "restart"} else []
     if "limit" in phases:
         ran.append(f"N = {scale.limit_n:,} at the AWS limit")
+    if "events" in phases:
+        ran.append(f"registry events over {scale.events:,} versions")
     title = (
         f"registry-operator benchmark ({mode}: {', '.join(ran)}, {GROUPS} groups, "
         f"{OPERATOR_WORKERS} workers, packages Completed at creation) on {machine()}; "

@@ -18,6 +18,10 @@ operator is paused meanwhile. Each alert is brought about by a real cause and re
   while versions are applied; resolved by lifting the fault.
 - RegistryOperatorReconcileErrors: a ValidatingAdmissionPolicy refusing the status writes of accesses
   in one namespace; resolved by deleting its binding.
+- RegistryOperatorEventQueueUnreadable: the operator reads a registry event queue (an approval made in
+  the registry reaches status through it), then every ReceiveMessage fails (embedded AWS fault rule);
+  an approval made meanwhile still reaches status through the resync; resolved by lifting the fault.
+  Its threshold (60 s unread) is the shipped one: only `for:` is shortened.
 
 Then every alert expression and every dashboard query is run through Prometheus's HTTP API over the
 whole scenario: each returns data.
@@ -39,6 +43,7 @@ import manifests
 import pytest
 import yaml
 from accounts import REGION, REGISTRY_ACCOUNT, REGISTRY_ROLE, TRAINING_ACCOUNT, TRAINING_ROLE, client_as
+from event_queues import wire
 from kube import Kube, KubectlError, condition
 from monitoring import alert_rules, panel_queries, prometheus, resolve_variables, shortened_rules
 from prometheus_server import Prometheus, finite_points, with_data
@@ -57,11 +62,8 @@ RATE_INTERVAL = "15s"  # Grafana's $__rate_interval: four scrape intervals or mo
 # Generous: the 2-core machine may be busy with other work; these are ceilings, never expectations.
 PATIENCE = 240.0
 FROZEN_LABEL = "registry-operator-test/status-frozen"
-# The registry event intake's alert and panels have data once the operator polls a queue: the metrics
-# and the pollers exist (aws/sqs.py), starting them from the runner is the next step of issue 23, and
-# with it this scenario gains a queue, made unreadable and readable again. Until then they are left
-# out of "every query returns data" here; promtool's tests cover the alert.
-NOT_YET_POLLED = ("registry_operator_registry_event", "registry_operator_event_queue")
+# Every ReceiveMessage of the embedded AWS refused: the operator's event queue cannot be read.
+QUEUE_UNREADABLE = {"operation": "sqs:ReceiveMessage", "rate": 1.0, "error": "ServiceUnavailable"}
 REFUSED_ROLE = "arn:aws:iam::999999999999:role/not-in-the-config"
 
 
@@ -197,12 +199,16 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
             }
         )
     admin = LocalAWSAdmin(own_aws)
+    queue = wire(default_client(own_aws, "sqs"), default_client(own_aws, "events"), f"obs-events-{suffix}")
     config = tmp_path / "operator.yaml"
     config.write_text(
         yaml.safe_dump(
             {
                 "defaultRegion": REGION,
+                # stated: with eventQueues the default would be 600
                 "resyncIntervalSeconds": RESYNC_SECONDS,
+                # one long poll: once a receive is refused, nothing reads the queue
+                "eventQueues": [{"queueUrl": queue.url, "pollers": 1}],
                 "namespaces": {
                     cross: {
                         "roleArns": [TRAINING_ROLE, REGISTRY_ROLE],
@@ -312,6 +318,26 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
         for name in ("registered-1", "registered-2"):
             kube.wait("modelversion", name, ns, timeout=PATIENCE)
         timeline.note("registered-1 and registered-2 Ready")
+
+        # --------------------------------------------------------------- registry events, then none
+        registry = default_client(own_aws, "sagemaker")
+
+        def approve(name: str) -> None:
+            arn = kube.get("modelversion", name, ns)["status"]["modelPackageArn"]
+            registry.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+        def approved(name: str) -> bool:
+            return kube.get("modelversion", name, ns)["status"].get("approvalStatus") == "Approved"
+
+        approve("registered-1")
+        wait(lambda: approved("registered-1"), "registered-1: a registry approval in status (the queue)")
+        admin.set_faults([QUEUE_UNREADABLE])
+        timeline.note("every ReceiveMessage refused: the event queue is unreadable")
+        # the long poll under way may still answer: wait until a receive has been refused
+        wait(lambda: admin.faults_injected().get("sqs:ReceiveMessage", 0) >= 1, "a ReceiveMessage refused")
+        approve("registered-2")
+        wait(lambda: approved("registered-2"), "registered-2: a registry approval in status (the resync)")
+        assert queue.depth() >= 1, "the approval's event waits on the unreadable queue"
         wait(lambda: firing("RegistryOperatorResourcesStalled", kind="ModelVersion", reason="NotPermitted"),
              "ResourcesStalled fires: NotPermitted")  # fmt: skip
         wait(lambda: firing("RegistryOperatorResourcesStalled", kind="ModelVersion", reason="RegionMismatch"),
@@ -344,9 +370,12 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
 
         # --------------------------------------------------------------- a throttled period
         admin.set_faults(
-            [{"operation": "sagemaker:CreateModelPackage", "rate": 1.0, "error": "ThrottlingException"}]
+            [
+                QUEUE_UNREADABLE,
+                {"operation": "sagemaker:CreateModelPackage", "rate": 1.0, "error": "ThrottlingException"},
+            ]
         )
-        timeline.note("every CreateModelPackage throttled")
+        timeline.note("every CreateModelPackage throttled (the queue still unreadable)")
         kube.apply([manifests.version(f"throttled-{i}", ns, group_ref=group) for i in (1, 2)])
         wait(
             lambda: _reason(kube, "modelversion", "throttled-1", ns) == "Throttled",
@@ -356,10 +385,14 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
             lambda: firing("RegistryOperatorAwsThrottled", operation="CreateModelPackage"),
             "AwsThrottled fires",
         )
+        wait(
+            lambda: firing("RegistryOperatorEventQueueUnreadable", queue=queue.name),
+            "EventQueueUnreadable fires: the queue unread for over 60 s",
+        )
 
         # --------------------------------------------------------------- remove the rest
         admin.clear_faults()
-        timeline.note("throttling lifted")
+        timeline.note("throttling lifted, the queue readable again")
         kube.apply(
             _access("decision-trees", cross, registry_group,
                     ["sagemaker:CreateModelPackage", "sagemaker:ListModelPackages"], REGISTRY_ROLE)
@@ -372,6 +405,8 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
         wait(lambda: quiet("RegistryOperatorAwsAccessDenied", operation="CreateModelPackage"),
              "AwsAccessDenied (CreateModelPackage) resolved")  # fmt: skip
         wait(lambda: quiet("RegistryOperatorAwsThrottled"), "AwsThrottled resolved")
+        wait(lambda: quiet("RegistryOperatorEventQueueUnreadable"), "EventQueueUnreadable resolved")
+        wait(lambda: queue.depth() == 0, "the event that waited on the queue read and deleted")
         wait(lambda: quiet("RegistryOperatorAwsAccessDenied"), "AwsAccessDenied (ListModelPackages) resolved")
         wait(lambda: quiet("RegistryOperatorReconcileErrors"), "ReconcileErrors resolved")
         wait(lambda: not prom.active_alerts(), "no alert active")
@@ -380,14 +415,10 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
         # --------------------------------------------------------------- every query returns data
         counts: list[str] = []
         for rule in alert_rules(shortened_rules(FOR, WINDOW)):
-            if any(name in rule["expr"] for name in NOT_YET_POLLED):
-                continue
             result = prom.query_range(rule["expr"], timeline.start, end, 2)
             assert finite_points(result), f"alert {rule['alert']}: no data over the scenario"
             counts.append(f"alert {rule['alert']}: {with_data(result)} series with data")
         for title, ref, expr in panel_queries():
-            if any(name in expr for name in NOT_YET_POLLED):
-                continue
             query = resolve_variables(expr, JOB, RATE_INTERVAL)
             result = prom.query_range(query, timeline.start, end, 2)
             assert finite_points(result), f"panel {title} ({ref}): no data over the scenario: {query}"

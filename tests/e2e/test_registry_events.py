@@ -1,7 +1,12 @@
 """Registry changes in seconds: an operator reading SageMaker's EventBridge events from SQS, with the resync
 at 600 s, shows approvals, stages, failures and deletions made in the registry within seconds; duplicate,
 stale and malformed messages leave status right and the queue empty; and the reconcile-now annotation
-makes it look at once."""
+makes it look at once. With the queue unreadable, the resync still brings a change, and the event that
+waited on the queue is deleted once it can be read again.
+
+The session's operator (which watches every namespace) is stopped while these run: every change here
+must come from the operator under test.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,13 @@ from typing import Any
 import manifests
 import pytest
 from event_queues import DETAIL_TYPE, Queue, wire
+from http_probe import http_get
 from kube import Kube
+from prometheus_client.parser import text_string_to_metric_families
 from runner import OperatorRunner
 from waiting import eventually
 
+from registry_testbed import devstack
 from registry_testbed.localaws.client import LocalAWSAdmin
 from registry_testbed.localaws.seed_accounts import REGION, default_client
 
@@ -33,8 +41,21 @@ def queue(aws_endpoint: str) -> Queue:
 
 
 @pytest.fixture(scope="module")
+def no_session_operator(operator: OperatorRunner) -> Iterator[None]:
+    """The session's operator watches every namespace, these tests' included, with a 5 s resync: it
+    would also act on their objects, and bring registry changes that the operator under test should."""
+    operator.stop()
+    yield
+    operator.start()
+
+
+@pytest.fixture(scope="module")
 def events_operator(
-    kube: Kube, aws_endpoint: str, queue: Queue, tmp_path_factory: pytest.TempPathFactory
+    kube: Kube,
+    aws_endpoint: str,
+    queue: Queue,
+    tmp_path_factory: pytest.TempPathFactory,
+    no_session_operator: None,
 ) -> Iterator[OperatorRunner]:
     """An operator of its own, reading the queue, watching only this module's namespaces; the resync
     at 600 s, so nothing here can come from it."""
@@ -199,3 +220,102 @@ def test_stale_duplicate_and_malformed_messages_leave_status_right_and_the_queue
 
 def test_the_operator_log_names_the_queue(events_operator: OperatorRunner, queue: Queue) -> None:
     assert queue.url.rsplit("/", 1)[-1] in Path(events_operator.log).read_text()
+
+
+# ------------------------------------------------------------------------------------- queue unreadable
+
+UNREADABLE = {"operation": "sqs:ReceiveMessage", "rate": 1.0, "error": "ServiceUnavailable"}
+
+
+def _metric(url: str, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` (with at least `labels`) the operator's /metrics answers."""
+    code, text = http_get(url)
+    assert code == 200, (code, text[:200])
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def test_with_the_queue_unreadable_the_resync_still_brings_a_change(
+    kube: Kube, no_session_operator: None, tmp_path: Path
+) -> None:
+    """An embedded AWS and an operator of this test's own (the fault rule makes every queue of that AWS
+    unreadable), one long poll, and a 5 s resync so that the test is quick."""
+    aws, endpoint = devstack.start_local_aws(tmp_path / "local-aws.log")
+    admin = LocalAWSAdmin(endpoint)
+    sagemaker = default_client(endpoint, "sagemaker")
+    name = f"registry-events-{uuid.uuid4().hex[:6]}"
+    queue = wire(default_client(endpoint, "sqs"), default_client(endpoint, "events"), name)
+    config = tmp_path / "operator.yaml"
+    config.write_text(
+        f"defaultRegion: {REGION}\nresyncIntervalSeconds: 5\n"
+        f"eventQueues:\n  - queueUrl: {queue.url}\n    pollers: 1\n"
+        "namespaces:\n  'evq-*':\n    groups: ['*']\n"
+    )
+    port = devstack.free_port()
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    runner = OperatorRunner(
+        kube,
+        endpoint,
+        tmp_path / "operator.log",
+        config,
+        ["--namespace=evq-*", f"--metrics-port={port}", "--metrics-bind-address=127.0.0.1"],
+    )
+    runner.start()
+    ns = kube.create_namespace(f"evq-{uuid.uuid4().hex[:8]}")
+    try:
+        arn = _ready_version(kube, ns)["status"]["modelPackageArn"]
+        eventually(lambda: queue.depth() == 0, timeout=30, what="the registration's events handled")
+        applied = _metric(metrics, "registry_operator_registry_events_applied_total")
+
+        admin.set_faults([UNREADABLE])
+        # The long poll under way when the rule was set may still return a message: wait for the next
+        # receive to fail. With one poller, nothing reads the queue from then on.
+        eventually(
+            lambda: admin.faults_injected().get("sqs:ReceiveMessage", 0) >= 1,
+            timeout=40,
+            what="a receive refused",
+        )
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        approved = time.monotonic()
+        eventually(
+            lambda: kube.get("mv", "v", ns)["status"].get("approvalStatus") == "Approved",
+            timeout=60,
+            interval=0.2,
+            what="the approval in status through the resync",
+        )
+        took = time.monotonic() - approved
+        assert queue.depth() == 1, "the approval's event waits on the unreadable queue"
+        assert _metric(metrics, "registry_operator_event_queue_errors_total", operation="ReceiveMessage") > 0
+        assert _metric(metrics, "registry_operator_registry_events_applied_total") == applied
+        unread_for = time.time() - _metric(
+            metrics, "registry_operator_event_queue_last_receive_timestamp_seconds"
+        )
+        assert unread_for >= took, "the alert's gauge stopped while the queue was unreadable"
+
+        handled = _metric(metrics, "registry_operator_registry_events_received_total")
+        admin.clear_faults()
+        recovered = time.monotonic()
+        # After failed receives the poller backs off (doubling from 1 s, jittered): it comes back within
+        # about a minute, finds the event already reflected and deletes it.
+        eventually(lambda: queue.depth() == 0, timeout=90, what="the waiting event deleted once read")
+        drained = time.monotonic() - recovered
+        assert _metric(metrics, "registry_operator_registry_events_received_total") == handled + 1
+        assert _metric(metrics, "registry_operator_registry_events_retried_total") == 0
+        assert kube.get("mv", "v", ns)["status"]["approvalStatus"] == "Approved"
+        print(
+            f"approval in status through the resync after {took:.1f} s (resync 5 s) while the queue was "
+            f"unreadable; its event read and deleted {drained:.1f} s after the queue came back"
+        )
+    except BaseException:
+        print(f"--- operator log (tail) ---\n{runner.tail()}")
+        raise
+    finally:
+        admin.clear_faults()
+        kube.kubectl("delete", "modelregistry", "--all", "-n", ns, "--wait=false", check=False)
+        kube.delete("namespace", ns)
+        runner.stop()
+        aws.stop()

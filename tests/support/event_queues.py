@@ -27,12 +27,19 @@ def queue_policy(queue_arn: str, rule_arn: str, principal: dict[str, str] | None
 
 
 class Queue:
-    def __init__(self, sqs: Any, name: str) -> None:
+    def __init__(self, sqs: Any, name: str, attributes: dict[str, str] | None = None) -> None:
+        """`attributes` are given at creation: the embedded AWS (moto 5.2) drops a queue's Policy on any
+        SetQueueAttributes that does not restate it, where SQS changes only the attributes given."""
         self.sqs = sqs
-        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        self.url = sqs.create_queue(QueueName=name, Attributes=attributes or {})["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
+
+    @property
+    def name(self) -> str:
+        """`<account>/<queue name>`: how the operator's logs and metrics (its `queue` label) name it."""
+        return "/".join(self.url.rstrip("/").split("/")[-2:])
 
     def allow(self, policy: str) -> None:
         self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"Policy": policy})
@@ -71,9 +78,15 @@ def rule_to(
     return arn
 
 
-def wire(sqs: Any, events: Any, name: str, pattern: dict[str, Any] | None = None) -> Queue:
-    """A queue that a rule with `pattern` (the documented one by default) delivers to."""
-    queue = Queue(sqs, name)
+def wire(
+    sqs: Any,
+    events: Any,
+    name: str,
+    pattern: dict[str, Any] | None = None,
+    attributes: dict[str, str] | None = None,
+) -> Queue:
+    """A queue (with `attributes`) that a rule with `pattern` (the documented one by default) delivers to."""
+    queue = Queue(sqs, name, attributes)
     rule = rule_to(events, queue, name=f"{name}-rule", pattern=pattern)
     queue.allow(queue_policy(queue.arn, rule))
     return queue
