@@ -11,8 +11,6 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from registry_operator.aws.sqs import EventResult
 from registry_operator.handlers.registry_events import EventIntake
 from registry_operator.reconcile import model_version
@@ -107,22 +105,9 @@ def test_an_event_about_a_package_nobody_holds_is_unknown() -> None:
     assert (asyncio.run(intake(other)), asked) == (EventResult.UNKNOWN, [])
 
 
-# The intake reads status.observedRegistryTime from the TrackedVersion, but model_version.tracked() keeps
-# only OBSERVED_STATUS (approvalStatus, modelPackageStatus, modelLifeCycle, creationTime) of the status:
-# the time is never there, freshness() is always UNKNOWN, and every event of a held package becomes a run
-# (the run then describes the package instead of taking an older event, so status stays right, at the
-# cost of a run and a DescribeModelPackage per stale or duplicate message, and metrics that count them as
-# applied). Strict: once tracked() keeps the time, these pass and the marker must go.
-NOT_TRACKED = pytest.mark.xfail(
-    strict=True, reason="model_version.tracked() drops status.observedRegistryTime (OBSERVED_STATUS)"
-)
-
-
-@NOT_TRACKED
 def test_an_older_event_is_stale_without_a_run() -> None:
     assert _judge(_event("PendingManualApproval", "2026-01-01T00:00:05Z")) == (EventResult.STALE, [])
 
 
-@NOT_TRACKED
 def test_the_same_change_again_is_a_duplicate_without_a_run() -> None:
     assert _judge(_event("Approved", REFLECTED)) == (EventResult.DUPLICATE, [])

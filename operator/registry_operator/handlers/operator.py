@@ -89,7 +89,13 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: An
         queue.ask(key, reason, hint=hint, waiter=done)
         return done
 
-    operator.tasks += registry_events.start(operator, ask_and_wait, operator.shard)
+    events = registry_events.start(operator, ask_and_wait, operator.shard)
+    if events:
+        # Each event asks which object holds its package: list them now, not when the first one comes.
+        operator.tasks.append(
+            loop.create_task(asyncio.to_thread(operator.package_views.prime), name="package views")
+        )
+    operator.tasks += events
     logger.info(
         f"operator started: default region {operator.context.config.default_region}, "
         f"resync every {operator.context.config.resync_interval_seconds} s"

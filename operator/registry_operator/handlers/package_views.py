@@ -17,6 +17,7 @@ from kopf's events only, never from the listing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from registry_operator.reconcile.group_listing import TrackedVersion
 from registry_operator.reconcile.model_version import tracked
 
 PLURAL = INFO.plural
+log = logging.getLogger("registry_operator.views")
 PAGE = 500  # the same page size as kopf's own listing (handlers/operator.py)
 
 
@@ -95,6 +97,15 @@ class PackageViews:
     def registered(self) -> list[TrackedVersion]:
         with self._lock:
             return [e.tracked for e in self._entries.values() if e.tracked is not None and e.confirmed]
+
+    def prime(self) -> None:
+        """List now rather than at the first claim (registry events ask claims from the start)."""
+        try:
+            self._list_once()
+        except Exception as exc:  # the first claim lists again
+            log.warning(
+                f"listing the ModelVersions for the package claims failed; the first claim retries: {exc}"
+            )
 
     def _list_once(self) -> None:
         if self._complete or self.lister is None:

@@ -743,7 +743,8 @@ def tracked(body: Mapping[str, Any]) -> TrackedVersion | None:
         group=str(group),
         arn=str(st["modelPackageArn"]),
         spec={k: spec[k] for k in GIT_DECIDES if spec.get(k) is not None},
-        status={k: st[k] for k in OBSERVED_STATUS if st.get(k) is not None},
+        # and as of when it reflects the registry: a registry event about an earlier change is stale
+        status={k: st[k] for k in (*OBSERVED_STATUS, "observedRegistryTime") if st.get(k) is not None},
     )
 
 
