@@ -22,7 +22,7 @@ import botocore.session
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import ecr_policies, eventbridge, s3_policies
+from . import ecr_policies, eventbridge, s3_policies, sqs_attributes
 from .control import ControlEndpoints
 from .errors import AWSError, SettingsError
 from .eventbridge import ServiceEventBus
@@ -68,6 +68,7 @@ class LocalAWSApp:
         service_model = botocore.session.get_session().get_service_model("sagemaker")
         self.sagemaker = SageMakerRegistryAPI(self.store, service_model)
         self.service_events = ServiceEventBus()
+        sqs_attributes.install()
         self.package_events = PackageEvents(self.store, self.sagemaker.describe, self.service_events)
         self.sagemaker.events = self.package_events
         self.grants = GrantStore()

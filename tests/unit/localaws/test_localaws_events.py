@@ -307,3 +307,16 @@ def test_a_fault_rule_makes_the_queue_unreadable(
     assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
     local_aws.admin.clear_faults()
     assert len(queue.events(1)) == 1  # the event waited in the queue
+
+
+def test_setting_one_queue_attribute_keeps_the_queue_policy(
+    sm: Any, wired: Callable[..., Queue], local_aws: LocalAWS
+) -> None:
+    """SetQueueAttributes leaves the attributes it is not given alone (SQS API reference), so a queue's
+    visibility timeout set after its policy does not stop EventBridge's deliveries."""
+    queue = wired()
+    queue.sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"VisibilityTimeout": "5"})
+    attributes = queue.sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "5" and "events.amazonaws.com" in attributes["Policy"]
+    _register(sm)
+    assert len(queue.events(1)) == 1
