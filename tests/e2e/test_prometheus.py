@@ -1,8 +1,8 @@
 """The shipped alerts and dashboard against a real Prometheus scraping the real operator.
 
 Prometheus (Debian's package) scrapes the operator every second and evaluates the shipped rule file,
-with every `for:` shortened to 2 s and every rate window to 90 s (longer than kopf's one-minute retry
-of a failing handler, so a lasting cause keeps its alert firing). The operator runs with
+with every `for:` shortened to 2 s and every rate window to 90 s (longer than the one-minute retry of
+a failing reconcile, so a lasting cause keeps its alert firing). The operator runs with
 `--leader-elect` against its own embedded AWS, watching only this test's namespaces; the session's
 operator is paused meanwhile. Each alert is brought about by a real cause and resolved by removing it:
 
@@ -22,6 +22,8 @@ operator is paused meanwhile. Each alert is brought about by a real cause and re
   the registry reaches status through it), then every ReceiveMessage fails (embedded AWS fault rule);
   an approval made meanwhile still reaches status through the resync; resolved by lifting the fault.
   Its threshold (60 s unread) is the shipped one: only `for:` is shortened.
+- RegistryOperatorApprovalFight: a version whose approval git decides, set to Rejected in the registry
+  three times (the operator sets it back each time); resolved by deleting the version.
 
 Then every alert expression and every dashboard query is run through Prometheus's HTTP API over the
 whole scenario: each returns data.
@@ -331,6 +333,23 @@ def test_alerts_fire_and_resolve_and_every_panel_has_data(
 
         approve("registered-1")
         wait(lambda: approved("registered-1"), "registered-1: a registry approval in status (the queue)")
+
+        # --------------------------------------------------------------- someone fighting git
+        kube.apply(manifests.version("fought", ns, group_ref=group, approvalStatus="Approved"))
+        kube.wait("modelversion", "fought", ns, timeout=PATIENCE)
+        fought = kube.get("modelversion", "fought", ns)["status"]["modelPackageArn"]
+        for attempt in range(3):
+            registry.update_model_package(ModelPackageArn=fought, ModelApprovalStatus="Rejected")
+            wait(
+                lambda: (
+                    registry.describe_model_package(ModelPackageName=fought)["ModelApprovalStatus"]
+                    == "Approved"
+                ),
+                f"fought: the registry's Rejected set back ({attempt + 1})",
+            )
+        wait(lambda: firing("RegistryOperatorApprovalFight"), "ApprovalFight fires: three reverts")
+        kube.delete("modelversion", "fought", ns)
+        wait(lambda: quiet("RegistryOperatorApprovalFight"), "ApprovalFight resolved: the version deleted")
         admin.set_faults([QUEUE_UNREADABLE])
         timeline.note("every ReceiveMessage refused: the event queue is unreadable")
         # the long poll under way may still answer: wait until a receive has been refused

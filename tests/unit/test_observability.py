@@ -401,3 +401,15 @@ def test_busy_default_port_is_a_warning_but_an_explicit_one_is_fatal() -> None:
             health.serve("127.0.0.1", port, required=True)
     finally:
         health.stop(first)
+
+
+def test_a_version_set_back_again_and_again_is_a_fight_until_it_is_deleted() -> None:
+    fights = metrics._FightsCollector()
+    for _ in range(metrics.FIGHT_REVERTS - 1):
+        fights.reverted("u1")
+    fights.reverted("u2")
+    assert fights.fights() == 0
+    fights.reverted("u1")
+    assert fights.fights() == 1
+    fights.forget("u1")
+    assert fights.fights() == 0

@@ -178,6 +178,7 @@ class Dispatch:
             ):
                 self.ask(dependent, "dependency")
         if deleted:
+            metrics.FIGHTS.forget(str(body["metadata"]["uid"]))
             operator.dependents.waits(key, ())
             self.attempts.pop(key, None)
             self.echoes.forget(key)

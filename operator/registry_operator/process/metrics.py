@@ -524,6 +524,11 @@ class _FightsCollector(Collector):
             recent = [t for t in self._reverts.get(uid, []) if now - t < FIGHT_WINDOW_SECONDS]
             self._reverts[uid] = [*recent, now]
 
+    def forget(self, uid: str) -> None:
+        """A deleted version fights no more."""
+        with self._lock:
+            self._reverts.pop(uid, None)
+
     def fights(self) -> int:
         now = time.monotonic()
         with self._lock:
