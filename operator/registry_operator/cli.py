@@ -47,7 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from urllib3.exceptions import HTTPError, MaxRetryError
 
     try:
-        api = kube.connect()
+        api = kube.connect(args.max_workers)
     except ConfigException as exc:
         print(
             f"registry-operator: no Kubernetes credentials: tried {_kube_sources()}: {exc}", file=sys.stderr

@@ -71,6 +71,10 @@ REGION = "us-east-2"
 GROUPS = 10
 OPERATOR_WORKERS = 32  # `registry-operator run --max-workers` default: the operator's concurrent AWS calls
 LATENCIES_MS = (0, 100)
+# DESIGN §8, operator / bare controller over 1,000 versions applied at once in the same run.
+APPLY_RATIO_TARGETS = {0: 1.5, 100: 1.2}
+CPU_RATIO_TARGET = 2.0
+RSS_RATIO_TARGET = 1.15
 # Timed runs: no resync pass falls inside a run or its steady-state window.
 TIMED_RESYNC = 3600
 IMAGE = "257758044811.dkr.ecr.us-east-2.amazonaws.com/sagemaker-xgboost:1.2-1"
@@ -512,7 +516,7 @@ def phase_yardstick(stack: Stack, res: Results) -> None:
     for bare, op in runs:
         n, lat = op.n, op.latency_ms
         ratio = op.ready_seconds / bare.ready_seconds
-        target = {0: 1.5, 100: 1.3}.get(lat) if n == 1000 else None
+        target = APPLY_RATIO_TARGETS.get(lat) if n == 1000 else None
         res.add(
             f"N = {n:,}, {lat} ms per SageMaker call: operator / bare controller",
             f"{ratio:.2f} ({op.ready_seconds:.1f} s / {bare.ready_seconds:.1f} s)",
@@ -556,18 +560,21 @@ def phase_yardstick(stack: Stack, res: Results) -> None:
                 calls == 0 and op.steady_writes.total == 0,
             )
         cpu_ms = 1000 * op.cpu.get("operator", 0.0) / n
+        bare_cpu_ms = 1000 * bare.cpu.get("bare", 0.0) / n
+        cpu_ratio = cpu_ms / bare_cpu_ms if bare_cpu_ms else float("inf")
+        rated = n == 1000  # DESIGN §8's ratios are for 1,000 versions applied at once
         res.add(
-            "  operator CPU per version: ms (bare controller)",
-            f"{cpu_ms:.1f} ({1000 * bare.cpu.get('bare', 0.0) / n:.1f})",
-            "<= 12",
-            cpu_ms <= 12,
+            "  operator CPU per version: operator / bare controller (ms, ms)",
+            f"{cpu_ratio:.2f} ({cpu_ms:.1f} / {bare_cpu_ms:.1f})",
+            f"<= {CPU_RATIO_TARGET}" if rated else "",
+            cpu_ratio <= CPU_RATIO_TARGET if rated else None,
         )
-        rss_target = 100 if n <= 1000 else 150
+        rss_ratio = op.peak_rss_mb / bare.peak_rss_mb if bare.peak_rss_mb else float("inf")
         res.add(
-            f"  operator peak RSS with {n:,} versions: MB (bare controller)",
-            f"{op.peak_rss_mb:.0f} ({bare.peak_rss_mb:.0f})",
-            f"<= {rss_target}" if n in (1000, 10000) else "",
-            op.peak_rss_mb <= rss_target if n in (1000, 10000) else None,
+            f"  peak RSS with {n:,} versions: operator / bare controller (MB, MB)",
+            f"{rss_ratio:.2f} ({op.peak_rss_mb:.0f} / {bare.peak_rss_mb:.0f})",
+            f"<= {RSS_RATIO_TARGET}" if rated else "",
+            rss_ratio <= RSS_RATIO_TARGET if rated else None,
         )
         calls_total = sum(op.aws_calls.values())
         res.add(
@@ -672,13 +679,7 @@ def phase_restart(
         per_version_reads == 0 and aws_reads <= GROUPS * (2 + pages) + 1,
     )
     res.add("  API-server writes during restart (versions, groups)", f"{writes.total}, {group_writes.total}")
-    rss_target = 100 if total <= 1000 else 150
-    res.add(
-        f"  operator peak RSS during restart with {total:,}: MB",
-        f"{hwm:.0f}",
-        f"<= {rss_target}",
-        hwm <= rss_target,
-    )
+    res.add(f"  operator peak RSS during restart with {total:,}: MB", f"{hwm:.0f}")
     if exited and fallback is not None:
         # The approval and deletion figures from a namespace the operator can start on.
         stack.stop_controller()

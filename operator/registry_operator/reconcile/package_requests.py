@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,6 +12,7 @@ from registry_operator.api.model_version import ApprovalStatus, ModelVersionSpec
 from registry_operator.api.package_shapes import PackageMembers
 
 
+@cache  # a registration walks every field of its spec; pydantic's model_fields costs a call each time
 def aws_name(field_name: str, model: type[BaseModel]) -> str:
     """SageMaker's PascalCase name of a spec field: its alias (the API's name in lowerCamelCase) with
     the first letter raised."""
