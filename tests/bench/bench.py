@@ -71,7 +71,7 @@ REGION = "us-east-2"
 GROUPS = 10
 OPERATOR_WORKERS = 32  # `registry-operator run --max-workers` default: the operator's concurrent AWS calls
 LATENCIES_MS = (0, 100)
-# DESIGN §8, operator / bare controller over 1,000 versions applied at once in the same run.
+# The targets, operator / bare controller over 1,000 versions applied at once in the same run.
 APPLY_RATIO_TARGETS = {0: 1.5, 100: 1.2}
 CPU_RATIO_TARGET = 2.0
 RSS_RATIO_TARGET = 1.15
@@ -562,7 +562,7 @@ def phase_yardstick(stack: Stack, res: Results) -> None:
         cpu_ms = 1000 * op.cpu.get("operator", 0.0) / n
         bare_cpu_ms = 1000 * bare.cpu.get("bare", 0.0) / n
         cpu_ratio = cpu_ms / bare_cpu_ms if bare_cpu_ms else float("inf")
-        rated = n == 1000  # DESIGN §8's ratios are for 1,000 versions applied at once
+        rated = n == 1000  # the ratio targets are for 1,000 versions applied at once
         res.add(
             "  operator CPU per version: operator / bare controller (ms, ms)",
             f"{cpu_ratio:.2f} ({cpu_ms:.1f} / {bare_cpu_ms:.1f})",
