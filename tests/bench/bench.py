@@ -445,6 +445,15 @@ def run_bare(stack: Stack, n: int, latency_ms: int) -> Run:
     return run
 
 
+def groups_ready(stack: Stack, ns: str, operator: Any, started: float) -> None:
+    """The namespace's groups applied and Ready, and the operator idle again, before versions are timed."""
+    group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
+    create_all(stack.api, "modelpackagegroups", groups(ns))
+    group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
+    group_watcher.stop()
+    procstat.wait_idle(operator.proc.pid, started, quiet=3.0)
+
+
 def run_operator(stack: Stack, n: int, latency_ms: int, steady: float) -> Run:
     ns = f"op-{latency_ms}ms-{n}"
     run = Run("operator", ns, n, latency_ms)
@@ -452,11 +461,7 @@ def run_operator(stack: Stack, n: int, latency_ms: int, steady: float) -> Run:
     process = stack.start_operator(f"operator-{ns}", [ns], TIMED_RESYNC)
     started = time.monotonic()
     try:
-        group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
-        create_all(stack.api, "modelpackagegroups", groups(ns))
-        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
-        group_watcher.stop()
-        procstat.wait_idle(process.proc.pid, started, quiet=3.0)
+        groups_ready(stack, ns, process, started)
         watcher = Watcher(stack.api, ns, "modelversions")
         try:
             timed_apply(stack, run, watcher)
@@ -919,11 +924,7 @@ def run_operator_at_limit(stack: Stack, n: int) -> LimitRun:
     process = stack.start_operator(f"operator-{ns}", [ns], TIMED_RESYNC, ["--metrics-port", str(port)])
     started = time.monotonic()
     try:
-        group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
-        create_all(stack.api, "modelpackagegroups", groups(ns))
-        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
-        group_watcher.stop()
-        procstat.wait_idle(process.proc.pid, started, quiet=3.0)
+        groups_ready(stack, ns, process, started)
         offset = process.log.stat().st_size
         watcher = Watcher(stack.api, ns, "modelversions")
         try:
@@ -1158,11 +1159,7 @@ def phase_events(stack: Stack, res: Results, n: int) -> None:
     setup = stack.start_operator(f"operator-{ns}-setup", [ns], TIMED_RESYNC)
     started = time.monotonic()
     try:
-        group_watcher = Watcher(stack.api, ns, "modelpackagegroups")
-        create_all(stack.api, "modelpackagegroups", groups(ns))
-        group_watcher.wait(lambda w: len(w.ready) >= GROUPS, 180, f"{GROUPS} groups Ready in {ns}")
-        group_watcher.stop()
-        procstat.wait_idle(setup.proc.pid, started, quiet=3.0)
+        groups_ready(stack, ns, setup, started)
         watcher = Watcher(stack.api, ns, "modelversions")
         try:
             create_all(stack.api, "modelversions", versions(ns, n))
