@@ -193,7 +193,7 @@ WIDE_ACTIONS = set().union(*map(_actions, _statements(WIDE_POLICY)))
 QUEUE_ACTIONS = {a for a in WIDE_ACTIONS if a.startswith("sqs:")}
 EVENTS_PRINCIPAL = {"Service": "events.amazonaws.com"}
 QUEUE_ARN = re.compile(r"arn:aws:sqs:([a-z0-9-]+):(\d{12}):[\w-]+(\.fifo)?")
-# SageMaker's own example of the event the operator reads (tests/unit/test_registry_events.py).
+# SageMaker's own example of the event the operator reads (tests/unit/test_registry_event_parser.py).
 DOCUMENTED_EVENT = ROOT / "tests" / "unit" / "data" / "sagemaker-model-package-state-change.json"
 
 
