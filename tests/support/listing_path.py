@@ -47,6 +47,6 @@ def listing_runs(ctx: ReconcileContext, versions: list[Version]) -> dict[str, Ou
         for v, hint in group_listing.list_group(registry, key, group, model_version.would_change):
             obj = by_name[v.key.name]
             outcomes[v.key.name] = runner.reconcile(
-                model_version.MANAGED, obj.ref, obj.spec, obj.outcome.status, ctx, hints=[hint]
+                model_version.MANAGED, obj.ref, obj.spec, obj.body()["status"], ctx, hints=[hint]
             )
     return outcomes

@@ -102,3 +102,24 @@ def test_a_package_that_fails_reads_the_same_by_either_path(
     listed, described = _both_paths(ctx, was_ready, spec)
     assert (listed.state, listed.reason) == (State.STALLED, "PackageFailed")
     assert _comparable(listed) == _comparable(described)
+
+
+def test_a_version_not_yet_ready_is_described_whatever_the_listing_saw(
+    ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
+) -> None:
+    """A listing covers approval and status, not the approval description: what an earlier run failed to
+    apply is only known to be applied once the version was Ready for its spec, so until then the listing's
+    run describes the package and finishes the update rather than calling it up to date."""
+    spec = {**SPEC, "approvalDescription": "first cut"}
+    local_aws.admin.set_faults(
+        [{"operation": "sagemaker:UpdateModelPackage", "rate": 1.0, "error": "InternalFailure"}]
+    )
+    try:
+        failed = runner.reconcile(model_version.MANAGED, REF, spec, {}, ctx)
+    finally:
+        local_aws.admin.clear_faults()
+    assert failed.state is State.PROGRESSING and failed.status["modelPackageArn"], failed
+    (listed,) = listing_runs(ctx, [Version(REF, spec, failed)]).values()
+    assert listed.state is State.READY, listed
+    described = sm.describe_model_package(ModelPackageName=failed.status["modelPackageArn"])
+    assert described["ApprovalDescription"] == "first cut"

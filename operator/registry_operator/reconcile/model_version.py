@@ -657,9 +657,11 @@ def _not_older(run: VersionRun, hint: observations.PackageObserved) -> bool:
 def _enough(run: VersionRun, hint: observations.PackageObserved) -> bool:
     """Whether an observation says all a run needs. A package that failed is described, for SageMaker's
     reasons, and one whose approval changed, for who changed it (LastModifiedBy): no summary or event
-    carries either."""
+    carries either. So is a version not yet Ready for its spec: what no hint covers (an approval
+    description, metadata) may be what an earlier run failed to apply."""
     return (
-        hint.covers >= {"ModelApprovalStatus", "ModelPackageStatus"}
+        run.was_ready
+        and hint.covers >= {"ModelApprovalStatus", "ModelPackageStatus"}
         and hint.members.get("ModelPackageStatus") != "Failed"
         and hint.members.get("ModelApprovalStatus") == run.recorded.get("approvalStatus")
     )

@@ -77,6 +77,9 @@ class Run(Generic[RunSpecT]):
     # Writes the status as it stands to the object before an AWS write that must not be forgotten
     # (None: the caller writes the status once, at the end).
     checkpoint: Callable[[dict[str, Any]], None] | None = None
+    # Whether the object was Ready for this spec when the run began: only then did a full observation
+    # show every member applied, so that a hint's partial view can stand for the rest.
+    was_ready: bool = False
 
     def event(self, reason: str, message: str, warning: bool = False) -> None:
         self.events.append(Event("Warning" if warning else "Normal", reason, message))
@@ -235,6 +238,9 @@ def reconcile(
                 meta=meta or ObjectMeta(),
                 status=dict(recorded),
                 checkpoint=checkpoint,
+                was_ready=readiness.ready_for_generation(
+                    {"metadata": {"generation": ref.generation}, "status": raw_status or {}}
+                ),
             )
             kind.prepare(run)
             observed = kind.observe(run)
