@@ -80,6 +80,38 @@ def test_version_by_name_applied_before_its_group_becomes_ready(
     assert len(packages) == 2
 
 
+def test_a_group_deleted_before_its_versions_waits_for_them_however_late_they_follow(
+    kube: Kube, unscoped_namespace: str, sagemaker: Any
+) -> None:
+    """Deleted together, objects reach the operator one by one, late when it is busy: a group whose
+    version's deletion comes seconds after its own waits for it (naming it), never tries AWS first."""
+    namespace = unscoped_namespace
+    group = f"late-{namespace}"
+    kube.apply(manifests.group("late", namespace, modelPackageGroupName=group, deletionPolicy="Delete"))
+    kube.apply(manifests.version("v", namespace, group_ref="late", deletionPolicy="Delete"))
+    eventually(
+        lambda: not _not_ready(kube, namespace), timeout=60, interval=0.5, what="group and version Ready"
+    )
+    recorder = Recorder(kube.info.kubeconfig, namespace)
+    try:
+        kube.kubectl("delete", "mpg", "late", "-n", namespace, "--wait=false")
+        time.sleep(8)  # several of the group's looks at its dependents
+        waiting = _conditions(kube.get("mpg", "late", namespace))["Ready"]
+        assert waiting["reason"] == "WaitingForDependents", waiting
+        assert f"ModelVersion {namespace}/v" in waiting["message"], waiting
+        assert (
+            sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupStatus"]
+            == "Completed"
+        )
+        kube.kubectl("delete", "mv", "v", "-n", namespace, "--wait=false")
+        eventually(lambda: _all_gone(kube, namespace), timeout=30, interval=0.5, what="both gone")
+        assert not recorder.stalled, recorder.stalled
+    finally:
+        recorder.stop()
+    assert sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"] == []
+    assert sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"] == []
+
+
 # --------------------------------------------------------------------------- any order, any split
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
@@ -195,6 +227,21 @@ def _not_ready(kube: Kube, namespace: str) -> list[str]:
     ]
 
 
+def _all_gone(kube: Kube, namespace: str) -> bool:
+    """True once the namespace holds none of our objects; else fails naming what is left and why."""
+    listed = json.loads(kube.kubectl("get", "modelregistry", "-n", namespace, "-o", "json").stdout)["items"]
+    left = [
+        f"{o['kind']} {o['metadata']['name']} (finalizers {o['metadata'].get('finalizers')}, "
+        + ", ".join(
+            f"{t} {c.get('status')} {c.get('reason')}: {c.get('message')}" for t, c in _conditions(o).items()
+        )
+        + ")"
+        for o in listed
+    ]
+    assert not left, "; ".join(left)
+    return True
+
+
 def _one_permutation(kube: Kube, endpoint: str, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     suffix = f"{seed}-{uuid.uuid4().hex[:6]}"
@@ -232,7 +279,7 @@ def _one_permutation(kube: Kube, endpoint: str, seed: int) -> dict[str, Any]:
         kube.kubectl("delete", "-R", "-f", str(folder), "--wait=false")
         started = time.monotonic()
         eventually(
-            lambda: kube.kubectl("get", "modelregistry", "-n", namespace, "-o", "name").stdout.strip() == "",
+            lambda: _all_gone(kube, namespace),
             timeout=60,
             interval=0.5,
             what=f"seed {seed}: every object gone",

@@ -111,6 +111,25 @@ def test_not_permitted_role_makes_no_aws_call(ctx: ReconcileContext, local_aws: 
     assert local_aws.admin.calls() == {}
 
 
+def test_a_group_the_view_has_not_seen_yet_is_waited_for_not_refused(
+    ctx: ReconcileContext, local_aws: LocalAWS
+) -> None:
+    """Applied together, a version by name can run before the watch of groups delivers the group that
+    makes it: the API server, read before refusing, says the namespace declares it."""
+    applied: list[GroupInfo] = []
+    ctx.declared_groups_now = lambda ns, name: [
+        g for g in applied if (g.namespace, g.declared_name) == (ns, name)
+    ]
+    ref = ObjectRef("team", "v", "6b1d6c2e-0000-4000-8000-000000000002", 1)  # no groups scope in the config
+    refused = runner.reconcile(model_version.MANAGED, ref, _spec("churn"), {}, ctx)
+    assert (refused.state, refused.reason) == (State.STALLED, "NotPermitted")
+    applied.append(GroupInfo("team", "churn", "g-uid", "churn", None, None, None, None, ready=False))
+    out = runner.reconcile(model_version.MANAGED, ref, _spec("churn"), {}, ctx)
+    assert (out.state, out.reason) == (State.PROGRESSING, "WaitingForGroup"), out
+    assert "ModelPackageGroup team/churn" in out.message
+    assert local_aws.admin.calls() == {}
+
+
 def test_resync_mirrors_or_reverts_with_one_list_per_group(
     ctx: ReconcileContext, sm: Any, local_aws: LocalAWS
 ) -> None:

@@ -136,14 +136,13 @@ def test_a_provider_wakes_what_needs_it_when_its_state_changes_only() -> None:
 
 def test_a_provider_being_deleted_waits_for_dependents_whose_deletion_needs_it() -> None:
     deps = Dependents()
-    deps.waits(V1, [GROUP], held=True, deleting=True)
+    deps.waits(V1, [GROUP], held=True)  # its deletion needs the group, begun or not
     deps.waits(V2, [GROUP])  # waiting, no finalizer: its deletion needs nothing of the group
-    deps.waits(A1, [GROUP], held=True)  # its deletion will need the group, but has not begun
-    assert deps.deleting_needing([GROUP]) == [V1]
-    # just after the provider's own deletion began, those deleted with it may not have reached the watch
-    assert deps.deleting_needing([GROUP], or_held=True) == [A1, V1]
-    deps.waits(V1, [])  # deleted
-    assert deps.deleting_needing([GROUP]) == []
+    deps.waits(A1, [GROUP], held=True)
+    assert deps.held_needing([GROUP]) == [A1, V1]
+    deps.waits(V1, [GROUP], held=False)  # its finalizer is gone
+    deps.waits(A1, [])  # deleted
+    assert deps.held_needing([GROUP]) == []
 
 
 # --------------------------------------------------------------------------- echoes

@@ -23,7 +23,6 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -34,7 +33,7 @@ from registry_operator.process import metrics
 from registry_operator.process.workqueue import Ask
 from registry_operator.reconcile import readiness, runner
 from registry_operator.reconcile.catalogue import MANAGED_KINDS, managed
-from registry_operator.reconcile.dependencies import ObjectKey
+from registry_operator.reconcile.dependencies import Need, ObjectKey
 from registry_operator.reconcile.outcome import Event, ObjectMeta, Outcome, State
 from registry_operator.reconcile.runner import ManagedKind
 
@@ -43,9 +42,6 @@ log = logging.getLogger("registry_operator.reconcile")
 # A provider being deleted looks again this often for the objects depending on it to be gone (kopf's
 # deletion handler cannot be woken from outside: it retries after a delay).
 DEPENDENTS_POLL_SECONDS = 2.0
-# How long a provider being deleted also waits for objects that depend on it and are not (yet) being
-# deleted: `kubectl delete -f folder` and the namespace controller delete a folder's objects within this.
-DELETED_TOGETHER_SECONDS = 5.0
 # A write of this process not seen on the watch after this long is not waited for: the object is read
 # afresh instead (the watch may have been re-established past it). kopf waits as long for its own.
 ECHO_PATIENCE_SECONDS = 5.0
@@ -185,11 +181,7 @@ class Dispatch:
             if operator.queue is not None:
                 operator.queue.forget(key)
             return
-        settled = kind.settled(body, operator.context.config.cluster_name)
-        held = FINALIZER in (body["metadata"].get("finalizers") or [])
-        deleting = held and bool(body["metadata"].get("deletionTimestamp"))
-        needs = () if settled and not held else kind.needs(body)
-        operator.dependents.waits(key, needs, held, deleting)
+        settled = self._note_needs(key, kind, body)
         if self.echoes.delivered(key, body):
             return  # its own write, or a run in progress will look at it
         if body["metadata"].get("deletionTimestamp"):
@@ -198,6 +190,14 @@ class Dispatch:
             self.ask(key, "requested", body=body)
         elif not settled or (event_type is None and kind.recheck_on_start):
             self.ask(key, "watch", body=body)
+
+    def _note_needs(self, key: ObjectKey, kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -> bool:
+        """What the object needs from others, as this body has it, for the dependents registry (from a
+        watch event and from a run's own write alike); whether it is settled."""
+        settled = kind.settled(body, self.operator.context.config.cluster_name)
+        held = FINALIZER in (body["metadata"].get("finalizers") or [])
+        self.operator.dependents.waits(key, () if settled and not held else kind.needs(body), held)
+        return settled
 
     def ask(
         self, key: ObjectKey, reason: str, body: Mapping[str, Any] | None = None, hint: Any = None
@@ -275,9 +275,7 @@ class Dispatch:
         metrics.approval_events(ref.uid, outcome.events, outcome.status)
         if written is not None:
             self._remember(key, written)
-            settled = kind.settled(written, operator.context.config.cluster_name)
-            held = FINALIZER in (written["metadata"].get("finalizers") or [])
-            operator.dependents.waits(key, () if settled and not held else kind.needs(written), held)
+            self._note_needs(key, kind, written)
         done = outcome.observed or outcome.state is not State.PROGRESSING
         if outcome.state is State.PROGRESSING:
             self.attempts[key] = (generation, attempt + 1)
@@ -307,10 +305,7 @@ class Dispatch:
         kind = managed(key.kind)
         ref = status.object_ref(body)
         provided = kind.provides(body)
-        # Deleted together (a folder, a namespace), the objects that depend on it reach the watch one by
-        # one: for a moment after its own deletion began, it waits for those that will need it too.
-        recent = _deleting_for(body) < DELETED_TOGETHER_SECONDS
-        waiting = self.operator.dependents.deleting_needing(provided[0], recent) if provided else []
+        waiting = self._dependents_left(provided[0]) if provided else []
         if waiting:
             names = ", ".join(str(w) for w in waiting[:5]) + (" and more" if len(waiting) > 5 else "")
             outcome: Outcome | None = Outcome(
@@ -326,6 +321,27 @@ class Dispatch:
                     kind, ref, fresh.get("spec", {}), fresh.get("status"), self.operator.context, retry
                 )
         status.apply_deletion(outcome, body, patch, logger)
+
+    def _dependents_left(self, provided: list[Need]) -> list[ObjectKey]:
+        """The objects whose own deletion has AWS work that needs what a provider being deleted
+        provides: it withdraws only once they are gone. Whether they are deleted yet does not matter
+        (deleted together, by a folder or a namespace, they reach the watch one by one and late under
+        load). Found in the dependents registry, each confirmed by a read: one that is gone, no longer
+        held or no longer needs it is dropped from the registry, so a missed event cannot hold a
+        deletion. Reads stop at the first confirmed one (the names in the message are the registry's)."""
+        dependents, api = self.operator.dependents, self.operator.kube
+        wanted = set(provided)
+        listed = dependents.held_needing(provided)
+        for i, key in enumerate(listed):
+            kind = managed(key.kind)
+            body = kube.get_object(api, kind.info.plural, key.namespace, key.name)
+            if body is None:
+                dependents.waits(key, ())
+                continue
+            self._note_needs(key, kind, body)
+            if FINALIZER in (body["metadata"].get("finalizers") or []) and wanted & set(kind.needs(body)):
+                return listed[i:]
+        return []
 
 
 def object_meta(body: Mapping[str, Any]) -> ObjectMeta:
@@ -361,15 +377,6 @@ def _waits_for_finalizer(kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -
     deleted meanwhile, it would leave behind what the run made."""
     policy = (body.get("spec") or {}).get("deletionPolicy", str(kind.info.default_deletion_policy))
     return policy == "Delete" and FINALIZER not in (body["metadata"].get("finalizers") or [])
-
-
-def _deleting_for(body: Mapping[str, Any]) -> float:
-    """Seconds since the object's deletion began."""
-    stamp = body["metadata"].get("deletionTimestamp")
-    if not stamp:
-        return 0.0
-    since = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    return (datetime.now(UTC) - since).total_seconds()
 
 
 def _needs_a_change(body: Mapping[str, Any]) -> bool:

@@ -84,6 +84,14 @@ def get_object(api: client.ApiClient, plural: str, namespace: str, name: str) ->
     return dict(found)
 
 
+def list_objects(api: client.ApiClient, plural: str, namespace: str) -> list[dict[str, Any]]:
+    """A namespace's objects of one kind, as the API server holds them now."""
+    listed = client.CustomObjectsApi(api).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, plural, _request_timeout=REQUEST_TIMEOUT
+    )
+    return [dict(item) for item in listed.get("items", [])]
+
+
 def patch_status(
     api: client.ApiClient, plural: str, namespace: str, name: str, status: dict[str, Any]
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from registry_operator.handlers import (  # noqa: F401 (importing registers the 
 from registry_operator.handlers.periodic import resync_forever
 from registry_operator.process import metrics
 from registry_operator.process.workqueue import WorkQueue
+from registry_operator.reconcile import model_package_group
 from registry_operator.reconcile.catalogue import MANAGED_KINDS, managed
 from registry_operator.reconcile.claims import PackageClaim
 from registry_operator.reconcile.context import GroupInfo
@@ -128,7 +129,14 @@ def _use_indexes(operator: state.OperatorState, kwargs: dict[str, Any]) -> None:
 
     operator.context.groups = group
     operator.context.claims = claimed
+
+    def declared_now(namespace: str, group_name: str) -> list[GroupInfo]:
+        listed = kube.list_objects(operator.kube, model_package_group.MANAGED.info.plural, namespace)
+        infos = [model_package_group.group_info(body) for body in listed]
+        return [i for i in infos if i.declared_name.lower() == group_name.lower()]
+
     operator.context.declared_groups = declared
+    operator.context.declared_groups_now = declared_now
 
 
 def _list_packages_on_first_claim(operator: state.OperatorState, logger: Any) -> None:

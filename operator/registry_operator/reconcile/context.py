@@ -13,7 +13,7 @@ from registry_operator.config import OperatorConfig
 from registry_operator.reconcile.claims import PackageClaim
 from registry_operator.reconcile.locks import KeyedLocks
 from registry_operator.reconcile.outcome import Retry
-from registry_operator.reconcile.permissions import Authorizer, Request
+from registry_operator.reconcile.permissions import Authorizer, Request, in_group_scope
 
 # A dependent waiting for a group is reconciled as soon as the group changes (reconcile.dependencies);
 # this slow retry is only the safety net for a change the watch did not deliver.
@@ -68,6 +68,8 @@ class ReconcileContext:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     own_account: str | None = None  # the operator's own identity's account, when known
     declared_groups: DeclaredGroupLookup = _no_groups
+    # The same, read from the API server now: only where the view's answer would refuse a version
+    declared_groups_now: DeclaredGroupLookup = _no_groups
     # The ApprovalPolicies of a namespace, by name (none when the optional component is not installed).
     approval_policies: Callable[[str], list[tuple[str, ApprovalPolicySpec]]] = lambda namespace: []
     # The identity AWS records for the operator's calls (in a region, as a role or its own): who made an
@@ -102,7 +104,20 @@ class ReconcileContext:
         """Retry WaitingForGroup while a ModelPackageGroup of the namespace that makes `group` is not
         Ready: a folder applied at once converges in any order instead of failing on a group that is
         about to exist."""
-        for g in self.declared_groups(namespace, facts.group_name_from_arn(group)):
+        name = facts.group_name_from_arn(group)
+        declared = self.declared_groups(namespace, name)
+        if not declared and not in_group_scope(self.config, namespace, group):
+            # About to be refused on the view alone, which may not have seen a group applied in the same
+            # breath (each kind has its own watch): the API server says whether the namespace declares it.
+            for g in self.declared_groups_now(namespace, name):
+                if self.makes(g, group):
+                    state = g.state() if g.deleting or not g.ready else "the operator has not seen yet"
+                    raise Retry(
+                        "WaitingForGroup",
+                        f"{field_name} {group} is made by {g.describe()}, which {state}",
+                        WAIT_FOR_GROUP_SECONDS,
+                    )
+        for g in declared:
             if self.makes(g, group) and (g.deleting or not g.ready):
                 raise Retry(
                     "WaitingForGroup",

@@ -48,24 +48,20 @@ class Dependents:
         self._lock = threading.Lock()
         self._needs: dict[ObjectKey, frozenset[Need]] = {}
         self._by_need: dict[Need, set[ObjectKey]] = defaultdict(set)
-        self._deleting: set[ObjectKey] = set()
         self._held: set[ObjectKey] = set()  # held by the operator's finalizer: deleting them has work
         # provider uid -> (what it provides, the state its dependents depend on)
         self._providers: dict[str, tuple[frozenset[Need], Hashable]] = {}
 
-    def waits(
-        self, who: ObjectKey, needs: Iterable[Need], held: bool = False, deleting: bool = False
-    ) -> None:
+    def waits(self, who: ObjectKey, needs: Iterable[Need], held: bool = False) -> None:
         """`who` needs these now (nothing: it no longer waits, or is gone). `held`: the operator's
-        finalizer holds it, so its deletion has AWS work that may need them; `deleting`: that deletion
-        has begun. A provider being deleted waits for such objects."""
+        finalizer holds it, so its deletion has AWS work that may need them: a provider being deleted
+        waits for such objects."""
         wanted = frozenset(needs)
         with self._lock:
-            for flag, members in ((held, self._held), (deleting, self._deleting)):
-                if flag and wanted:
-                    members.add(who)
-                else:
-                    members.discard(who)
+            if held and wanted:
+                self._held.add(who)
+            else:
+                self._held.discard(who)
             before = self._needs.pop(who, frozenset())
             for need in before - wanted:
                 holders = self._by_need.get(need)
@@ -97,13 +93,13 @@ class Dependents:
         with self._lock:
             return sorted(self._by_need.get(need, ()))
 
-    def deleting_needing(self, needs: Iterable[Need], or_held: bool = False) -> list[ObjectKey]:
-        """The objects being deleted that need any of these (`or_held`: also those whose deletion has
-        work, deleted or not yet): a provider's deletion waits for them, so that a folder deleted at once
-        is withdrawn in order (versions, then accesses, then groups)."""
+    def held_needing(self, needs: Iterable[Need]) -> list[ObjectKey]:
+        """The objects that need any of these and whose own deletion has AWS work (being deleted or
+        not): a provider's deletion waits for them, so that a folder or a namespace deleted at once is
+        withdrawn in order (versions, then accesses, then groups), however late the watch delivers
+        each deletion. A cache: the caller confirms each against the API server."""
         with self._lock:
-            waiting_on = self._deleting | self._held if or_held else self._deleting
-            return sorted({w for n in needs for w in self._by_need.get(n, ()) if w in waiting_on})
+            return sorted({w for n in needs for w in self._by_need.get(n, ()) if w in self._held})
 
     def __len__(self) -> int:
         with self._lock:

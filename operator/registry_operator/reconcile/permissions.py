@@ -74,8 +74,7 @@ class Authorizer:
                     f"{name} {group} is outside the groups namespace {namespace} may create ({where}.groups)"
                 )
         for name, group in request.into_groups:
-            plain = facts.group_name_from_arn(group)
-            if not self.manages_group(namespace, group) and not _matches(scope.groups, group, plain):
+            if not in_group_scope(cfg, namespace, group) and not self.manages_group(namespace, group):
                 _refuse(
                     f"{name} {group} is neither a group this namespace's ModelPackageGroups manage nor "
                     f"in the groups it may use ({where}.groups)"
@@ -92,6 +91,11 @@ class Authorizer:
                         f"{name} {names[-1]} is outside what namespace {namespace} may write to "
                         f"({where}.{label})"
                     )
+
+
+def in_group_scope(config: OperatorConfig, namespace: str, group: str) -> bool:
+    """The group (a name or a group ARN) is among those the config lets the namespace use."""
+    return _matches(config.scope(namespace).groups, group, facts.group_name_from_arn(group))
 
 
 def _matches(patterns: list[str], *values: str) -> bool:
