@@ -27,6 +27,7 @@ from docpages import PAGES, ROOT, prose
 from registry_operator.api import package_members
 from registry_operator.api.model_version import PackageMembers
 from registry_operator.aws import errors
+from registry_operator.handlers import dispatch
 from registry_operator.reconcile import error_meaning, package_requests
 
 pytestmark = pytest.mark.docs
@@ -507,3 +508,15 @@ def test_reasons_said_to_wait_for_a_change_are_not_rechecked_by_the_code() -> No
             for row in rows:
                 listed = set(re.findall(r"`([^`]+)`", row[0])) & only_aws
                 assert not listed, f"{heading}: {sorted(listed)} are re-checked by the operator"
+
+
+def test_the_wait_for_dependents_is_stated_as_the_code_paces_it() -> None:
+    """The WaitingForDependents row gives the deletion handler's two intervals and its patience."""
+    row = next(
+        line
+        for line in TROUBLESHOOTING.read_text().splitlines()
+        if line.startswith("| `WaitingForDependents`")
+    )
+    stated = {_seconds(n, u) for n, u in _EVERY.findall(row)}
+    assert stated == {dispatch.DEPENDENTS_POLL_SECONDS, dispatch.DEPENDENTS_SLOW_POLL_SECONDS}, row
+    assert f"waited {dispatch.DEPENDENTS_PATIENCE_SECONDS:.0f} s" in row, row

@@ -12,7 +12,7 @@ from registry_operator.aws.session import ClientFactory
 from registry_operator.config import OperatorConfig
 from registry_operator.reconcile import model_package_group, model_version, ownership, runner
 from registry_operator.reconcile.context import GroupInfo, ReconcileContext
-from registry_operator.reconcile.outcome import ObjectRef, State
+from registry_operator.reconcile.outcome import ObjectMeta, ObjectRef, State
 from registry_testbed.localaws.server import LocalAWS
 
 REGION = "us-east-2"
@@ -121,8 +121,15 @@ def test_a_group_the_view_has_not_seen_yet_is_waited_for_not_refused(
         g for g in applied if (g.namespace, g.declared_name) == (ns, name)
     ]
     ref = ObjectRef("team", "v", "6b1d6c2e-0000-4000-8000-000000000002", 1)  # no groups scope in the config
-    refused = runner.reconcile(model_version.MANAGED, ref, _spec("churn"), {}, ctx)
+    refused = runner.reconcile(
+        model_version.MANAGED, ref, _spec("churn"), {}, ctx, meta=ObjectMeta(age_seconds=20)
+    )
     assert (refused.state, refused.reason) == (State.STALLED, "NotPermitted")
+    # just created: the group may be the next file of the same apply, not created yet
+    young = runner.reconcile(
+        model_version.MANAGED, ref, _spec("churn"), {}, ctx, meta=ObjectMeta(age_seconds=1)
+    )
+    assert (young.state, young.reason, young.retry_after) == (State.PROGRESSING, "WaitingForGroup", 9.0)
     applied.append(GroupInfo("team", "churn", "g-uid", "churn", None, None, None, None, ready=False))
     out = runner.reconcile(model_version.MANAGED, ref, _spec("churn"), {}, ctx)
     assert (out.state, out.reason) == (State.PROGRESSING, "WaitingForGroup"), out

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -42,6 +43,10 @@ log = logging.getLogger("registry_operator.reconcile")
 # A provider being deleted looks again this often for the objects depending on it to be gone (kopf's
 # deletion handler cannot be woken from outside: it retries after a delay).
 DEPENDENTS_POLL_SECONDS = 2.0
+# ... and this often once it has waited DEPENDENTS_PATIENCE_SECONDS for dependents that are not being
+# deleted (a group deleted alone, its versions kept): a person must act, and kopf logs every look.
+DEPENDENTS_SLOW_POLL_SECONDS = 30.0
+DEPENDENTS_PATIENCE_SECONDS = 30.0
 # A write of this process not seen on the watch after this long is not waited for: the object is read
 # afresh instead (the watch may have been re-established past it). kopf waits as long for its own.
 ECHO_PATIENCE_SECONDS = 5.0
@@ -305,14 +310,15 @@ class Dispatch:
         kind = managed(key.kind)
         ref = status.object_ref(body)
         provided = kind.provides(body)
-        waiting = self._dependents_left(provided[0]) if provided else []
+        waiting, going = self._dependents_left(provided[0]) if provided else ([], False)
         if waiting:
+            patient = going or _deleting_for(body) < DEPENDENTS_PATIENCE_SECONDS
             names = ", ".join(str(w) for w in waiting[:5]) + (" and more" if len(waiting) > 5 else "")
             outcome: Outcome | None = Outcome(
                 State.PROGRESSING,
                 "WaitingForDependents",
                 f"waits until what depends on it is deleted: {names}",
-                retry_after=DEPENDENTS_POLL_SECONDS,
+                retry_after=DEPENDENTS_POLL_SECONDS if patient else DEPENDENTS_SLOW_POLL_SECONDS,
             )
         else:
             with self.operator.context.locks(("object", key)):
@@ -322,13 +328,14 @@ class Dispatch:
                 )
         status.apply_deletion(outcome, body, patch, logger)
 
-    def _dependents_left(self, provided: list[Need]) -> list[ObjectKey]:
+    def _dependents_left(self, provided: list[Need]) -> tuple[list[ObjectKey], bool]:
         """The objects whose own deletion has AWS work that needs what a provider being deleted
         provides: it withdraws only once they are gone. Whether they are deleted yet does not matter
         (deleted together, by a folder or a namespace, they reach the watch one by one and late under
         load). Found in the dependents registry, each confirmed by a read: one that is gone, no longer
         held or no longer needs it is dropped from the registry, so a missed event cannot hold a
-        deletion. Reads stop at the first confirmed one (the names in the message are the registry's)."""
+        deletion. Reads stop at the first confirmed one (the names in the message are the registry's);
+        also whether that one is being deleted."""
         dependents, api = self.operator.dependents, self.operator.kube
         wanted = set(provided)
         listed = dependents.held_needing(provided)
@@ -340,8 +347,8 @@ class Dispatch:
                 continue
             self._note_needs(key, kind, body)
             if FINALIZER in (body["metadata"].get("finalizers") or []) and wanted & set(kind.needs(body)):
-                return listed[i:]
-        return []
+                return listed[i:], bool(body["metadata"].get("deletionTimestamp"))
+        return [], False
 
 
 def object_meta(body: Mapping[str, Any]) -> ObjectMeta:
@@ -351,10 +358,12 @@ def object_meta(body: Mapping[str, Any]) -> ObjectMeta:
         for entry in meta.get("managedFields") or []
         if "f:approvalStatus" in ((entry.get("fieldsV1") or {}).get("f:spec") or {})
     ]
+    created = meta.get("creationTimestamp")
     return ObjectMeta(
         labels=dict(meta.get("labels") or {}),
         annotations=dict(meta.get("annotations") or {}),
         approval_applied_by=max(appliers)[1] if appliers else None,
+        age_seconds=_since(str(created)) if created else None,
     )
 
 
@@ -377,6 +386,17 @@ def _waits_for_finalizer(kind: ManagedKind[Any, Any], body: Mapping[str, Any]) -
     deleted meanwhile, it would leave behind what the run made."""
     policy = (body.get("spec") or {}).get("deletionPolicy", str(kind.info.default_deletion_policy))
     return policy == "Delete" and FINALIZER not in (body["metadata"].get("finalizers") or [])
+
+
+def _deleting_for(body: Mapping[str, Any]) -> float:
+    """Seconds since the object's deletion began."""
+    stamp = body["metadata"].get("deletionTimestamp")
+    return _since(str(stamp)) if stamp else 0.0
+
+
+def _since(stamp: str) -> float:
+    """Seconds since an API-server timestamp."""
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
 
 
 def _needs_a_change(body: Mapping[str, Any]) -> bool:

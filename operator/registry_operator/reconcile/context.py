@@ -18,6 +18,10 @@ from registry_operator.reconcile.permissions import Authorizer, Request, in_grou
 # A dependent waiting for a group is reconciled as soon as the group changes (reconcile.dependencies);
 # this slow retry is only the safety net for a change the watch did not deliver.
 WAIT_FOR_GROUP_SECONDS = 30.0
+# A version naming a group no object of its namespace makes (yet), outside the groups it may use, is
+# refused only once it is this old: `kubectl apply -f folder/` creates the files one by one, versions
+# before their group when the names sort so, and the version's first run can come in between.
+APPLIED_TOGETHER_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,12 @@ class ReconcileContext:
             for g in self.declared_groups(namespace, facts.group_name_from_arn(group))
         )
 
-    def wait_for_declared_group(self, namespace: str, field_name: str, group: str) -> None:
+    def wait_for_declared_group(
+        self, namespace: str, field_name: str, group: str, age: float | None = None
+    ) -> None:
         """Retry WaitingForGroup while a ModelPackageGroup of the namespace that makes `group` is not
         Ready: a folder applied at once converges in any order instead of failing on a group that is
-        about to exist."""
+        about to exist. `age`: seconds since the asking object was created."""
         name = facts.group_name_from_arn(group)
         declared = self.declared_groups(namespace, name)
         if not declared and not in_group_scope(self.config, namespace, group):
@@ -117,6 +123,14 @@ class ReconcileContext:
                         f"{field_name} {group} is made by {g.describe()}, which {state}",
                         WAIT_FOR_GROUP_SECONDS,
                     )
+            if age is not None and age < APPLIED_TOGETHER_SECONDS:
+                raise Retry(
+                    "WaitingForGroup",
+                    f"{field_name} {group}: no ModelPackageGroup of namespace {namespace} makes it yet, and "
+                    f"it is not in the groups the namespace may use; refused unless one is applied within "
+                    f"{APPLIED_TOGETHER_SECONDS:.0f} s of this object",
+                    max(1.0, APPLIED_TOGETHER_SECONDS - age),
+                )
         for g in declared:
             if self.makes(g, group) and (g.deleting or not g.ready):
                 raise Retry(

@@ -142,7 +142,9 @@ class ModelVersionKind(ManagedKind[ModelVersionSpec, VersionObservation]):
                     "(spec.region, else the operator's defaultRegion when it was first reconciled)",
                 )
         if group and spec.model_package_group_name is not None and not run.recorded.get("modelPackageArn"):
-            ctx.wait_for_declared_group(ref.namespace, "spec.modelPackageGroupName", group)
+            ctx.wait_for_declared_group(
+                ref.namespace, "spec.modelPackageGroupName", group, run.meta.age_seconds
+            )
         ctx.authorize(ref.namespace, self._request(run, group))
         if adopting:
             other = holder(ctx.claims(adopting), ref.uid)

@@ -57,6 +57,7 @@ class ObjectMeta:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     approval_applied_by: str | None = None  # the field manager that last set spec.approvalStatus
+    age_seconds: float | None = None  # since its creationTimestamp, when the run began
 
 
 class Stalled(Exception):
