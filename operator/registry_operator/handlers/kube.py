@@ -84,10 +84,17 @@ def get_object(api: client.ApiClient, plural: str, namespace: str, name: str) ->
     return dict(found)
 
 
-def list_objects(api: client.ApiClient, plural: str, namespace: str) -> list[dict[str, Any]]:
-    """A namespace's objects of one kind, as the API server holds them now."""
+def list_objects(
+    api: client.ApiClient, plural: str, namespace: str, label_selector: str | None = None
+) -> list[dict[str, Any]]:
+    """A namespace's objects of one kind (those of this shard), as the API server holds them now."""
     listed = client.CustomObjectsApi(api).list_namespaced_custom_object(
-        GROUP, VERSION, namespace, plural, _request_timeout=REQUEST_TIMEOUT
+        GROUP,
+        VERSION,
+        namespace,
+        plural,
+        label_selector=label_selector or "",
+        _request_timeout=REQUEST_TIMEOUT,
     )
     return [dict(item) for item in listed.get("items", [])]
 

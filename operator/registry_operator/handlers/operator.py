@@ -131,7 +131,8 @@ def _use_indexes(operator: state.OperatorState, kwargs: dict[str, Any]) -> None:
     operator.context.claims = claimed
 
     def declared_now(namespace: str, group_name: str) -> list[GroupInfo]:
-        listed = kube.list_objects(operator.kube, model_package_group.MANAGED.info.plural, namespace)
+        plural = model_package_group.MANAGED.info.plural
+        listed = kube.list_objects(operator.kube, plural, namespace, operator.label_selector)
         infos = [model_package_group.group_info(body) for body in listed]
         return [i for i in infos if i.declared_name.lower() == group_name.lower()]
 
