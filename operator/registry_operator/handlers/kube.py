@@ -145,14 +145,12 @@ def approval_policies(api: client.ApiClient, namespace: str) -> list[tuple[str, 
     """The namespace's ApprovalPolicies, read now (an approval made in the registry is rare); none when
     the optional component, and so its CRD, is not installed."""
     try:
-        listed = client.CustomObjectsApi(api).list_namespaced_custom_object(
-            GROUP, VERSION, namespace, approval_policy.PLURAL, _request_timeout=REQUEST_TIMEOUT
-        )
+        listed = list_objects(api, approval_policy.PLURAL, namespace)
     except ApiException as exc:
         if exc.status == 404:
             return []
         raise
     return [
         (str(item["metadata"]["name"]), ApprovalPolicySpec.model_validate(item.get("spec") or {}))
-        for item in listed.get("items", [])
+        for item in listed
     ]
